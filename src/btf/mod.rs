@@ -1,0 +1,1 @@
+//! BTF: the BPF type format (pure parsing; no syscalls).

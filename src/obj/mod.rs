@@ -1,0 +1,1 @@
+//! Object parsing: ELF bytes in, program and map specs out; no syscalls.
