@@ -28,10 +28,19 @@ pick() {
 CLANG="${CLANG:-$(pick clang-19 clang)}"
 STRIP="${LLVM_STRIP:-$(pick llvm-strip-19 llvm-strip)}"
 
-if [[ ! -s bpf/vmlinux.h ]]; then
+shopt -s nullglob
+sources=(bpf/*.bpf.c)
+core_sources=(bpf/tests/core/*.bpf.c)
+
+# vmlinux.h only when some source includes it and it is not there yet.
+if [[ ! -s bpf/vmlinux.h ]] &&
+    grep -lq '#include "vmlinux.h"' "${sources[@]}" "${core_sources[@]}" /dev/null; then
     BPFTOOL="${BPFTOOL:-$(pick bpftool /usr/sbin/bpftool)}"
     echo "  GEN     bpf/vmlinux.h"
-    "$BPFTOOL" btf dump file /sys/kernel/btf/vmlinux format c > bpf/vmlinux.h.tmp
+    if ! "$BPFTOOL" btf dump file /sys/kernel/btf/vmlinux format c > bpf/vmlinux.h.tmp; then
+        rm -f bpf/vmlinux.h.tmp
+        exit 1
+    fi
     mv bpf/vmlinux.h.tmp bpf/vmlinux.h
 fi
 
@@ -42,18 +51,23 @@ compile() {
     local src="$1" out="$2"
     shift 2
     echo "  CLANG   $out"
-    "$CLANG" "${CFLAGS[@]}" "$@" -c "$src" -o "$out.tmp"
-    "$STRIP" -g "$out.tmp"
+    if ! "$CLANG" "${CFLAGS[@]}" "$@" -c "$src" -o "$out.tmp"; then
+        rm -f "$out.tmp"
+        return 1
+    fi
+    if ! "$STRIP" -g "$out.tmp"; then
+        rm -f "$out.tmp"
+        return 1
+    fi
     mv "$out.tmp" "$out"
 }
 
-shopt -s nullglob
 built=0
-for src in bpf/*.bpf.c; do
+for src in "${sources[@]}"; do
     compile "$src" "${src%.c}.o"
     built=$((built + 1))
 done
-for src in bpf/tests/core/*.bpf.c; do
+for src in "${core_sources[@]}"; do
     base="${src%.bpf.c}"
     compile "$src" "$base.bpf.o"
     compile "$src" "$base.target.bpf.o" -DCORE_TARGET
