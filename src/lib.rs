@@ -2,7 +2,25 @@
 //! perf_event_open(2) directly. No libbpf, no C at run time.
 
 pub mod btf;
+mod btf_load;
+pub mod error;
+pub mod events;
 pub mod insn;
+pub mod link;
+pub mod linker;
+mod loader;
+pub mod map;
+pub mod memlock;
 pub mod obj;
+pub mod object;
+pub mod program;
 pub mod reloc_core;
 pub mod sys;
+pub mod tracefs;
+pub mod uprobe;
+
+pub use error::{Error, Result};
+pub use link::Link;
+pub use map::Map;
+pub use object::{LoadOptions, Object, OpenObject};
+pub use program::{Program, TestRun, TestRunOpts};

@@ -1,0 +1,113 @@
+//! The loader's error: what failed, for which program or map, and what to do.
+
+use crate::linker::LinkError;
+use crate::obj::ParseError;
+use crate::sys::SysError;
+use nix::errno::Errno;
+use thiserror::Error;
+
+/// Everything that can go wrong between a path and attached programs.
+#[derive(Debug, Error)]
+pub enum Error {
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Parse(#[from] ParseError),
+    #[error(transparent)]
+    Link(#[from] LinkError),
+    #[error("BTF: {0}")]
+    Btf(String),
+    #[error("CO-RE: {0}")]
+    Core(String),
+    #[error("program {program}: section {section:?} is not one tinybpf knows how to load")]
+    UnknownSection { program: String, section: String },
+    /// The verifier refused a program. `log` holds the verifier's whole log.
+    #[error("program {program}: rejected by the kernel ({errno:?}): {}", summary(.log, *.errno))]
+    Verifier {
+        program: String,
+        errno: Errno,
+        log: String,
+    },
+    /// A map could not be created.
+    #[error("map {map}: {source}{}", hint(source.errno))]
+    Map { map: String, source: SysError },
+    /// Any other failed system call, with the object it was for.
+    #[error("{what}: {source}{}", hint(source.errno))]
+    Sys { what: String, source: SysError },
+    #[error("attach {program} to {target}: {reason}")]
+    Attach {
+        program: String,
+        target: String,
+        reason: String,
+    },
+    #[error("tracefs: {0}")]
+    Tracefs(String),
+    #[error("no {kind} named {name:?} in this object")]
+    NotFound { kind: &'static str, name: String },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub(crate) fn sys(what: impl Into<String>, source: SysError) -> Error {
+        Error::Sys {
+            what: what.into(),
+            source,
+        }
+    }
+    /// The errno behind this error, if a system call failed.
+    pub fn errno(&self) -> Option<Errno> {
+        match self {
+            Error::Verifier { errno, .. } => Some(*errno),
+            Error::Map { source, .. } | Error::Sys { source, .. } => Some(source.errno),
+            Error::Io { source, .. } => source.raw_os_error().map(Errno::from_raw),
+            _ => None,
+        }
+    }
+    /// The verifier log, for a rejected program.
+    pub fn verifier_log(&self) -> Option<&str> {
+        match self {
+            Error::Verifier { log, .. } => Some(log),
+            _ => None,
+        }
+    }
+}
+
+/// A hint for errnos whose usual cause is the environment, not the object.
+pub(crate) fn hint(errno: Errno) -> &'static str {
+    match errno {
+        Errno::EPERM | Errno::EACCES => {
+            if nix::unistd::geteuid().is_root() {
+                " (hint: root, but the kernel said no: CAP_BPF/CAP_PERFMON or CAP_SYS_ADMIN may be dropped, lockdown may be active, or RLIMIT_MEMLOCK is too low on a kernel before 5.11)"
+            } else {
+                " (hint: loading BPF needs root, or CAP_BPF plus CAP_PERFMON; run with sudo)"
+            }
+        }
+        Errno::E2BIG => " (hint: a size or count exceeds what this kernel accepts)",
+        Errno::EINVAL => " (hint: this kernel may not support the map type, flags or program type)",
+        _ => "",
+    }
+}
+
+/// The last meaningful line of a verifier log (skipping statistics lines).
+pub fn log_summary(log: &str) -> Option<&str> {
+    log.lines().rev().map(str::trim).find(|l| {
+        !l.is_empty()
+            && !l.starts_with("processed ")
+            && !l.starts_with("verification time")
+            && !l.starts_with("stack depth")
+            && !l.starts_with("-- END PROG LOAD LOG --")
+    })
+}
+
+fn summary(log: &str, errno: Errno) -> String {
+    match log_summary(log) {
+        Some(l) => l.to_string(),
+        None => format!("refused without a verifier log{}", hint(errno)),
+    }
+}

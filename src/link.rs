@@ -1,0 +1,110 @@
+//! Links: an attached program. Dropping a link detaches it.
+
+use crate::error::{Error, Result};
+use crate::sys;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::path::Path;
+
+/// How a program is attached.
+#[derive(Debug)]
+pub(crate) enum LinkFd {
+    /// A BPF link (BPF_LINK_CREATE, BPF_RAW_TRACEPOINT_OPEN); the perf event
+    /// it was created on, if any, is kept open alongside.
+    Bpf {
+        link: OwnedFd,
+        perf: Option<OwnedFd>,
+    },
+    /// A perf event with the program set by ioctl (kernels without perf links).
+    PerfIoctl { perf: OwnedFd },
+}
+
+/// An attached program.
+#[derive(Debug)]
+pub struct Link {
+    pub(crate) fd: LinkFd,
+    /// Program name and what it is attached to, for messages.
+    pub(crate) desc: String,
+}
+
+/// What the kernel says about a link.
+pub use crate::sys::LinkInfo;
+
+impl Link {
+    pub(crate) fn bpf(link: OwnedFd, perf: Option<OwnedFd>, desc: String) -> Link {
+        Link {
+            fd: LinkFd::Bpf { link, perf },
+            desc,
+        }
+    }
+
+    /// Open a link pinned on bpffs.
+    pub fn from_pin(path: impl AsRef<Path>) -> Result<Link> {
+        let path = path.as_ref();
+        let fd = sys::obj_get(path)
+            .map_err(|e| Error::sys(format!("open pinned link {}", path.display()), e))?;
+        Ok(Link::bpf(fd, None, path.display().to_string()))
+    }
+
+    /// What this link attaches (program and target).
+    pub fn description(&self) -> &str {
+        &self.desc
+    }
+
+    /// The link's fd (the perf event's, for ioctl-attached programs).
+    pub fn fd(&self) -> BorrowedFd<'_> {
+        match &self.fd {
+            LinkFd::Bpf { link, .. } => link.as_fd(),
+            LinkFd::PerfIoctl { perf } => perf.as_fd(),
+        }
+    }
+
+    /// BPF_OBJ_GET_INFO_BY_FD on the link (`None` for ioctl-attached programs).
+    pub fn info(&self) -> Result<Option<LinkInfo>> {
+        match &self.fd {
+            LinkFd::Bpf { link, .. } => {
+                Ok(Some(sys::link_info(link.as_fd()).map_err(|e| {
+                    Error::sys(format!("link {}", self.desc), e)
+                })?))
+            }
+            LinkFd::PerfIoctl { .. } => Ok(None),
+        }
+    }
+
+    /// Pin the link on bpffs: the program stays attached after this process exits.
+    pub fn pin(&self, path: impl AsRef<Path>) -> Result<()> {
+        let path = path.as_ref();
+        match &self.fd {
+            LinkFd::Bpf { link, .. } => sys::obj_pin(link.as_fd(), path).map_err(|e| {
+                Error::sys(format!("pin link {} at {}", self.desc, path.display()), e)
+            }),
+            LinkFd::PerfIoctl { .. } => Err(Error::Invalid(format!(
+                "link {} is a perf event attached by ioctl and cannot be pinned",
+                self.desc
+            ))),
+        }
+    }
+
+    /// Detach now, even if the link is pinned or shared (BPF_LINK_DETACH).
+    pub fn force_detach(&self) -> Result<()> {
+        match &self.fd {
+            LinkFd::Bpf { link, .. } => sys::link_detach(link.as_fd())
+                .map_err(|e| Error::sys(format!("detach {}", self.desc), e)),
+            LinkFd::PerfIoctl { perf } => sys::perf_event_ioc_disable(perf.as_fd())
+                .map_err(|e| Error::sys(format!("disable {}", self.desc), e)),
+        }
+    }
+
+    /// Detach by closing the link (what dropping it does).
+    pub fn detach(self) {
+        drop(self)
+    }
+}
+
+impl Drop for Link {
+    fn drop(&mut self) {
+        if let LinkFd::PerfIoctl { perf } = &self.fd {
+            let _ = sys::perf_event_ioc_disable(perf.as_fd());
+        }
+        log::debug!("detaching {}", self.desc);
+    }
+}

@@ -1,0 +1,206 @@
+//! Static linking of one program (pure): its function, every subprogram it
+//! calls (appended once each), relocations turned into the kernel's pseudo
+//! instructions, and func_info/line_info moved along with the code.
+
+use crate::insn::{Insn, BPF_PSEUDO_FUNC, BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_VALUE};
+use crate::obj::{ObjectSpec, Reloc};
+use std::collections::HashMap;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum LinkError {
+    #[error("program {program}: {section}[{insn}]: {reason}")]
+    Insn {
+        program: String,
+        section: String,
+        insn: usize,
+        reason: String,
+    },
+    #[error("program {program}: extern {name} is a kernel symbol (.ksyms), which tinybpf does not resolve yet")]
+    Ksym { program: String, name: String },
+}
+
+/// One `bpf_func_info` record (instruction index, FUNC type id).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FuncInfo {
+    pub insn_off: u32,
+    pub type_id: u32,
+}
+
+/// One `bpf_line_info` record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LineInfo {
+    pub insn_off: u32,
+    pub file_name_off: u32,
+    pub line_off: u32,
+    pub line_col: u32,
+}
+
+/// func_info and line_info of an object, per ELF section, with `insn_off` in
+/// instructions from the start of the section.
+#[derive(Clone, Debug, Default)]
+pub struct ExtInfo {
+    pub func: HashMap<String, Vec<FuncInfo>>,
+    pub line: HashMap<String, Vec<LineInfo>>,
+}
+
+/// A reference from an instruction to something only known at load time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LoadRef {
+    /// `imm` of this `ld_imm64` must become map `map`'s fd.
+    Map { insn: usize, map: usize },
+    /// This `ld_imm64` reads `.kconfig` extern `name`.
+    Kconfig { insn: usize, name: String },
+}
+
+/// A program ready for BPF_PROG_LOAD except for map fds.
+#[derive(Clone, Debug, Default)]
+pub struct LinkedProgram {
+    pub insns: Vec<Insn>,
+    pub refs: Vec<LoadRef>,
+    pub func_info: Vec<FuncInfo>,
+    pub line_info: Vec<LineInfo>,
+}
+
+impl LinkedProgram {
+    /// Put map fds into the instructions (`fd_of(map index)`).
+    pub fn patch_fds(&mut self, mut fd_of: impl FnMut(usize) -> i32) {
+        for r in &self.refs {
+            if let LoadRef::Map { insn, map } = r {
+                self.insns[*insn].imm = fd_of(*map);
+            }
+        }
+    }
+}
+
+/// Link program `prog` of `spec`.
+pub fn link_program(
+    spec: &ObjectSpec,
+    prog: usize,
+    ext: &ExtInfo,
+) -> Result<LinkedProgram, LinkError> {
+    let p = &spec.programs[prog];
+    let mut out = LinkedProgram::default();
+    // (code section, function start) → position in `out.insns`.
+    let mut placed: HashMap<(usize, usize), usize> = HashMap::new();
+    let mut queue: Vec<(usize, usize, usize)> = vec![(p.code, p.start, p.len)];
+    placed.insert((p.code, p.start), 0);
+    let mut qi = 0;
+    while qi < queue.len() {
+        let (sec, fstart, flen) = queue[qi];
+        qi += 1;
+        let cs = &spec.code[sec];
+        let base = out.insns.len();
+        let err = |insn: usize, reason: String| LinkError::Insn {
+            program: p.name.clone(),
+            section: cs.name.clone(),
+            insn,
+            reason,
+        };
+        out.insns
+            .extend_from_slice(&cs.insns[fstart..fstart + flen]);
+        for fi in ext.func.get(&cs.name).into_iter().flatten() {
+            let o = fi.insn_off as usize;
+            if o >= fstart && o < fstart + flen {
+                out.func_info.push(FuncInfo {
+                    insn_off: (o - fstart + base) as u32,
+                    ..*fi
+                });
+            }
+        }
+        for li in ext.line.get(&cs.name).into_iter().flatten() {
+            let o = li.insn_off as usize;
+            if o >= fstart && o < fstart + flen {
+                out.line_info.push(LineInfo {
+                    insn_off: (o - fstart + base) as u32,
+                    ..*li
+                });
+            }
+        }
+        let mut i = fstart;
+        while i < fstart + flen {
+            let pos = base + i - fstart;
+            let insn = cs.insns[i];
+            let reloc = match cs.relocs.get(&i) {
+                Some(r) => Some(r.clone()),
+                None if insn.is_pseudo_call() => {
+                    // A call within the section that needed no relocation.
+                    let t = i as i64 + insn.imm as i64 + 1;
+                    if t < 0 || t as usize >= cs.insns.len() {
+                        return Err(err(i, format!("call target {t} is outside the section")));
+                    }
+                    Some(Reloc::Func {
+                        sec,
+                        insn: t as usize,
+                    })
+                }
+                None => None,
+            };
+            match reloc {
+                None => {}
+                Some(Reloc::Func { sec: ts, insn: ti }) => {
+                    let tcs = &spec.code[ts];
+                    let Some(&(_, tstart, tlen)) =
+                        tcs.funcs.iter().find(|f| ti >= f.1 && ti < f.1 + f.2)
+                    else {
+                        return Err(err(
+                            i,
+                            format!("call into {} at {ti}: no function there", tcs.name),
+                        ));
+                    };
+                    let fpos = match placed.get(&(ts, tstart)) {
+                        Some(&fp) => fp,
+                        None => {
+                            // Position once everything queued so far is appended.
+                            let fp = base + flen + queue[qi..].iter().map(|q| q.2).sum::<usize>();
+                            placed.insert((ts, tstart), fp);
+                            queue.push((ts, tstart, tlen));
+                            fp
+                        }
+                    };
+                    let target = fpos + (ti - tstart);
+                    let rel = target as i64 - (pos as i64 + 1);
+                    let o = &mut out.insns[pos];
+                    if insn.is_ld_imm64() {
+                        o.set_src(BPF_PSEUDO_FUNC);
+                        o.imm = rel as i32;
+                        out.insns[pos + 1].imm = 0;
+                    } else if insn.code == crate::insn::CALL {
+                        o.imm = rel as i32;
+                    } else {
+                        return Err(err(
+                            i,
+                            "function relocation on neither call nor ld_imm64".into(),
+                        ));
+                    }
+                    log::trace!("{}: insn {pos} → subprogram at {target}", p.name);
+                }
+                Some(Reloc::Map { map }) => {
+                    out.insns[pos].set_src(BPF_PSEUDO_MAP_FD);
+                    out.insns[pos].imm = 0;
+                    out.refs.push(LoadRef::Map { insn: pos, map });
+                }
+                Some(Reloc::MapValue { map, offset }) => {
+                    if pos + 1 >= out.insns.len() {
+                        return Err(err(i, "ld_imm64 is truncated".into()));
+                    }
+                    out.insns[pos].set_src(BPF_PSEUDO_MAP_VALUE);
+                    out.insns[pos].imm = 0;
+                    out.insns[pos + 1].imm = offset as i32;
+                    out.refs.push(LoadRef::Map { insn: pos, map });
+                }
+                Some(Reloc::Kconfig { name }) => {
+                    out.refs.push(LoadRef::Kconfig { insn: pos, name });
+                }
+                Some(Reloc::Ksym { name }) => {
+                    return Err(LinkError::Ksym {
+                        program: p.name.clone(),
+                        name,
+                    });
+                }
+            }
+            i += if insn.is_ld_imm64() { 2 } else { 1 };
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,347 @@
+//! Maps of a loaded object (or opened from a pin): raw-bytes and typed access.
+
+use crate::error::{Error, Result};
+use crate::obj::maps::map_type;
+use crate::obj::MapSpec;
+use crate::sys::{self, Mmap, SysError};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::path::Path;
+
+pub use crate::sys::Pod;
+
+/// Update flags of `bpf_map_update_elem`.
+pub mod flags {
+    /// Create or update.
+    pub const ANY: u64 = 0;
+    /// Create only.
+    pub const NOEXIST: u64 = 1;
+    /// Update only.
+    pub const EXIST: u64 = 2;
+    /// Spin-locked value.
+    pub const F_LOCK: u64 = 4;
+}
+
+/// A BPF map.
+#[derive(Debug)]
+pub struct Map {
+    name: String,
+    map_type: u32,
+    key_size: u32,
+    value_size: u32,
+    max_entries: u32,
+    map_flags: u32,
+    mmap: Option<Mmap>,
+    pub(crate) fd: OwnedFd,
+}
+
+impl Map {
+    pub(crate) fn new(spec: &MapSpec, fd: OwnedFd) -> Map {
+        Map {
+            name: spec.name.clone(),
+            map_type: spec.map_type,
+            key_size: spec.key_size,
+            value_size: spec.value_size,
+            max_entries: spec.max_entries,
+            map_flags: spec.map_flags,
+            mmap: None,
+            fd,
+        }
+    }
+
+    pub(crate) fn set_mmap(&mut self, m: Mmap) {
+        self.mmap = Some(m);
+    }
+
+    /// Open a map pinned on bpffs.
+    pub fn from_pin(path: impl AsRef<Path>) -> Result<Map> {
+        let path = path.as_ref();
+        let fd = sys::obj_get(path)
+            .map_err(|e| Error::sys(format!("open pinned map {}", path.display()), e))?;
+        Map::from_fd(fd)
+    }
+
+    /// Wrap a map fd (its properties are read from the kernel).
+    pub fn from_fd(fd: OwnedFd) -> Result<Map> {
+        let info = sys::map_info(fd.as_fd())
+            .map_err(|e| Error::sys("BPF_OBJ_GET_INFO_BY_FD of a map", e))?;
+        Ok(Map {
+            name: info.name.clone(),
+            map_type: info.map_type,
+            key_size: info.key_size,
+            value_size: info.value_size,
+            max_entries: info.max_entries,
+            map_flags: info.map_flags,
+            mmap: None,
+            fd,
+        })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    pub fn map_type(&self) -> u32 {
+        self.map_type
+    }
+    pub fn key_size(&self) -> u32 {
+        self.key_size
+    }
+    pub fn value_size(&self) -> u32 {
+        self.value_size
+    }
+    pub fn max_entries(&self) -> u32 {
+        self.max_entries
+    }
+    pub fn map_flags(&self) -> u32 {
+        self.map_flags
+    }
+    pub fn fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+    /// The kernel's id of this map.
+    pub fn id(&self) -> Result<u32> {
+        Ok(sys::map_info(self.fd()).map_err(|e| self.err(e))?.id)
+    }
+
+    fn err(&self, e: SysError) -> Error {
+        Error::sys(format!("map {}", self.name), e)
+    }
+
+    /// Size of a value as user space reads it (per-CPU maps: one 8-byte-aligned
+    /// slot per possible CPU).
+    pub fn user_value_size(&self) -> usize {
+        if map_type::is_per_cpu(self.map_type) {
+            (self.value_size as usize).div_ceil(8)
+                * 8
+                * sys::num_possible_cpus().unwrap_or(1) as usize
+        } else {
+            self.value_size as usize
+        }
+    }
+
+    fn check_key(&self, key: &[u8]) -> Result<()> {
+        if key.len() != self.key_size as usize {
+            return Err(Error::Invalid(format!(
+                "map {}: key is {} bytes, the map's keys are {}",
+                self.name,
+                key.len(),
+                self.key_size
+            )));
+        }
+        Ok(())
+    }
+
+    /// Look up `key`; `None` when absent.
+    pub fn lookup(&self, key: &[u8], flags: u64) -> Result<Option<Vec<u8>>> {
+        self.check_key(key)?;
+        let mut v = vec![0u8; self.user_value_size()];
+        match sys::map_lookup_elem(self.fd(), key, &mut v, flags).map_err(|e| self.err(e))? {
+            true => Ok(Some(v)),
+            false => Ok(None),
+        }
+    }
+
+    /// Insert or update `key` (flags: [`flags::ANY`], [`flags::NOEXIST`], ...).
+    pub fn update(&self, key: &[u8], value: &[u8], flags: u64) -> Result<()> {
+        if !key.is_empty() {
+            self.check_key(key)?;
+        }
+        if value.len() != self.user_value_size() {
+            return Err(Error::Invalid(format!(
+                "map {}: value is {} bytes, expected {}",
+                self.name,
+                value.len(),
+                self.user_value_size()
+            )));
+        }
+        sys::map_update_elem(self.fd(), key, value, flags).map_err(|e| self.err(e))
+    }
+
+    /// Delete `key`; `false` when it was absent.
+    pub fn delete(&self, key: &[u8]) -> Result<bool> {
+        self.check_key(key)?;
+        sys::map_delete_elem(self.fd(), key).map_err(|e| self.err(e))
+    }
+
+    /// The key after `key` (the first key when `None`); `None` at the end.
+    pub fn next_key(&self, key: Option<&[u8]>) -> Result<Option<Vec<u8>>> {
+        let mut next = vec![0u8; self.key_size as usize];
+        match sys::map_get_next_key(self.fd(), key, &mut next).map_err(|e| self.err(e))? {
+            true => Ok(Some(next)),
+            false => Ok(None),
+        }
+    }
+
+    /// Iterate over keys (a snapshot taken lazily, like `bpf_map_get_next_key`).
+    pub fn keys(&self) -> Keys<'_> {
+        Keys {
+            map: self,
+            prev: None,
+            done: false,
+        }
+    }
+
+    /// Iterate over (key, value) pairs.
+    pub fn iter(&self) -> impl Iterator<Item = Result<(Vec<u8>, Vec<u8>)>> + '_ {
+        self.keys().filter_map(move |k| match k {
+            Err(e) => Some(Err(e)),
+            Ok(k) => match self.lookup(&k, 0) {
+                Ok(Some(v)) => Some(Ok((k, v))),
+                Ok(None) => None, // deleted meanwhile
+                Err(e) => Some(Err(e)),
+            },
+        })
+    }
+
+    /// Queue/stack: push a value.
+    pub fn push(&self, value: &[u8], flags: u64) -> Result<()> {
+        self.update(&[], value, flags)
+    }
+
+    /// Queue/stack: pop a value (`None` when empty).
+    pub fn pop(&self) -> Result<Option<Vec<u8>>> {
+        let mut v = vec![0u8; self.value_size as usize];
+        match sys::map_lookup_and_delete_elem(self.fd(), None, &mut v).map_err(|e| self.err(e))? {
+            true => Ok(Some(v)),
+            false => Ok(None),
+        }
+    }
+
+    /// Queue/stack: read the next value without removing it.
+    pub fn peek(&self) -> Result<Option<Vec<u8>>> {
+        let mut v = vec![0u8; self.value_size as usize];
+        match sys::map_lookup_elem(self.fd(), &[], &mut v, 0).map_err(|e| self.err(e))? {
+            true => Ok(Some(v)),
+            false => Ok(None),
+        }
+    }
+
+    /// Look up and delete `key` atomically (hash maps).
+    pub fn lookup_and_delete(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        self.check_key(key)?;
+        let mut v = vec![0u8; self.user_value_size()];
+        match sys::map_lookup_and_delete_elem(self.fd(), Some(key), &mut v)
+            .map_err(|e| self.err(e))?
+        {
+            true => Ok(Some(v)),
+            false => Ok(None),
+        }
+    }
+
+    /// Per-CPU maps: one value per possible CPU.
+    pub fn lookup_percpu(&self, key: &[u8]) -> Result<Option<Vec<Vec<u8>>>> {
+        let stride = (self.value_size as usize).div_ceil(8) * 8;
+        Ok(self.lookup(key, 0)?.map(|v| {
+            v.chunks(stride)
+                .map(|c| c[..self.value_size as usize].to_vec())
+                .collect()
+        }))
+    }
+
+    /// Per-CPU maps: set every CPU's value.
+    pub fn update_percpu(&self, key: &[u8], values: &[Vec<u8>], flags: u64) -> Result<()> {
+        let stride = (self.value_size as usize).div_ceil(8) * 8;
+        let mut buf = vec![0u8; self.user_value_size()];
+        if values.len() != buf.len() / stride.max(1) {
+            return Err(Error::Invalid(format!(
+                "map {}: {} values given, {} CPUs possible",
+                self.name,
+                values.len(),
+                buf.len() / stride.max(1)
+            )));
+        }
+        for (i, v) in values.iter().enumerate() {
+            let n = v.len().min(self.value_size as usize);
+            buf[i * stride..i * stride + n].copy_from_slice(&v[..n]);
+        }
+        self.update(key, &buf, flags)
+    }
+
+    /// Typed lookup for plain-old-data keys and values.
+    pub fn get<K: Pod, V: Pod>(&self, key: &K) -> Result<Option<V>> {
+        Ok(self
+            .lookup(key.as_bytes(), 0)?
+            .and_then(|v| V::from_bytes(&v)))
+    }
+
+    /// Typed update.
+    pub fn set<K: Pod, V: Pod>(&self, key: &K, value: &V, flags: u64) -> Result<()> {
+        self.update(key.as_bytes(), value.as_bytes(), flags)
+    }
+
+    /// Typed delete.
+    pub fn remove<K: Pod>(&self, key: &K) -> Result<bool> {
+        self.delete(key.as_bytes())
+    }
+
+    /// Freeze the map: user space can no longer write it.
+    pub fn freeze(&self) -> Result<()> {
+        sys::map_freeze(self.fd()).map_err(|e| self.err(e))
+    }
+
+    /// Pin the map on bpffs.
+    pub fn pin(&self, path: impl AsRef<Path>) -> Result<()> {
+        let path = path.as_ref();
+        sys::obj_pin(self.fd(), path)
+            .map_err(|e| Error::sys(format!("pin map {} at {}", self.name, path.display()), e))
+    }
+
+    /// The memory-mapped contents of a global-data map (`.data`, `.bss`,
+    /// `.rodata`), if it was mapped.
+    pub fn data(&self) -> Option<&[u8]> {
+        self.mmap
+            .as_ref()
+            .map(|m| &m.as_slice()[..self.value_size as usize])
+    }
+
+    /// Write into a memory-mapped `.data`/`.bss` map at `offset`.
+    pub fn write_data(&mut self, offset: usize, bytes: &[u8]) -> Result<()> {
+        let size = self.value_size as usize;
+        let name = self.name.clone();
+        let m = self
+            .mmap
+            .as_mut()
+            .and_then(|m| m.as_mut_slice())
+            .ok_or_else(|| Error::Invalid(format!("map {name} is not memory-mapped writable")))?;
+        let end = offset.checked_add(bytes.len()).filter(|&e| e <= size);
+        let Some(end) = end else {
+            return Err(Error::Invalid(format!("write past the end of map {name}")));
+        };
+        m[offset..end].copy_from_slice(bytes);
+        Ok(())
+    }
+
+    /// Raw fd (for users bringing their own syscalls).
+    pub fn raw_fd(&self) -> RawFd {
+        self.fd.as_raw_fd()
+    }
+}
+
+/// Iterator over a map's keys.
+pub struct Keys<'a> {
+    map: &'a Map,
+    prev: Option<Vec<u8>>,
+    done: bool,
+}
+
+impl Iterator for Keys<'_> {
+    type Item = Result<Vec<u8>>;
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        match self.map.next_key(self.prev.as_deref()) {
+            Ok(Some(k)) => {
+                self.prev = Some(k.clone());
+                Some(Ok(k))
+            }
+            Ok(None) => {
+                self.done = true;
+                None
+            }
+            Err(e) => {
+                self.done = true;
+                Some(Err(e))
+            }
+        }
+    }
+}

@@ -1,0 +1,273 @@
+//! Map specs: from the legacy `maps` section, BTF `.maps`, and global data.
+
+use super::error::{sec_err, ParseError};
+use super::ObjectSpec;
+
+/// Largest global-data section we accept (the kernel's own limit is lower).
+pub const MAX_DATA_SIZE: u64 = 1 << 29;
+
+/// `enum bpf_map_type` values.
+pub mod map_type {
+    pub const HASH: u32 = 1;
+    pub const ARRAY: u32 = 2;
+    pub const PROG_ARRAY: u32 = 3;
+    pub const PERF_EVENT_ARRAY: u32 = 4;
+    pub const PERCPU_HASH: u32 = 5;
+    pub const PERCPU_ARRAY: u32 = 6;
+    pub const STACK_TRACE: u32 = 7;
+    pub const CGROUP_ARRAY: u32 = 8;
+    pub const LRU_HASH: u32 = 9;
+    pub const LRU_PERCPU_HASH: u32 = 10;
+    pub const LPM_TRIE: u32 = 11;
+    pub const ARRAY_OF_MAPS: u32 = 12;
+    pub const HASH_OF_MAPS: u32 = 13;
+    pub const DEVMAP: u32 = 14;
+    pub const SOCKMAP: u32 = 15;
+    pub const CPUMAP: u32 = 16;
+    pub const XSKMAP: u32 = 17;
+    pub const SOCKHASH: u32 = 18;
+    pub const QUEUE: u32 = 22;
+    pub const STACK: u32 = 23;
+    pub const RINGBUF: u32 = 27;
+    pub const BLOOM_FILTER: u32 = 30;
+    pub const USER_RINGBUF: u32 = 31;
+
+    /// Whether values are per CPU (user space sees `value_size` rounded up to 8
+    /// times the number of possible CPUs).
+    pub fn is_per_cpu(t: u32) -> bool {
+        matches!(
+            t,
+            PERCPU_HASH | PERCPU_ARRAY | LRU_PERCPU_HASH | 21 /* PERCPU_CGROUP_STORAGE */
+        )
+    }
+
+    /// Human name for `bpftool`-like listings.
+    pub fn name(t: u32) -> &'static str {
+        match t {
+            HASH => "hash",
+            ARRAY => "array",
+            PROG_ARRAY => "prog_array",
+            PERF_EVENT_ARRAY => "perf_event_array",
+            PERCPU_HASH => "percpu_hash",
+            PERCPU_ARRAY => "percpu_array",
+            STACK_TRACE => "stack_trace",
+            CGROUP_ARRAY => "cgroup_array",
+            LRU_HASH => "lru_hash",
+            LRU_PERCPU_HASH => "lru_percpu_hash",
+            LPM_TRIE => "lpm_trie",
+            ARRAY_OF_MAPS => "array_of_maps",
+            HASH_OF_MAPS => "hash_of_maps",
+            DEVMAP => "devmap",
+            SOCKMAP => "sockmap",
+            CPUMAP => "cpumap",
+            XSKMAP => "xskmap",
+            SOCKHASH => "sockhash",
+            QUEUE => "queue",
+            STACK => "stack",
+            RINGBUF => "ringbuf",
+            BLOOM_FILTER => "bloom_filter",
+            USER_RINGBUF => "user_ringbuf",
+            _ => "other",
+        }
+    }
+}
+
+/// Map flags used by the loader.
+pub const BPF_F_NO_PREALLOC: u32 = 1 << 0;
+pub const BPF_F_RDONLY_PROG: u32 = 1 << 7;
+pub const BPF_F_MMAPABLE: u32 = 1 << 10;
+
+/// Which kind of global data a data map holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DataKind {
+    Rodata,
+    Data,
+    Bss,
+    Kconfig,
+}
+
+/// `pinning` of a BTF map definition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Pinning {
+    #[default]
+    None,
+    /// LIBBPF_PIN_BY_NAME: pinned at `<pin dir>/<map name>`, reused if present.
+    ByName,
+}
+
+/// What an initial slot of a prog array or map-in-map points at.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SlotTarget {
+    Program(String),
+    Map(String),
+}
+
+/// Everything needed to create one map.
+#[derive(Clone, Debug, Default)]
+pub struct MapSpec {
+    /// Name given to the kernel (at most 15 bytes).
+    pub name: String,
+    /// Name in the object: the variable, or the section for data maps.
+    pub symbol: String,
+    /// ELF section the definition lives in.
+    pub section: String,
+    pub map_type: u32,
+    pub key_size: u32,
+    pub value_size: u32,
+    pub max_entries: u32,
+    pub map_flags: u32,
+    pub numa_node: u32,
+    pub map_extra: u64,
+    pub pinning: Pinning,
+    pub btf_key_type_id: u32,
+    pub btf_value_type_id: u32,
+    /// The inner map's definition (map-in-map).
+    pub inner: Option<Box<MapSpec>>,
+    /// Initial contents of prog arrays and map-in-maps: (index, target).
+    pub init_slots: Vec<(u32, SlotTarget)>,
+    /// Global data: which kind, and the initial bytes (empty for `.bss`).
+    pub data: Option<DataKind>,
+    pub initial: Vec<u8>,
+    pub(crate) elf_section: Option<usize>,
+    pub(crate) sec_offset: u64,
+    pub(crate) values_offset: Option<u64>,
+}
+
+/// Kernel-visible name: letters, digits, '_' and '.', at most 15 bytes.
+pub fn kernel_name(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(15)
+        .collect()
+}
+
+/// Name of a data map the way libbpf names it: `<obj prefix><section>` for the
+/// standard sections (`hello.rodata`), the section name for custom ones.
+pub fn data_map_name(obj: &str, section: &str) -> String {
+    let custom = section[1..].contains('.');
+    if custom {
+        return kernel_name(section);
+    }
+    let pfx_len = 15usize.saturating_sub(section.len()).min(obj.len());
+    let pfx: String = obj.chars().take(pfx_len).collect();
+    kernel_name(&format!("{pfx}{section}"))
+}
+
+impl MapSpec {
+    pub(crate) fn data(
+        obj: &str,
+        section: &str,
+        kind: DataKind,
+        size: u32,
+        initial: Vec<u8>,
+        elf_index: usize,
+    ) -> MapSpec {
+        let map_flags = match kind {
+            DataKind::Rodata | DataKind::Kconfig => BPF_F_RDONLY_PROG | BPF_F_MMAPABLE,
+            _ => BPF_F_MMAPABLE,
+        };
+        MapSpec {
+            name: data_map_name(obj, section),
+            symbol: section.to_string(),
+            section: section.to_string(),
+            map_type: map_type::ARRAY,
+            key_size: 4,
+            value_size: size,
+            max_entries: 1,
+            map_flags,
+            data: Some(kind),
+            initial,
+            elf_section: Some(elf_index),
+            ..Default::default()
+        }
+    }
+
+    /// Whether user space sees per-CPU values.
+    pub fn is_per_cpu(&self) -> bool {
+        map_type::is_per_cpu(self.map_type)
+    }
+}
+
+/// Maps of the legacy `maps` section: `struct bpf_map_def { type, key_size,
+/// value_size, max_entries, map_flags }`, one per symbol, all the same size.
+pub(crate) fn legacy_maps(
+    section: &str,
+    bytes: &[u8],
+    syms: &[(&str, u64)],
+    elf_index: usize,
+) -> Result<Vec<MapSpec>, ParseError> {
+    if syms.is_empty() {
+        return Ok(Vec::new());
+    }
+    let def_size = bytes.len() / syms.len();
+    if def_size == 0 || def_size % 4 != 0 {
+        return Err(sec_err(
+            section,
+            format!("map definition size {def_size} is not valid"),
+        ));
+    }
+    let mut out = Vec::new();
+    for (name, off) in syms {
+        let off = *off as usize;
+        let end = off
+            .checked_add(def_size)
+            .filter(|&e| e <= bytes.len())
+            .ok_or_else(|| ParseError::Map {
+                map: name.to_string(),
+                reason: "definition outside section".into(),
+            })?;
+        let raw = &bytes[off..end];
+        let mut f = [0u32; 5];
+        for (i, v) in f.iter_mut().enumerate() {
+            if let Some(c) = raw.get(i * 4..i * 4 + 4) {
+                *v = u32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+            }
+        }
+        if raw.len() > 20 && raw[20..].iter().any(|&b| b != 0) {
+            return Err(ParseError::Map {
+                map: name.to_string(),
+                reason: "legacy definition has unknown non-zero fields".into(),
+            });
+        }
+        out.push(MapSpec {
+            name: kernel_name(name),
+            symbol: name.to_string(),
+            section: section.to_string(),
+            map_type: f[0],
+            key_size: f[1],
+            value_size: f[2],
+            max_entries: f[3],
+            map_flags: f[4],
+            elf_section: Some(elf_index),
+            sec_offset: off as u64,
+            ..Default::default()
+        });
+    }
+    Ok(out)
+}
+
+/// Maps of the `.maps` section, read from the object's BTF.
+pub(crate) fn btf_maps(spec: &ObjectSpec, _elf_index: usize) -> Result<Vec<MapSpec>, ParseError> {
+    if spec.btf_bytes.is_none() {
+        return Err(sec_err(".maps", "BTF-defined maps need a .BTF section"));
+    }
+    Err(sec_err(".maps", "BTF-defined maps are not supported yet"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn names() {
+        assert_eq!(data_map_name("hello", ".rodata"), "hello.rodata");
+        assert_eq!(data_map_name("execsnoop", ".rodata"), "execsno.rodata");
+        assert_eq!(data_map_name("x", ".rodata.str1.1"), ".rodata.str1.1");
+        assert_eq!(kernel_name("a-very-long-map-name-here"), "a_very_long_map");
+    }
+}

@@ -1,0 +1,303 @@
+//! Loaded programs: attach (by section, or to an explicit target), test-run, pin.
+
+use crate::error::{Error, Result};
+use crate::link::{Link, LinkFd};
+use crate::obj::section::{attach_type, prog_type};
+use crate::obj::{AttachTarget, ProgKind};
+use crate::sys::{self, PerfEventAttr};
+use crate::tracefs;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::path::Path;
+
+/// A loaded program.
+#[derive(Debug)]
+pub struct Program {
+    pub(crate) name: String,
+    pub(crate) section: String,
+    pub(crate) kind: ProgKind,
+    pub(crate) fd: OwnedFd,
+}
+
+/// Result of [`Program::test_run`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TestRun {
+    pub retval: u32,
+    pub duration_ns: u32,
+    pub data_out: Vec<u8>,
+    pub ctx_out: Vec<u8>,
+}
+
+/// Input of [`Program::test_run`].
+#[derive(Clone, Debug, Default)]
+pub struct TestRunOpts<'a> {
+    pub data_in: &'a [u8],
+    /// Room for output data (0: as large as the input).
+    pub data_out_size: usize,
+    pub ctx_in: &'a [u8],
+    pub ctx_out_size: usize,
+    pub repeat: u32,
+    pub flags: u32,
+    pub cpu: u32,
+}
+
+impl Program {
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    pub fn section(&self) -> &str {
+        &self.section
+    }
+    pub fn prog_type(&self) -> u32 {
+        self.kind.prog_type
+    }
+    pub fn kind(&self) -> &ProgKind {
+        &self.kind
+    }
+    pub fn fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+    pub fn raw_fd(&self) -> RawFd {
+        self.fd.as_raw_fd()
+    }
+    /// The kernel's id of this program.
+    pub fn id(&self) -> Result<u32> {
+        Ok(sys::prog_info(self.fd())
+            .map_err(|e| self.err("BPF_OBJ_GET_INFO_BY_FD", e))?
+            .id)
+    }
+
+    fn err(&self, what: &str, e: sys::SysError) -> Error {
+        Error::sys(format!("program {}: {what}", self.name), e)
+    }
+
+    fn attach_err(&self, target: impl Into<String>, reason: impl Into<String>) -> Error {
+        Error::Attach {
+            program: self.name.clone(),
+            target: target.into(),
+            reason: reason.into(),
+        }
+    }
+
+    /// Whether the section says where to attach.
+    pub fn auto_attachable(&self) -> bool {
+        !matches!(
+            self.kind.target,
+            AttachTarget::None | AttachTarget::PerfEvent
+        )
+    }
+
+    /// Attach where the section name says (libbpf's auto-attach).
+    pub fn attach(&self) -> Result<Link> {
+        match self.kind.target.clone() {
+            AttachTarget::Tracepoint { category, name } => self.attach_tracepoint(&category, &name),
+            AttachTarget::RawTracepoint { name } => self.attach_raw_tracepoint(&name),
+            AttachTarget::Btf { name } => self.attach_btf(&name),
+            AttachTarget::Kprobe { func, offset, ret } => self.attach_kprobe(&func, offset, ret),
+            AttachTarget::Uprobe {
+                path,
+                symbol,
+                offset,
+                ret,
+            } => {
+                let off = if symbol.is_empty() {
+                    offset
+                } else {
+                    crate::uprobe::symbol_offset(Path::new(&path), &symbol)
+                        .map_err(|r| self.attach_err(format!("{path}:{symbol}"), r))?
+                        + offset
+                };
+                self.attach_uprobe(Path::new(&path), off, ret, -1)
+            }
+            AttachTarget::PerfEvent => Err(self.attach_err(
+                &self.section,
+                "perf_event programs need a perf event: use attach_perf_event",
+            )),
+            AttachTarget::None => Err(self.attach_err(
+                &self.section,
+                "the section does not say where to attach (not auto-attachable)",
+            )),
+        }
+    }
+
+    /// Attach to a perf event through a BPF link, falling back to the ioctl
+    /// on kernels without perf links.
+    fn attach_perf(&self, perf: OwnedFd, desc: String) -> Result<Link> {
+        match sys::link_create(
+            self.fd(),
+            sys::LinkTarget::Fd(perf.as_fd()),
+            attach_type::PERF_EVENT,
+            0,
+            sys::LinkCreateExtra::PerfEvent { bpf_cookie: 0 },
+        ) {
+            Ok(link) => Ok(Link::bpf(link, Some(perf), desc)),
+            Err(e)
+                if matches!(
+                    e.errno,
+                    nix::errno::Errno::EINVAL | nix::errno::Errno::EOPNOTSUPP
+                ) =>
+            {
+                log::debug!("{desc}: no perf link ({e}); attaching by ioctl");
+                sys::perf_event_ioc_set_bpf(perf.as_fd(), self.fd())
+                    .map_err(|e| self.attach_err(&desc, e.to_string()))?;
+                sys::perf_event_ioc_enable(perf.as_fd())
+                    .map_err(|e| self.attach_err(&desc, e.to_string()))?;
+                Ok(Link {
+                    fd: LinkFd::PerfIoctl { perf },
+                    desc,
+                })
+            }
+            Err(e) => Err(self.attach_err(desc, e.to_string())),
+        }
+    }
+
+    /// Attach to tracepoint `category/name` (tracefs is found, or mounted).
+    pub fn attach_tracepoint(&self, category: &str, name: &str) -> Result<Link> {
+        let target = format!("tracepoint {category}/{name}");
+        let id = tracefs::tracepoint_id(category, name)
+            .map_err(|e| self.attach_err(&target, e.to_string()))?;
+        let attr = PerfEventAttr::tracepoint(id);
+        let perf = sys::perf_event_open(&attr, -1, 0, None, 0)
+            .map_err(|e| self.attach_err(&target, e.to_string()))?;
+        log::debug!("attaching {} to {target} (id {id})", self.name);
+        self.attach_perf(perf, format!("{} → {target}", self.name))
+    }
+
+    /// Attach to a raw tracepoint.
+    pub fn attach_raw_tracepoint(&self, name: &str) -> Result<Link> {
+        let target = format!("raw tracepoint {name}");
+        let c =
+            std::ffi::CString::new(name).map_err(|_| self.attach_err(&target, "NUL in name"))?;
+        let fd = sys::raw_tracepoint_open(Some(&c), self.fd())
+            .map_err(|e| self.attach_err(&target, e.to_string()))?;
+        Ok(Link::bpf(fd, None, format!("{} → {target}", self.name)))
+    }
+
+    /// Attach a tp_btf/fentry/fexit/fmod_ret/lsm program (its target was
+    /// fixed at load time through attach_btf_id).
+    pub fn attach_btf(&self, name: &str) -> Result<Link> {
+        let target = format!("{} {name}", self.section.split('/').next().unwrap_or(""));
+        if self.kind.expected_attach_type == attach_type::TRACE_ITER {
+            return Err(self.attach_err(
+                &target,
+                "iterators are attached with link_create by the user",
+            ));
+        }
+        let fd =
+            if self.kind.prog_type == prog_type::LSM || self.kind.prog_type == prog_type::TRACING {
+                sys::link_create(
+                    self.fd(),
+                    sys::LinkTarget::None,
+                    self.kind.expected_attach_type,
+                    0,
+                    sys::LinkCreateExtra::None,
+                )
+                .or_else(|_| sys::raw_tracepoint_open(None, self.fd()))
+            } else {
+                sys::raw_tracepoint_open(None, self.fd())
+            }
+            .map_err(|e| self.attach_err(&target, e.to_string()))?;
+        Ok(Link::bpf(fd, None, format!("{} → {target}", self.name)))
+    }
+
+    /// Attach a kprobe (or kretprobe) through the kprobe PMU.
+    pub fn attach_kprobe(&self, func: &str, offset: u64, ret: bool) -> Result<Link> {
+        let target = format!(
+            "{} {func}+{offset}",
+            if ret { "kretprobe" } else { "kprobe" }
+        );
+        let pmu = sys::ProbePmu::read("kprobe").map_err(|e| {
+            self.attach_err(
+                &target,
+                format!("this kernel has no kprobe support ({e}); it needs CONFIG_KPROBES"),
+            )
+        })?;
+        let c =
+            std::ffi::CString::new(func).map_err(|_| self.attach_err(&target, "NUL in name"))?;
+        let attr = PerfEventAttr::kprobe(pmu, &c, offset, ret);
+        let perf = sys::perf_event_open(&attr, -1, 0, None, 0)
+            .map_err(|e| self.attach_err(&target, e.to_string()))?;
+        self.attach_perf(perf, format!("{} → {target}", self.name))
+    }
+
+    /// Attach a uprobe (or uretprobe) at file offset `offset` of `path`, for
+    /// process `pid` (-1: every process).
+    pub fn attach_uprobe(&self, path: &Path, offset: u64, ret: bool, pid: i32) -> Result<Link> {
+        let target = format!(
+            "{} {}+{offset:#x}",
+            if ret { "uretprobe" } else { "uprobe" },
+            path.display()
+        );
+        let pmu = sys::ProbePmu::read("uprobe").map_err(|e| {
+            self.attach_err(
+                &target,
+                format!("this kernel has no uprobe PMU ({e}); it needs CONFIG_UPROBE_EVENTS"),
+            )
+        })?;
+        let abs =
+            std::fs::canonicalize(path).map_err(|e| self.attach_err(&target, e.to_string()))?;
+        let c = std::ffi::CString::new(abs.as_os_str().as_encoded_bytes())
+            .map_err(|_| self.attach_err(&target, "NUL in path"))?;
+        let attr = PerfEventAttr::uprobe(pmu, &c, offset, ret);
+        // pid -1 needs a CPU; a uprobe event is not CPU-bound in practice
+        // (the probe fires in any task), so CPU 0 is what libbpf uses too.
+        let cpu = if pid == -1 { 0 } else { -1 };
+        let perf = sys::perf_event_open(&attr, pid, cpu, None, 0)
+            .map_err(|e| self.attach_err(&target, e.to_string()))?;
+        self.attach_perf(perf, format!("{} → {target}", self.name))
+    }
+
+    /// Attach a perf_event program to a perf event the caller opened.
+    pub fn attach_perf_event(&self, perf: OwnedFd) -> Result<Link> {
+        self.attach_perf(perf, format!("{} → perf event", self.name))
+    }
+
+    /// Run the program once (or `repeat` times) on the given input
+    /// (BPF_PROG_TEST_RUN).
+    pub fn test_run(&self, opts: &TestRunOpts<'_>) -> Result<TestRun> {
+        let mut data_out = vec![
+            0u8;
+            if opts.data_out_size == 0 {
+                opts.data_in.len()
+            } else {
+                opts.data_out_size
+            }
+        ];
+        let mut ctx_out = vec![0u8; opts.ctx_out_size];
+        let mut attr = sys::TestRunAttr::new(self.fd());
+        attr.data_in = opts.data_in;
+        attr.data_out = if data_out.is_empty() {
+            None
+        } else {
+            Some(&mut data_out)
+        };
+        attr.ctx_in = opts.ctx_in;
+        attr.ctx_out = if ctx_out.is_empty() {
+            None
+        } else {
+            Some(&mut ctx_out)
+        };
+        attr.repeat = opts.repeat;
+        attr.flags = opts.flags;
+        attr.cpu = opts.cpu;
+        let out = sys::prog_test_run(&mut attr).map_err(|e| self.err("BPF_PROG_TEST_RUN", e))?;
+        data_out.truncate(out.data_size_out as usize);
+        ctx_out.truncate(out.ctx_size_out as usize);
+        Ok(TestRun {
+            retval: out.retval,
+            duration_ns: out.duration_ns,
+            data_out,
+            ctx_out,
+        })
+    }
+
+    /// Pin the program on bpffs.
+    pub fn pin(&self, path: impl AsRef<Path>) -> Result<()> {
+        let path = path.as_ref();
+        sys::obj_pin(self.fd(), path).map_err(|e| {
+            Error::sys(
+                format!("pin program {} at {}", self.name, path.display()),
+                e,
+            )
+        })
+    }
+}
