@@ -1,0 +1,77 @@
+//! Shared helpers of the integration tests.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::sync::{Mutex, MutexGuard};
+
+/// Path of a committed object under `bpf/`.
+pub fn obj(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("bpf").join(name)
+}
+
+/// Whether root-only tests can run. Without root they are skipped (with a
+/// message) only when `CI` is unset; under CI they must run.
+pub fn root_or_skip(test: &str) -> bool {
+    if nix::unistd::geteuid().is_root() {
+        return true;
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!("{test}: needs root, and CI is set: refusing to skip");
+    }
+    eprintln!("{test}: skipped (needs root; run as root or set CI to force)");
+    false
+}
+
+/// Serialises tests that read trace_pipe or count kernel objects globally.
+pub fn kernel_lock() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Ids of every program the kernel has loaded.
+pub fn prog_ids() -> Vec<u32> {
+    let mut ids = Vec::new();
+    let mut id = 0;
+    while let Ok(Some(next)) = tinybpf::sys::prog_get_next_id(id) {
+        ids.push(next);
+        id = next;
+    }
+    ids
+}
+
+/// Ids of every link.
+pub fn link_ids() -> Vec<u32> {
+    let mut ids = Vec::new();
+    let mut id = 0;
+    while let Ok(Some(next)) = tinybpf::sys::link_get_next_id(id) {
+        ids.push(next);
+        id = next;
+    }
+    ids
+}
+
+/// Ids of every map.
+pub fn map_ids() -> Vec<u32> {
+    let mut ids = Vec::new();
+    let mut id = 0;
+    while let Ok(Some(next)) = tinybpf::sys::map_get_next_id(id) {
+        ids.push(next);
+        id = next;
+    }
+    ids
+}
+
+/// Names of the programs the kernel has loaded.
+pub fn prog_names() -> Vec<String> {
+    prog_ids()
+        .into_iter()
+        .filter_map(|id| tinybpf::sys::prog_get_fd_by_id(id).ok())
+        .filter_map(|fd| tinybpf::sys::prog_info(std::os::fd::AsFd::as_fd(&fd)).ok())
+        .map(|i| i.name)
+        .collect()
+}
+
+/// Open file descriptors of this process.
+pub fn fd_count() -> usize {
+    std::fs::read_dir("/proc/self/fd").map(|d| d.count()).unwrap_or(0)
+}
