@@ -1,7 +1,6 @@
 //! Map specs: from the legacy `maps` section, BTF `.maps`, and global data.
 
 use super::error::{sec_err, ParseError};
-use super::ObjectSpec;
 
 /// Largest global-data section we accept (the kernel's own limit is lower).
 pub const MAX_DATA_SIZE: u64 = 1 << 29;
@@ -250,14 +249,6 @@ pub(crate) fn legacy_maps(
         });
     }
     Ok(out)
-}
-
-/// Maps of the `.maps` section, read from the object's BTF.
-pub(crate) fn btf_maps(spec: &ObjectSpec, _elf_index: usize) -> Result<Vec<MapSpec>, ParseError> {
-    if spec.btf_bytes.is_none() {
-        return Err(sec_err(".maps", "BTF-defined maps need a .BTF section"));
-    }
-    Err(sec_err(".maps", "BTF-defined maps are not supported yet"))
 }
 
 #[cfg(test)]

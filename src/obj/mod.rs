@@ -5,6 +5,7 @@
 //! subprograms), maps from `.maps` (BTF-defined), the legacy `maps` section and the
 //! global-data sections, and every relocation, resolved to what it points at.
 
+mod btf_maps;
 mod error;
 pub mod maps;
 pub mod section;
@@ -105,9 +106,13 @@ pub struct ObjectSpec {
     pub externs: Vec<ExternSpec>,
     /// Global variables of `.rodata`, `.data` and `.bss` sections.
     pub globals: Vec<GlobalVar>,
-    /// Raw `.BTF` / `.BTF.ext` bytes (parsed by the `btf` module).
+    /// Raw `.BTF` / `.BTF.ext` bytes.
     pub btf_bytes: Option<Vec<u8>>,
     pub btf_ext_bytes: Option<Vec<u8>>,
+    /// The object's BTF, DATASECs fixed up (ready for BPF_BTF_LOAD).
+    pub btf: Option<crate::btf::Btf>,
+    /// Its `.BTF.ext`: func_info, line_info, CO-RE relocations.
+    pub btf_ext: Option<crate::btf::ext::BtfExt>,
     /// ELF section sizes and symbol values, by name, for BTF DATASEC fix-ups.
     pub section_sizes: HashMap<String, u64>,
     pub symbol_offsets: HashMap<String, u64>,
@@ -183,6 +188,8 @@ impl ObjectSpec {
             globals: Vec::new(),
             btf_bytes: None,
             btf_ext_bytes: None,
+            btf: None,
+            btf_ext: None,
             section_sizes: HashMap::new(),
             symbol_offsets: HashMap::new(),
         };
@@ -387,10 +394,24 @@ impl ObjectSpec {
             }
         }
 
-        // BTF-defined maps need the object's BTF.
-        if let Some(idx) = btf_maps_sec {
-            let btf_maps = maps::btf_maps(&spec, idx)?;
-            spec.maps.extend(btf_maps);
+        // The object's BTF: fixed up, then BTF-defined maps.
+        if let Some(bytes) = spec.btf_bytes.clone() {
+            let mut btf = crate::btf::Btf::parse(bytes).map_err(|e| ParseError::Btf(e.to_string()))?;
+            btf_maps::fixup_datasecs(&spec, &mut btf)?;
+            if let Some(ext) = &spec.btf_ext_bytes {
+                spec.btf_ext = Some(
+                    crate::btf::ext::BtfExt::parse(ext, &btf)
+                        .map_err(|e| ParseError::BtfExt(e.to_string()))?,
+                );
+            }
+            if let Some(idx) = btf_maps_sec {
+                let btf_maps = btf_maps::btf_maps(&btf, idx)?;
+                spec.maps.extend(btf_maps);
+            }
+            btf_maps::set_data_value_types(&btf, &mut spec.maps);
+            spec.btf = Some(btf);
+        } else if btf_maps_sec.is_some() {
+            return Err(sec_err(".maps", "BTF-defined maps need a .BTF section"));
         }
 
         // Programs.
