@@ -3,6 +3,8 @@
 
 pub mod btf;
 pub mod insn;
+pub mod memlock;
 pub mod obj;
 pub mod reloc_core;
 pub mod sys;
+pub mod tracefs;
