@@ -544,3 +544,52 @@ fn memlock_left_alone_on_memcg_kernels() {
         assert_eq!(after.0, u64::MAX);
     }
 }
+
+#[test]
+fn raw_tracepoint_uprobe_and_raw_info() {
+    if !root() {
+        return;
+    }
+    const BPF_PROG_TYPE_RAW_TRACEPOINT: u32 = 17;
+    let prog = load(
+        BPF_PROG_TYPE_RAW_TRACEPOINT,
+        &[mov_r0(0), exit()],
+        b"tb_raw_tp",
+    );
+    let link = sys::raw_tracepoint_open(Some(c"sys_enter"), prog.as_fd()).unwrap();
+    assert_eq!(
+        sys::link_info(link.as_fd()).unwrap().prog_id,
+        sys::prog_info(prog.as_fd()).unwrap().id
+    );
+    assert!(sys::raw_tracepoint_open(Some(c"no_such_raw_tp"), prog.as_fd()).is_err());
+
+    // The raw info call fills a caller buffer (zeroed first) and reports the length.
+    let mut buf = [0xffu8; 88];
+    let n = sys::obj_get_info_by_fd(prog.as_fd(), &mut buf).unwrap();
+    assert_eq!(n, 88);
+    assert_eq!(
+        u32::from_ne_bytes(buf[0..4].try_into().unwrap()),
+        BPF_PROG_TYPE_RAW_TRACEPOINT
+    );
+    assert_eq!(&buf[64..74], b"tb_raw_tp\0");
+
+    // uprobe through the dynamic PMU: config1 = path pointer, config2 = offset.
+    let pmu = sys::ProbePmu::read("uprobe").unwrap();
+    let attr = PerfEventAttr::uprobe(pmu, c"/bin/true", 0, false);
+    let up = sys::perf_event_open(&attr, -1, 0, None, 0).unwrap();
+    let attr = PerfEventAttr::uprobe(pmu, c"/no/such/file", 0, true);
+    assert_eq!(
+        sys::perf_event_open(&attr, -1, 0, None, 0)
+            .unwrap_err()
+            .errno,
+        Errno::ENOENT
+    );
+    drop(up);
+    // This kernel has no kprobes (CONFIG_KPROBES=n): the PMU is absent, and that is an error.
+    if !Path::new("/sys/bus/event_source/devices/kprobe").exists() {
+        assert_eq!(
+            sys::ProbePmu::read("kprobe").unwrap_err().errno,
+            Errno::ENOENT
+        );
+    }
+}
