@@ -34,7 +34,10 @@ impl BtfFd {
 /// Read a BTF file: raw BTF, or an ELF file with a `.BTF` section (mmap'd
 /// when possible: vmlinux BTF is 5 MB and needs no copy).
 pub fn read_btf_file(path: &Path) -> Result<Btf> {
-    let io = |source| Error::Io { path: path.display().to_string(), source };
+    let io = |source| Error::Io {
+        path: path.display().to_string(),
+        source,
+    };
     let file = std::fs::File::open(path).map_err(io)?;
     let btf = match sys::Mmap::map_file_readonly(&file) {
         Ok(m) if m.as_slice().starts_with(b"\x7fELF") => Btf::from_elf(m.as_slice()),
@@ -82,7 +85,12 @@ fn ext_info(spec: &ObjectSpec) -> Option<ExtInfo> {
     for (sec, recs) in &ext.func_info {
         out.func.insert(
             sec.clone(),
-            recs.iter().map(|r| FuncInfo { insn_off: r.insn_off / 8, type_id: r.type_id }).collect(),
+            recs.iter()
+                .map(|r| FuncInfo {
+                    insn_off: r.insn_off / 8,
+                    type_id: r.type_id,
+                })
+                .collect(),
         );
     }
     for (sec, recs) in &ext.line_info {
@@ -104,7 +112,9 @@ fn ext_info(spec: &ObjectSpec) -> Option<ExtInfo> {
 /// Whether any program to load needs kernel BTF for its attach target.
 fn needs_attach_btf(spec: &ObjectSpec) -> bool {
     spec.programs.iter().filter(|p| p.autoload).any(|p| {
-        p.kind.as_ref().is_some_and(|k| matches!(k.prog_type, prog_type::TRACING | prog_type::LSM))
+        p.kind
+            .as_ref()
+            .is_some_and(|k| matches!(k.prog_type, prog_type::TRACING | prog_type::LSM))
     })
 }
 
@@ -117,9 +127,15 @@ pub(crate) fn target_btf(opts: &LoadOptions) -> Result<Arc<Btf>> {
 }
 
 pub(crate) fn prepare(spec: &mut ObjectSpec, opts: &LoadOptions) -> Result<ObjBtf> {
-    let mut out = ObjBtf { ext_info: ext_info(spec), ..Default::default() };
+    let mut out = ObjBtf {
+        ext_info: ext_info(spec),
+        ..Default::default()
+    };
     // CO-RE: relocate the code sections against the target BTF.
-    let needs_core = spec.btf_ext.as_ref().is_some_and(crate::reloc_core::needs_kernel_btf);
+    let needs_core = spec
+        .btf_ext
+        .as_ref()
+        .is_some_and(crate::reloc_core::needs_kernel_btf);
     if needs_core || needs_attach_btf(spec) {
         let target = if needs_core || opts.target_btf.is_some() {
             target_btf(opts)?
@@ -139,7 +155,9 @@ pub(crate) fn prepare(spec: &mut ObjectSpec, opts: &LoadOptions) -> Result<ObjBt
                 log::warn!(
                     "object {}: kernel rejected its BTF ({e}); loading without it{}",
                     spec.name,
-                    crate::error::log_summary(&log).map(|l| format!(": {l}")).unwrap_or_default()
+                    crate::error::log_summary(&log)
+                        .map(|l| format!(": {l}"))
+                        .unwrap_or_default()
                 );
                 out.ext_info = None;
             }
@@ -161,7 +179,9 @@ impl ObjBtf {
             return Ok((0, None));
         }
         let crate::obj::AttachTarget::Btf { name } = &kind.target else {
-            return Err(Error::Btf(format!("program {prog}: section names no attach target")));
+            return Err(Error::Btf(format!(
+                "program {prog}: section names no attach target"
+            )));
         };
         let (tname, tkind) = match kind.expected_attach_type {
             attach_type::TRACE_RAW_TP => (format!("btf_trace_{name}"), Kind::Typedef),
@@ -193,7 +213,12 @@ impl ObjBtf {
             .core
             .iter()
             .filter(|r| r.target_value.is_none() && r.section == section)
-            .map(|r| format!("  insn {}: {} {} ({})", r.insn_idx, r.kind, r.access, r.type_name))
+            .map(|r| {
+                format!(
+                    "  insn {}: {} {} ({})",
+                    r.insn_idx, r.kind, r.access, r.type_name
+                )
+            })
             .collect();
         if poisoned.is_empty() || !(log.contains("195896080") || log.contains("bad2310")) {
             return log.to_string();

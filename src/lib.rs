@@ -3,9 +3,11 @@
 
 pub mod btf;
 mod btf_load;
+mod core_load;
 pub mod error;
 pub mod events;
 pub mod insn;
+mod kconfig;
 pub mod link;
 pub mod linker;
 mod loader;

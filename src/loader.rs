@@ -357,7 +357,7 @@ fn load_program(
             fd,
         }),
         Err((e, log)) => {
-            let log = btf.explain_poison(&log, &p.name);
+            let log = btf.explain_poison(&log, &p.name, &p.section);
             Err(Error::Verifier {
                 program: p.name.clone(),
                 errno: e.errno,

@@ -1,7 +1,7 @@
 //! Finding (and if needed mounting) tracefs, and reading tracepoint ids.
 
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 use crate::sys::{self, SysError};
 
@@ -124,6 +124,12 @@ fn find_or_mount() -> Result<PathBuf, TracefsError> {
 /// /sys/kernel/tracing. Failures are not cached.
 pub fn tracefs_dir() -> Result<PathBuf, TracefsError> {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
+    static LOCK: Mutex<()> = Mutex::new(());
+    if let Some(d) = DIR.get() {
+        return Ok(d.clone());
+    }
+    // One thread at a time looks (and mounts), so tracefs is mounted once.
+    let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(d) = DIR.get() {
         return Ok(d.clone());
     }

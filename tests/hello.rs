@@ -16,7 +16,10 @@ fn hello_prints_on_exec_and_leaves_nothing() {
     }
     let _g = common::kernel_lock();
     let links_before = common::link_ids().len();
-    let mut obj = OpenObject::open(common::obj("hello.bpf.o")).unwrap().load().unwrap();
+    let mut obj = OpenObject::open(common::obj("hello.bpf.o"))
+        .unwrap()
+        .load()
+        .unwrap();
     assert_eq!(obj.attach_all().unwrap(), 1);
     let id = obj.program("handle_tp").unwrap().id().unwrap();
     assert!(common::prog_ids().contains(&id));
@@ -35,8 +38,14 @@ fn hello_prints_on_exec_and_leaves_nothing() {
     }
     assert!(seen, "no 'Hello world!' within 2 s of running /bin/true");
     drop(obj);
-    assert!(!common::prog_ids().contains(&id), "program still loaded after drop");
-    assert!(common::link_ids().len() <= links_before, "a link is left after drop");
+    assert!(
+        !common::prog_ids().contains(&id),
+        "program still loaded after drop"
+    );
+    assert!(
+        common::link_ids().len() <= links_before,
+        "a link is left after drop"
+    );
 }
 
 #[test]
@@ -44,18 +53,27 @@ fn verifier_rejection_carries_the_log() {
     if !common::root_or_skip("verifier_rejection_carries_the_log") {
         return;
     }
-    let err = OpenObject::open(common::obj("bad.bpf.o")).unwrap().load().unwrap_err();
+    let err = OpenObject::open(common::obj("bad.bpf.o"))
+        .unwrap()
+        .load()
+        .unwrap_err();
     match &err {
         Error::Verifier { program, log, .. } => {
             assert_eq!(program, "handle_bad");
             assert!(log.contains("invalid mem access"), "log: {log}");
             // line_info puts the C source line into the log.
-            assert!(log.contains("BAD_DEREF_MARKER"), "no source line in log: {log}");
+            assert!(
+                log.contains("BAD_DEREF_MARKER"),
+                "no source line in log: {log}"
+            );
         }
         e => panic!("expected a verifier error, got {e}"),
     }
     let msg = err.to_string();
-    assert!(msg.contains("handle_bad") && msg.contains("invalid mem access"), "{msg}");
+    assert!(
+        msg.contains("handle_bad") && msg.contains("invalid mem access"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -68,8 +86,13 @@ fn garbage_and_truncated_objects_are_parse_errors() {
             Ok(_) => panic!("truncated to {len}: parsed"),
         }
     }
-    let garbage: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
-    assert!(matches!(OpenObject::from_bytes("g", &garbage), Err(Error::Parse(_))));
+    let garbage: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
+    assert!(matches!(
+        OpenObject::from_bytes("g", &garbage),
+        Err(Error::Parse(_))
+    ));
     // A non-BPF ELF file.
     let me = std::fs::read("/bin/true").unwrap();
     match OpenObject::from_bytes("true", &me) {
@@ -81,7 +104,12 @@ fn garbage_and_truncated_objects_are_parse_errors() {
 fn example(name: &str) -> std::path::PathBuf {
     // target/debug/deps/hello-xxxx → target/debug/examples/<name>
     let exe = std::env::current_exe().unwrap();
-    exe.parent().unwrap().parent().unwrap().join("examples").join(name)
+    exe.parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("examples")
+        .join(name)
 }
 
 /// `cargo run --example hello` as a newcomer runs it: tracefs unmounted at
@@ -128,7 +156,10 @@ fn hello_example_with_tracefs_unmounted() {
             text = t;
         }
     }
-    assert!(text.contains("Successfully started"), "example did not start: {text}");
+    assert!(
+        text.contains("Successfully started"),
+        "example did not start: {text}"
+    );
     Command::new("/bin/true").status().unwrap();
     let t0 = Instant::now();
     while !text.contains("Hello world!") && t0.elapsed() < Duration::from_secs(2) {
@@ -136,13 +167,27 @@ fn hello_example_with_tracefs_unmounted() {
             text = t;
         }
     }
-    assert!(text.contains("Hello world!"), "no Hello world! within 2 s: {text}");
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGINT)
-        .unwrap();
+    assert!(
+        text.contains("Hello world!"),
+        "no Hello world! within 2 s: {text}"
+    );
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
     let status = child.wait().unwrap();
     let mut err = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
     assert!(!err.contains("TRACEFS_STILL_MOUNTED"), "{err}");
     assert!(status.success(), "exit status {status:?}; stderr: {err}");
-    assert!(!common::prog_names().iter().any(|n| n == "handle_tp"), "handle_tp still loaded");
+    assert!(
+        !common::prog_names().iter().any(|n| n == "handle_tp"),
+        "handle_tp still loaded"
+    );
 }

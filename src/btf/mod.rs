@@ -43,7 +43,11 @@ pub enum BtfError {
     #[error("bad BTF header: {0}")]
     BadHeader(String),
     #[error("BTF type [{id}] at offset {offset}: {what}")]
-    BadType { id: u32, offset: usize, what: String },
+    BadType {
+        id: u32,
+        offset: usize,
+        what: String,
+    },
     #[error("BTF type id {id} out of range (last id is {last})")]
     NoSuchType { id: u32, last: u32 },
     #[error("BTF string offset {offset} invalid: {what}")]
@@ -58,7 +62,11 @@ pub enum BtfError {
     #[error("BTF type [{id}]: chain of typedefs/modifiers too long or cyclic")]
     TooDeep { id: u32 },
     #[error("BTF type [{id}] '{name}': size cannot be determined ({what})")]
-    NoSize { id: u32, name: String, what: &'static str },
+    NoSize {
+        id: u32,
+        name: String,
+        what: &'static str,
+    },
     #[error("map '{map}': {what}")]
     MapDef { map: String, what: String },
     #[error("ELF: {0}")]
@@ -355,7 +363,11 @@ impl<'a> Type<'a> {
     }
     pub fn params(&self) -> impl Iterator<Item = Result<Param<'a>, BtfError>> + 'a {
         let t = *self;
-        let n = if t.kind == Kind::FuncProto { t.vlen as usize } else { 0 };
+        let n = if t.kind == Kind::FuncProto {
+            t.vlen as usize
+        } else {
+            0
+        };
         (0..n).map(move |i| t.param(i))
     }
     /// Enumerator `i` of an ENUM or ENUM64.
@@ -389,7 +401,11 @@ impl<'a> Type<'a> {
     }
     pub fn enumerators(&self) -> impl Iterator<Item = Result<Enumerator<'a>, BtfError>> + 'a {
         let t = *self;
-        let n = if t.kind.is_any_enum() { t.vlen as usize } else { 0 };
+        let n = if t.kind.is_any_enum() {
+            t.vlen as usize
+        } else {
+            0
+        };
         (0..n).map(move |i| t.enumerator(i))
     }
     /// Entry `i` of a DATASEC.
@@ -405,7 +421,11 @@ impl<'a> Type<'a> {
     }
     pub fn vars(&self) -> impl Iterator<Item = VarSecinfo> + 'a {
         let t = *self;
-        let n = if t.kind == Kind::Datasec { t.vlen as usize } else { 0 };
+        let n = if t.kind == Kind::Datasec {
+            t.vlen as usize
+        } else {
+            0
+        };
         (0..n).filter_map(move |i| t.var_secinfo(i).ok())
     }
     /// Linkage of a VAR (0 static, 1 global, 2 extern) or FUNC (vlen).
@@ -487,7 +507,10 @@ pub fn essential_name(name: &str) -> &str {
     if n >= 5 {
         let mut i = n - 5;
         loop {
-            if b[i] != b'_' && b[i + 1] == b'_' && b[i + 2] == b'_' && b[i + 3] == b'_'
+            if b[i] != b'_'
+                && b[i + 1] == b'_'
+                && b[i + 2] == b'_'
+                && b[i + 3] == b'_'
                 && b[i + 4] != b'_'
             {
                 return name.get(..i + 1).unwrap_or(name);
@@ -606,7 +629,9 @@ impl Btf {
             }
         }
         if type_off % 4 != 0 {
-            return Err(BtfError::BadHeader(format!("type_off {type_off} not aligned")));
+            return Err(BtfError::BadHeader(format!(
+                "type_off {type_off} not aligned"
+            )));
         }
         let strs_start = hdr_len + str_off;
         let strs = &b[strs_start..strs_start + str_len];
@@ -742,10 +767,13 @@ impl Btf {
             offset: off,
             what: "outside string section",
         })?;
-        let end = rest.iter().position(|&c| c == 0).ok_or(BtfError::BadString {
-            offset: off,
-            what: "not NUL-terminated",
-        })?;
+        let end = rest
+            .iter()
+            .position(|&c| c == 0)
+            .ok_or(BtfError::BadString {
+                offset: off,
+                what: "not NUL-terminated",
+            })?;
         std::str::from_utf8(&rest[..end]).map_err(|_| BtfError::BadString {
             offset: off,
             what: "not UTF-8",

@@ -47,7 +47,10 @@ pub(crate) fn fixup_datasecs(spec: &ObjectSpec, btf: &mut Btf) -> Result<(), Par
 /// Maps of `.maps`.
 pub(crate) fn btf_maps(btf: &Btf, elf_index: usize) -> Result<Vec<MapSpec>, ParseError> {
     let defs = btf.map_defs().map_err(|e| ParseError::Btf(e.to_string()))?;
-    Ok(defs.into_iter().map(|d| to_spec(btf, &d, elf_index)).collect())
+    Ok(defs
+        .into_iter()
+        .map(|d| to_spec(btf, &d, elf_index))
+        .collect())
 }
 
 fn to_spec(btf: &Btf, d: &crate::btf::BtfMapDef, elf_index: usize) -> MapSpec {
@@ -63,10 +66,17 @@ fn to_spec(btf: &Btf, d: &crate::btf::BtfMapDef, elf_index: usize) -> MapSpec {
         map_flags: d.map_flags,
         numa_node: d.numa_node,
         map_extra: d.map_extra,
-        pinning: if d.pinning == 1 { Pinning::ByName } else { Pinning::None },
+        pinning: if d.pinning == 1 {
+            Pinning::ByName
+        } else {
+            Pinning::None
+        },
         btf_key_type_id: d.key_type_id.unwrap_or(0),
         btf_value_type_id: d.value_type_id.unwrap_or(0),
-        inner: d.inner.as_ref().map(|i| Box::new(to_spec(btf, i, elf_index))),
+        inner: d
+            .inner
+            .as_ref()
+            .map(|i| Box::new(to_spec(btf, i, elf_index))),
         elf_section: Some(elf_index),
         sec_offset: d.var_offset_in_section as u64,
         values_offset: d.values_member_offset.map(|v| v as u64),

@@ -104,6 +104,8 @@ pub struct ObjectSpec {
     pub maps: Vec<MapSpec>,
     pub code: Vec<CodeSection>,
     pub externs: Vec<ExternSpec>,
+    /// `.kconfig` externs: (name, offset in the `.kconfig` map).
+    pub kconfig_offsets: Vec<(String, u32)>,
     /// Global variables of `.rodata`, `.data` and `.bss` sections.
     pub globals: Vec<GlobalVar>,
     /// Raw `.BTF` / `.BTF.ext` bytes.
@@ -186,6 +188,7 @@ impl ObjectSpec {
             code: Vec::new(),
             externs: Vec::new(),
             globals: Vec::new(),
+            kconfig_offsets: Vec::new(),
             btf_bytes: None,
             btf_ext_bytes: None,
             btf: None,
@@ -396,7 +399,8 @@ impl ObjectSpec {
 
         // The object's BTF: fixed up, then BTF-defined maps.
         if let Some(bytes) = spec.btf_bytes.clone() {
-            let mut btf = crate::btf::Btf::parse(bytes).map_err(|e| ParseError::Btf(e.to_string()))?;
+            let mut btf =
+                crate::btf::Btf::parse(bytes).map_err(|e| ParseError::Btf(e.to_string()))?;
             btf_maps::fixup_datasecs(&spec, &mut btf)?;
             if let Some(ext) = &spec.btf_ext_bytes {
                 spec.btf_ext = Some(

@@ -722,7 +722,8 @@ pub fn prog_load(
 }
 
 const LOG_START: usize = 64 * 1024;
-const LOG_MAX: usize = 16 * 1024 * 1024;
+/// 16 MiB - 1: kernels before 5.2 reject log sizes above `u32::MAX >> 8`.
+const LOG_MAX: usize = (u32::MAX >> 8) as usize;
 
 /// Run `load` with the loader's log policy: first without a log; on failure
 /// again with a 64 KiB log at `level` (at least 1), growing it (to the size

@@ -15,12 +15,12 @@ pub mod fs;
 pub mod mmap;
 pub mod perf;
 pub mod pod;
-pub use pod::Pod;
 
 pub use bpf::*;
 pub use fs::*;
 pub use mmap::Mmap;
 pub use perf::*;
+pub use pod::Pod;
 
 use nix::errno::Errno;
 

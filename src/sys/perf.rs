@@ -15,9 +15,11 @@ pub const PERF_COUNT_SW_BPF_OUTPUT: u64 = 10;
 pub const PERF_SAMPLE_RAW: u64 = 1 << 10;
 pub const PERF_FLAG_FD_CLOEXEC: u64 = 1 << 3;
 
-const PERF_EVENT_IOC_ENABLE: u32 = 0x2400;
-const PERF_EVENT_IOC_DISABLE: u32 = 0x2401;
-const PERF_EVENT_IOC_SET_BPF: u32 = 0x4004_2408;
+// _IO('$', 0), _IO('$', 1), _IOW('$', 8, __u32); encoded per architecture.
+const PERF_EVENT_IOC_ENABLE: libc::c_ulong = nix::request_code_none!(b'$', 0) as libc::c_ulong;
+const PERF_EVENT_IOC_DISABLE: libc::c_ulong = nix::request_code_none!(b'$', 1) as libc::c_ulong;
+const PERF_EVENT_IOC_SET_BPF: libc::c_ulong =
+    nix::request_code_write!(b'$', 8, core::mem::size_of::<u32>()) as libc::c_ulong;
 
 /// Bit `n` of the C bitfield word that starts with `disabled` (bitfields are
 /// allocated from the least significant bit on little-endian targets and from
@@ -184,7 +186,12 @@ pub fn perf_event_open(
     Ok(unsafe { OwnedFd::from_raw_fd(ret as libc::c_int) })
 }
 
-fn perf_ioctl(call: &'static str, fd: BorrowedFd<'_>, req: u32, arg: libc::c_int) -> SysResult<()> {
+fn perf_ioctl(
+    call: &'static str,
+    fd: BorrowedFd<'_>,
+    req: libc::c_ulong,
+    arg: libc::c_int,
+) -> SysResult<()> {
     // SAFETY: the perf ioctls used here take an int argument by value.
     let ret = unsafe { libc::ioctl(fd.as_raw_fd(), req as _, arg) };
     if ret < 0 {
@@ -233,6 +240,15 @@ mod tests {
         assert_eq!(offset_of!(PerfEventAttr, sig_data), 120);
         assert_eq!(size_of::<PerfEventAttr>(), 128);
         assert_eq!(PerfEventAttr::tracepoint(5).size, 128);
+        #[cfg(target_arch = "x86_64")]
+        assert_eq!(
+            (
+                PERF_EVENT_IOC_ENABLE,
+                PERF_EVENT_IOC_DISABLE,
+                PERF_EVENT_IOC_SET_BPF
+            ),
+            (0x2400, 0x2401, 0x4004_2408)
+        );
     }
 
     #[test]

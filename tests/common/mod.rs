@@ -6,7 +6,9 @@ use std::sync::{Mutex, MutexGuard};
 
 /// Path of a committed object under `bpf/`.
 pub fn obj(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("bpf").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("bpf")
+        .join(name)
 }
 
 /// Whether root-only tests can run. Without root they are skipped (with a
@@ -73,5 +75,7 @@ pub fn prog_names() -> Vec<String> {
 
 /// Open file descriptors of this process.
 pub fn fd_count() -> usize {
-    std::fs::read_dir("/proc/self/fd").map(|d| d.count()).unwrap_or(0)
+    std::fs::read_dir("/proc/self/fd")
+        .map(|d| d.count())
+        .unwrap_or(0)
 }
