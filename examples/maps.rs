@@ -26,7 +26,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let execs = obj.map("execs").ok_or("no map execs")?;
     println!("Successfully started! Run any program (e.g. /bin/true); Ctrl-C to stop.");
     loop {
-        let keys: Vec<u32> = execs.keys().filter_map(|k| k.ok()).filter_map(|k| u32::from_bytes_le(&k)).collect();
+        let keys: Vec<u32> = execs
+            .keys()
+            .filter_map(|k| k.ok())
+            .filter_map(|k| u32::from_bytes_le(&k))
+            .collect();
         for pid in keys {
             if let Some(e) = execs.get::<u32, Event>(&pid)? {
                 let end = e.comm.iter().position(|&b| b == 0).unwrap_or(16);

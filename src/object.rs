@@ -231,6 +231,11 @@ impl Object {
         })
     }
 
+    /// A map by name, mutably (to write memory-mapped `.data`/`.bss`).
+    pub fn map_mut(&mut self, name: &str) -> Option<&mut Map> {
+        self.maps.iter_mut().find(|m| m.name() == name)
+    }
+
     /// The object's BTF fd, if its BTF was loaded.
     pub fn btf_fd(&self) -> Option<std::os::fd::BorrowedFd<'_>> {
         self.btf_fd.as_ref().map(|f| f.as_fd())
