@@ -14,7 +14,11 @@ pub struct B {
 
 impl B {
     pub fn new() -> B {
-        B { types: vec![], strs: vec![0], n: 0 }
+        B {
+            types: vec![],
+            strs: vec![0],
+            n: 0,
+        }
     }
     pub fn s(&mut self, s: &str) -> u32 {
         if s.is_empty() {
@@ -115,7 +119,13 @@ impl B {
         v.extend_from_slice(&0xeb9fu16.to_le_bytes());
         v.push(1);
         v.push(0);
-        for x in [24u32, 0, self.types.len() as u32, self.types.len() as u32, self.strs.len() as u32] {
+        for x in [
+            24u32,
+            0,
+            self.types.len() as u32,
+            self.types.len() as u32,
+            self.strs.len() as u32,
+        ] {
             v.extend_from_slice(&x.to_le_bytes());
         }
         v.extend_from_slice(&self.types);
@@ -129,7 +139,12 @@ fn every_kind() -> (Vec<u8>, Vec<u32>) {
     let int = b.int("int", 4, true); // 1
     let ptr = b.ptr(int); // 2
     let arr = b.array(int, int, 10); // 3
-    let st = b.comp(false, "s", 16, &[("a", int, 0, 0), ("bf", int, 32, 3), ("p", ptr, 64, 0)]); // 4
+    let st = b.comp(
+        false,
+        "s",
+        16,
+        &[("a", int, 0, 0), ("bf", int, 32, 3), ("p", ptr, 64, 0)],
+    ); // 4
     let un = b.comp(true, "u", 4, &[("x", int, 0, 0)]); // 5
     let en = b.enum32("e", true, &[("E1", -1), ("E2", 2)]); // 6
     let fwd = b.ty("fwd_s", 7, true, 0, 0); // 7
@@ -147,7 +162,9 @@ fn every_kind() -> (Vec<u8>, Vec<u32>) {
     let e64 = b.enum64("e64", &[("BIG", 1 << 40)]); // 19
     (
         b.bytes(),
-        vec![int, ptr, arr, st, un, en, fwd, td, vol, cst, rst, fp, func, var, ds, fl, tag, tt, e64],
+        vec![
+            int, ptr, arr, st, un, en, fwd, td, vol, cst, rst, fp, func, var, ds, fl, tag, tt, e64,
+        ],
     )
 }
 
@@ -156,11 +173,17 @@ fn parses_every_kind() {
     let (bytes, ids) = every_kind();
     let btf = Btf::parse(bytes).unwrap();
     assert_eq!(btf.len(), 20);
-    let kinds: Vec<Kind> = ids.iter().map(|&i| btf.type_by_id(i).unwrap().kind).collect();
+    let kinds: Vec<Kind> = ids
+        .iter()
+        .map(|&i| btf.type_by_id(i).unwrap().kind)
+        .collect();
     use Kind::*;
     assert_eq!(
         kinds,
-        [Int, Ptr, Array, Struct, Union, Enum, Fwd, Typedef, Volatile, Const, Restrict, FuncProto, Func, Var, Datasec, Float, DeclTag, TypeTag, Enum64]
+        [
+            Int, Ptr, Array, Struct, Union, Enum, Fwd, Typedef, Volatile, Const, Restrict,
+            FuncProto, Func, Var, Datasec, Float, DeclTag, TypeTag, Enum64
+        ]
     );
     let t = btf.type_by_id(1).unwrap();
     assert_eq!(t.int().unwrap().bits, 32);
@@ -173,7 +196,10 @@ fn parses_every_kind() {
     assert_eq!(m[2].bit_offset, 64);
     let e = btf.type_by_id(6).unwrap();
     assert_eq!(e.enumerator(0).unwrap().value as i64, -1);
-    assert_eq!(btf.type_by_id(19).unwrap().enumerator(0).unwrap().value, 1 << 40);
+    assert_eq!(
+        btf.type_by_id(19).unwrap().enumerator(0).unwrap().value,
+        1 << 40
+    );
     assert_eq!(btf.type_by_id(12).unwrap().param(1).unwrap().name, "y");
     assert_eq!(btf.type_by_id(13).unwrap().linkage(), Some(1));
     assert_eq!(btf.type_by_id(14).unwrap().linkage(), Some(1));
@@ -189,7 +215,10 @@ fn parses_every_kind() {
     assert_eq!(btf.find_by_name_kind("td", Kind::Typedef), Some(8));
     assert_eq!(btf.find_by_name("e64"), Some(19));
     assert_eq!(btf.name(0).unwrap(), "");
-    assert!(matches!(btf.type_by_id(20), Err(BtfError::NoSuchType { id: 20, .. })));
+    assert!(matches!(
+        btf.type_by_id(20),
+        Err(BtfError::NoSuchType { id: 20, .. })
+    ));
     assert_eq!(btf.iter().count(), 19);
 }
 
@@ -216,7 +245,10 @@ fn truncated_and_garbage_inputs_are_errors_not_panics() {
     // unknown kind at type 1
     let mut bad = bytes.clone();
     bad[24 + 7] = 0x1f;
-    assert!(matches!(Btf::parse(bad), Err(BtfError::BadType { id: 1, .. })));
+    assert!(matches!(
+        Btf::parse(bad),
+        Err(BtfError::BadType { id: 1, .. })
+    ));
     // every single-byte corruption: no panic; accessors stay in bounds
     let mut seed = 0x1234_5678u32;
     for i in 0..bytes.len() {
@@ -258,11 +290,24 @@ fn split_btf_continues_ids_and_strings() {
     strs.extend_from_slice(b"mod_s\0");
     let m_off = base_str_len + 6; // "m"
     strs.extend_from_slice(b"m\0");
-    for w in [name_off, (4 << 24) | 1, 8, m_off, 4 /* struct s from base */, 0] {
+    for w in [
+        name_off,
+        (4 << 24) | 1,
+        8,
+        m_off,
+        4, /* struct s from base */
+        0,
+    ] {
         types.extend_from_slice(&u32::to_le_bytes(w));
     }
     let mut v = vec![0x9f, 0xeb, 1, 0];
-    for x in [24u32, 0, types.len() as u32, types.len() as u32, strs.len() as u32] {
+    for x in [
+        24u32,
+        0,
+        types.len() as u32,
+        types.len() as u32,
+        strs.len() as u32,
+    ] {
         v.extend_from_slice(&x.to_le_bytes());
     }
     v.extend_from_slice(&types);
@@ -314,7 +359,9 @@ fn essential_names() {
 fn kernel_paths() {
     let p = kernel_btf_paths("6.18.0");
     assert_eq!(p[0].to_str(), Some("/sys/kernel/btf/vmlinux"));
-    assert!(p.iter().any(|x| x.to_str() == Some("/lib/modules/6.18.0/vmlinux-6.18.0")));
+    assert!(p
+        .iter()
+        .any(|x| x.to_str() == Some("/lib/modules/6.18.0/vmlinux-6.18.0")));
     assert_eq!(p.len(), 8);
 }
 
@@ -329,7 +376,10 @@ fn map_defs_from_object() {
     assert_eq!(maps.len(), 1);
     let m = &maps[0];
     assert_eq!(m.name, "cf_buf");
-    assert_eq!((m.map_type, m.max_entries, m.key_size, m.value_size), (2, 1, 4, 256));
+    assert_eq!(
+        (m.map_type, m.max_entries, m.key_size, m.value_size),
+        (2, 1, 4, 256)
+    );
     assert!(m.key_type_id.is_some() && m.value_type_id.is_some());
     assert_eq!(m.var_offset_in_section, 0);
 }
@@ -345,10 +395,28 @@ fn map_in_map_and_unknown_member() {
     let a2 = b.array(int, int, 2); // 6 (inner: array)
     let p2 = b.ptr(a2); // 7
     let pint = b.ptr(int); // 8
-    let inner = b.comp(false, "", 24, &[("type", p2, 0, 0), ("max_entries", p1, 64, 0), ("value", pint, 128, 0)]); // 9
+    let inner = b.comp(
+        false,
+        "",
+        24,
+        &[
+            ("type", p2, 0, 0),
+            ("max_entries", p1, 64, 0),
+            ("value", pint, 128, 0),
+        ],
+    ); // 9
     let pinner = b.ptr(inner); // 10
     let vals = b.array(pinner, int, 0); // 11
-    let outer = b.comp(false, "", 24, &[("type", p12, 0, 0), ("max_entries", p1, 64, 0), ("values", vals, 128, 0)]); // 12
+    let outer = b.comp(
+        false,
+        "",
+        24,
+        &[
+            ("type", p12, 0, 0),
+            ("max_entries", p1, 64, 0),
+            ("values", vals, 128, 0),
+        ],
+    ); // 12
     let v = b.var("outer", outer, 1); // 13
     let bad = b.comp(false, "", 8, &[("bogus", p1, 0, 0)]); // 14
     let v2 = b.var("badmap", bad, 1); // 15
@@ -359,7 +427,10 @@ fn map_in_map_and_unknown_member() {
     assert_eq!(m[0].value_size, 4);
     assert_eq!(m[0].values_member_offset, Some(16));
     let inner = m[0].inner.as_ref().unwrap();
-    assert_eq!((inner.map_type, inner.max_entries, inner.value_size), (2, 1, 4));
+    assert_eq!(
+        (inner.map_type, inner.max_entries, inner.value_size),
+        (2, 1, 4)
+    );
     b.datasec(".maps", 32, &[(v2, 0, 8)]);
     // a second .maps datasec is ignored by find(); build a fresh one
     let mut b2 = B::new();
@@ -384,7 +455,12 @@ fn btf_ext_parse_and_garbage() {
     let btf = Btf::from_elf(&data).unwrap();
     use object::{Object, ObjectSection};
     let f = object::File::parse(&*data).unwrap();
-    let ext_bytes = f.section_by_name(".BTF.ext").unwrap().data().unwrap().to_vec();
+    let ext_bytes = f
+        .section_by_name(".BTF.ext")
+        .unwrap()
+        .data()
+        .unwrap()
+        .to_vec();
     let ext = BtfExt::parse(&ext_bytes, &btf).unwrap();
     assert_eq!(ext.func_info_for("xdp").len(), 1);
     assert!(ext.line_info_for("xdp").len() > 10);

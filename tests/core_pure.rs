@@ -106,7 +106,9 @@ fn fields_relocate_to_target_layout() {
         ("rshift_u64 (cf.bf3)", 44),
     ];
     for (k, v) in exp {
-        let vals = got.get(*k).unwrap_or_else(|| panic!("no relocation '{k}' in {got:#?}"));
+        let vals = got
+            .get(*k)
+            .unwrap_or_else(|| panic!("no relocation '{k}' in {got:#?}"));
         assert!(
             vals.iter().all(|x| *x == Some(*v)),
             "{k}: got {vals:?}, want {v}"
@@ -140,8 +142,9 @@ fn fields_relocate_to_target_layout() {
             assert_eq!(after.off, 8);
         }
     }
-    assert!(out.iter().any(|o| o.access.contains("cf.y")
-        && orig_insns[o.insn_idx].class() == 0x01));
+    assert!(out
+        .iter()
+        .any(|o| o.access.contains("cf.y") && orig_insns[o.insn_idx].class() == 0x01));
 }
 
 /// Cross-check against the compiler: the target object, relocated against
@@ -163,7 +166,11 @@ fn fields_agree_with_compiler_layout() {
         }
         let k = key(o);
         if let Some(tv) = t.get(&k) {
-            assert!(tv.contains(&o.target_value), "{k}: local->target {:?}, compiler {tv:?}", o.target_value);
+            assert!(
+                tv.contains(&o.target_value),
+                "{k}: local->target {:?}, compiler {tv:?}",
+                o.target_value
+            );
             compared += 1;
         }
     }
@@ -181,8 +188,14 @@ fn types_and_enums() {
     let target = load("bpf/tests/core/types.target.bpf.o");
     let mut local = load("bpf/tests/core/types.bpf.o");
     let out = relocate(&mut local, &[&target.btf]).expect("relocate");
-    let ct_target = target.btf.find_by_name_kind("ct", tinybpf::btf::Kind::Struct).unwrap();
-    let ct_local = local.btf.find_by_name_kind("ct", tinybpf::btf::Kind::Struct).unwrap();
+    let ct_target = target
+        .btf
+        .find_by_name_kind("ct", tinybpf::btf::Kind::Struct)
+        .unwrap();
+    let ct_local = local
+        .btf
+        .find_by_name_kind("ct", tinybpf::btf::Kind::Struct)
+        .unwrap();
     let find = |kind: RelocKind, path: &str| -> Vec<Option<u64>> {
         out.iter()
             .filter(|o| o.kind == kind && o.access.ends_with(&format!("({path})")))
@@ -195,15 +208,27 @@ fn types_and_enums() {
     assert_eq!(find(RelocKind::TypeMatches, "ct_match"), [Some(1)]);
     assert_eq!(find(RelocKind::TypeMatches, "ct_nomatch"), [Some(0)]);
     assert_eq!(find(RelocKind::TypeIdLocal, "ct"), [Some(ct_local as u64)]);
-    assert_eq!(find(RelocKind::TypeIdTarget, "ct"), [Some(ct_target as u64)]);
+    assert_eq!(
+        find(RelocKind::TypeIdTarget, "ct"),
+        [Some(ct_target as u64)]
+    );
     assert_eq!(find(RelocKind::TypeIdTarget, "ct_gone"), [Some(0)]);
     assert_eq!(find(RelocKind::EnumvalExists, "ce::CE_A"), [Some(1)]);
     assert_eq!(find(RelocKind::EnumvalExists, "ce::CE_GONE"), [Some(0)]);
     assert_eq!(find(RelocKind::EnumvalValue, "ce::CE_A"), [Some(10)]);
     assert_eq!(find(RelocKind::EnumvalValue, "ce::CE_B"), [Some(20)]);
-    assert_eq!(find(RelocKind::EnumvalValue, "ce64::CE64_BIG"), [Some(0x7fff_0000_0000)]);
-    assert_eq!(find(RelocKind::EnumvalValue, "ce64::CE64_X"), [Some(0x2_0000_0000)]);
-    assert_eq!(find(RelocKind::EnumvalValue, "cef___v1::CEF_ONE"), [Some(7)]);
+    assert_eq!(
+        find(RelocKind::EnumvalValue, "ce64::CE64_BIG"),
+        [Some(0x7fff_0000_0000)]
+    );
+    assert_eq!(
+        find(RelocKind::EnumvalValue, "ce64::CE64_X"),
+        [Some(0x2_0000_0000)]
+    );
+    assert_eq!(
+        find(RelocKind::EnumvalValue, "cef___v1::CEF_ONE"),
+        [Some(7)]
+    );
     // The 64-bit enum value landed in both halves of ld_imm64.
     let o = out
         .iter()
@@ -230,8 +255,12 @@ fn ambiguous_flavors_are_an_error() {
             assert_eq!(type_name, "struct amb");
             assert!(access.contains("amb.b"), "{access}");
             assert_eq!(candidates.len(), 2, "{candidates:?}");
-            assert!(candidates.iter().any(|c| c.contains("amb___x") && c.ends_with(": 0")));
-            assert!(candidates.iter().any(|c| c.contains("amb___y") && c.ends_with(": 8")));
+            assert!(candidates
+                .iter()
+                .any(|c| c.contains("amb___x") && c.ends_with(": 0")));
+            assert!(candidates
+                .iter()
+                .any(|c| c.contains("amb___y") && c.ends_with(": 8")));
         }
         other => panic!("expected Ambiguous, got {other:?}"),
     }
@@ -256,7 +285,9 @@ fn task_struct_against_vmlinux() {
         .output()
         .expect("bpftool");
     let text = String::from_utf8_lossy(&dump.stdout);
-    let mut lines = text.lines().skip_while(|l| !l.contains("STRUCT 'task_struct'"));
+    let mut lines = text
+        .lines()
+        .skip_while(|l| !l.contains("STRUCT 'task_struct'"));
     lines.next();
     let mut offs = HashMap::new();
     for l in lines.take_while(|l| l.starts_with('\t')) {
@@ -268,12 +299,70 @@ fn task_struct_against_vmlinux() {
     }
     let real_parent = offs["real_parent"];
     let tgid = offs["tgid"];
-    let rp = out.iter().find(|o| o.access.contains("real_parent")).expect("real_parent relo");
-    let tg = out.iter().find(|o| o.access.contains("tgid")).expect("tgid relo");
+    let rp = out
+        .iter()
+        .find(|o| o.access.contains("real_parent"))
+        .expect("real_parent relo");
+    let tg = out
+        .iter()
+        .find(|o| o.access.contains("tgid"))
+        .expect("tgid relo");
     assert_eq!(rp.target_value, Some(real_parent));
     assert_eq!(tg.target_value, Some(tgid));
     assert_eq!(rp.target_btf_index, Some(0));
     let insns = &obj.sections[0].1;
     assert_eq!(insns[rp.insn_idx].imm as u64, real_parent);
     assert_eq!(insns[tg.insn_idx].imm as u64, tgid);
+}
+
+#[test]
+fn unresolved_enum_value_poisons_both_ld_imm64_halves() {
+    // fields' target BTF has no enums at all.
+    let other = load("bpf/tests/core/fields.target.bpf.o");
+    let mut local = load("bpf/tests/core/types.bpf.o");
+    let out = relocate(&mut local, &[&other.btf]).expect("relocate");
+    let insns = &local.sections[0].1;
+    let mut n = 0;
+    for o in &out {
+        match o.kind {
+            RelocKind::EnumvalValue => {
+                assert_eq!(o.target_value, None);
+                for i in [o.insn_idx, o.insn_idx + 1] {
+                    assert_eq!((insns[i].code, insns[i].imm), (CALL, 0xbad2310), "{o:?}");
+                }
+                n += 1;
+            }
+            RelocKind::EnumvalExists | RelocKind::TypeExists | RelocKind::TypeMatches => {
+                assert_eq!(o.target_value, Some(0), "{o:?}")
+            }
+            RelocKind::TypeIdLocal => assert!(o.target_value.unwrap() > 0),
+            _ => {}
+        }
+    }
+    assert_eq!(n, 5);
+}
+
+#[test]
+fn instruction_not_matching_local_btf_is_an_error() {
+    let target = load("bpf/tests/core/fields.target.bpf.o");
+    let mut local = load("bpf/tests/core/fields.bpf.o");
+    // insn 17 is `r3 = 0` carrying byte_off of cf.x; corrupt it.
+    let first = local.ext.core_relos[0].1[0];
+    let idx = (first.insn_off / 8) as usize;
+    local.sections[0].1[idx].imm = 5;
+    match relocate(&mut local, &[&target.btf]) {
+        Err(CoreError::InsnMismatch {
+            section,
+            insn_idx,
+            expected,
+            found,
+            ..
+        }) => {
+            assert_eq!(
+                (section.as_str(), insn_idx, expected, found),
+                ("xdp", idx, 0, 5)
+            );
+        }
+        other => panic!("expected InsnMismatch, got {other:?}"),
+    }
 }

@@ -101,7 +101,10 @@ fn parse_sub<T>(
                 )
             })?;
         if num == 0 {
-            return Err(err(format!("{name}: section '{sec}' has 0 records"), base + off));
+            return Err(err(
+                format!("{name}: section '{sec}' has 0 records"),
+                base + off,
+            ));
         }
         let recs = data[off..off + bytes]
             .chunks_exact(rec_size)
@@ -158,12 +161,11 @@ impl BtfExt {
         let (fi, fi_base) = sub(8, "func_info")?;
         let (li, li_base) = sub(16, "line_info")?;
         let (cr, cr_base) = sub(24, "core_relo")?;
-        let (func_info_rec_size, func_info) = parse_sub(btf, fi, fi_base, "func_info", 8, |r| {
-            FuncInfo {
+        let (func_info_rec_size, func_info) =
+            parse_sub(btf, fi, fi_base, "func_info", 8, |r| FuncInfo {
                 insn_off: rd32(r, 0).unwrap_or(0),
                 type_id: rd32(r, 4).unwrap_or(0),
-            }
-        })?;
+            })?;
         let (line_info_rec_size, line_info) =
             parse_sub(btf, li, li_base, "line_info", 16, |r| LineInfo {
                 insn_off: rd32(r, 0).unwrap_or(0),

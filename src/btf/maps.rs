@@ -62,9 +62,7 @@ fn uint_member(btf: &Btf, map: &str, member: &str, type_id: u32) -> Result<u64, 
             })?;
             Ok(info.nelems as u64)
         }
-        Kind::Enum | Kind::Enum64 if t.vlen == 1 => {
-            Ok(t.enumerator(0).map_err(ctx)?.value)
-        }
+        Kind::Enum | Kind::Enum64 if t.vlen == 1 => Ok(t.enumerator(0).map_err(ctx)?.value),
         k => Err(map_err(
             map,
             format!("member '{member}' is {k}, expected __uint(): pointer to array"),
@@ -85,7 +83,10 @@ fn type_member(btf: &Btf, map: &str, member: &str, type_id: u32) -> Result<(u32,
     if t.kind != Kind::Ptr {
         return Err(map_err(
             map,
-            format!("member '{member}' is {}, expected __type(): pointer", t.kind),
+            format!(
+                "member '{member}' is {}, expected __type(): pointer",
+                t.kind
+            ),
         ));
     }
     let id = t.size_or_type;
@@ -126,7 +127,10 @@ fn parse_def(btf: &Btf, name: &str, def: Type<'_>, is_inner: bool) -> Result<Btf
                     &mut value_size
                 };
                 if matches!(*slot, Some(old) if old != v) {
-                    return Err(map_err(name, format!("conflicting {mname}: {v} vs {slot:?}")));
+                    return Err(map_err(
+                        name,
+                        format!("conflicting {mname}: {v} vs {slot:?}"),
+                    ));
                 }
                 *slot = Some(v);
             }
@@ -172,7 +176,10 @@ fn parse_def(btf: &Btf, name: &str, def: Type<'_>, is_inner: bool) -> Result<Btf
         let a = arr.array().ok_or_else(|| {
             map_err(
                 name,
-                format!("member 'values' is {} (expected array of pointers)", arr.kind),
+                format!(
+                    "member 'values' is {} (expected array of pointers)",
+                    arr.kind
+                ),
             )
         })?;
         let p = btf
@@ -181,7 +188,10 @@ fn parse_def(btf: &Btf, name: &str, def: Type<'_>, is_inner: bool) -> Result<Btf
         if p.kind != Kind::Ptr {
             return Err(map_err(
                 name,
-                format!("member 'values' elements are {} (expected pointers)", p.kind),
+                format!(
+                    "member 'values' elements are {} (expected pointers)",
+                    p.kind
+                ),
             ));
         }
         let target = btf

@@ -170,7 +170,13 @@ fn fields_compat(lbtf: &Btf, mut lid: u32, tbtf: &Btf, mut tid: u32) -> Result<b
 }
 
 /// Loose compatibility used by TYPE_EXISTS / TYPE_SIZE / TYPE_ID_TARGET.
-fn types_compat(lbtf: &Btf, mut lid: u32, tbtf: &Btf, mut tid: u32, level: usize) -> Result<bool, String> {
+fn types_compat(
+    lbtf: &Btf,
+    mut lid: u32,
+    tbtf: &Btf,
+    mut tid: u32,
+    level: usize,
+) -> Result<bool, String> {
     if level == 0 {
         return Err("types nested too deep".into());
     }
@@ -260,7 +266,8 @@ fn types_match(
                 });
             }
             Kind::Enum | Kind::Enum64 => {
-                if !t.kind.is_any_enum() || l.size_or_type != t.size_or_type || l.vlen() > t.vlen() {
+                if !t.kind.is_any_enum() || l.size_or_type != t.size_or_type || l.vlen() > t.vlen()
+                {
                     return Ok(false);
                 }
                 for le in l.enumerators() {
@@ -407,7 +414,11 @@ pub(crate) fn calc(kind: RelocKind, spec: Option<&Spec<'_>>) -> Result<Calc, Str
                 c.type_id = acc.type_id;
             }
             RelocKind::FieldByteSize => c.val = Some(sz as u64),
-            _ => return Err(format!("{kind} relocation cannot be applied to an array element")),
+            _ => {
+                return Err(format!(
+                    "{kind} relocation cannot be applied to an array element"
+                ))
+            }
         }
         return Ok(c);
     }
@@ -426,7 +437,10 @@ pub(crate) fn calc(kind: RelocKind, spec: Option<&Spec<'_>>) -> Result<Calc, Str
         let mut off = bit_off / 8 / sz * sz;
         while bit_off + bit_sz - off * 8 > sz * 8 {
             if sz >= 8 {
-                return Err(format!("bitfield '{}' cannot be read with a 64-bit load", m.name));
+                return Err(format!(
+                    "bitfield '{}' cannot be read with a 64-bit load",
+                    m.name
+                ));
             }
             sz *= 2;
             off = bit_off / 8 / sz * sz;

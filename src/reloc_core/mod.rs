@@ -16,7 +16,9 @@ use std::collections::HashMap;
 use std::fmt;
 
 use crate::btf::{essential_name, Btf, BtfExt, CoreRelo, Kind};
-use crate::insn::{Insn, BPF_ALU, BPF_ALU64, BPF_B, BPF_DW, BPF_H, BPF_LD, BPF_LDX, BPF_ST, BPF_STX, BPF_W, CALL};
+use crate::insn::{
+    Insn, BPF_ALU, BPF_ALU64, BPF_B, BPF_DW, BPF_H, BPF_LD, BPF_LDX, BPF_ST, BPF_STX, BPF_W, CALL,
+};
 
 use spec::Spec;
 
@@ -478,7 +480,8 @@ fn parse_item<'l>(local: &'l Btf, sec: &'l str, r: &CoreRelo) -> Result<Item<'l>
     if r.insn_off % 8 != 0 {
         return Err(bad(format!("insn_off {} not a multiple of 8", r.insn_off)));
     }
-    let kind = RelocKind::from_u32(r.kind).ok_or_else(|| bad(format!("unknown kind {}", r.kind)))?;
+    let kind =
+        RelocKind::from_u32(r.kind).ok_or_else(|| bad(format!("unknown kind {}", r.kind)))?;
     let access_str = local
         .str_at(r.access_str_off)
         .map_err(|e| bad(format!("access string: {e}")))?;
