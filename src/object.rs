@@ -4,7 +4,7 @@
 
 use crate::error::{Error, Result};
 use crate::link::Link;
-use crate::linker::{self, ExtInfo, LinkedProgram, LoadRef};
+use crate::linker::{self, ExtInfo, LinkedProgram};
 use crate::map::Map;
 use crate::obj::maps::{map_type, DataKind, Pinning, BPF_F_MMAPABLE};
 use crate::obj::{MapSpec, ObjectSpec, SlotTarget};
@@ -347,11 +347,4 @@ pub(crate) fn pin_path(opts: &LoadOptions, spec: &MapSpec) -> Option<PathBuf> {
 
 pub(crate) fn link(spec: &ObjectSpec, i: usize, ext: &ExtInfo) -> Result<LinkedProgram> {
     Ok(linker::link_program(spec, i, ext)?)
-}
-
-pub(crate) fn kconfig_refs(l: &LinkedProgram) -> impl Iterator<Item = (usize, &str)> {
-    l.refs.iter().filter_map(|r| match r {
-        LoadRef::Kconfig { insn, name } => Some((*insn, name.as_str())),
-        _ => None,
-    })
 }
