@@ -1,0 +1,86 @@
+//! Helpers shared by the fuzz targets (included with `#[path]`).
+#![allow(dead_code)]
+
+use std::sync::OnceLock;
+use tinybpf::btf::Btf;
+use tinybpf::linker::{ExtInfo, FuncInfo, LineInfo};
+use tinybpf::obj::ObjectSpec;
+
+/// Fixed target BTF for CO-RE: the CO-RE test suite's target object.
+pub fn target_btf() -> &'static Btf {
+    static T: OnceLock<Btf> = OnceLock::new();
+    T.get_or_init(|| {
+        let t = Btf::from_elf(include_bytes!("../../bpf/tests/core/fields.target.bpf.o"))
+            .expect("fields.target.bpf.o has BTF");
+        // Build the lazy name index now, outside the measured runs.
+        let _ = t.find_by_name("task_struct");
+        t
+    })
+}
+
+/// Fixed BTF that `.BTF.ext` inputs name their sections in.
+pub fn ext_btf() -> &'static Btf {
+    static T: OnceLock<Btf> = OnceLock::new();
+    T.get_or_init(|| {
+        Btf::from_elf(include_bytes!("../../bpf/tests/core/fields.bpf.o"))
+            .expect("fields.bpf.o has BTF")
+    })
+}
+
+/// Touch every type through the public API.
+pub fn walk_btf(btf: &Btf) -> usize {
+    let mut n = 0usize;
+    for t in btf.iter() {
+        n += t.name.len();
+        let _ = t.size();
+        let _ = t.ref_type();
+        let _ = t.int();
+        let _ = t.array();
+        let _ = t.linkage();
+        let _ = t.decl_tag_component();
+        let _ = t.is_signed_enum();
+        n += t.members().filter(|m| m.is_ok()).count();
+        n += t.params().filter(|m| m.is_ok()).count();
+        n += t.enumerators().filter(|m| m.is_ok()).count();
+        n += t.vars().count();
+        let _ = btf.resolve_size(t.id);
+        let _ = btf.skip_mods_and_typedefs(t.id);
+        let _ = btf.name(t.id);
+    }
+    let _ = btf.find_by_name("task_struct");
+    let _ = btf.type_by_id(btf.len());
+    let _ = btf.to_bytes();
+    n
+}
+
+/// func/line info per section in instructions, as the loader builds it.
+pub fn ext_info(spec: &ObjectSpec) -> ExtInfo {
+    let mut out = ExtInfo::default();
+    if let Some(ext) = &spec.btf_ext {
+        for (sec, recs) in &ext.func_info {
+            out.func.insert(
+                sec.clone(),
+                recs.iter()
+                    .map(|r| FuncInfo {
+                        insn_off: r.insn_off / 8,
+                        type_id: r.type_id,
+                    })
+                    .collect(),
+            );
+        }
+        for (sec, recs) in &ext.line_info {
+            out.line.insert(
+                sec.clone(),
+                recs.iter()
+                    .map(|r| LineInfo {
+                        insn_off: r.insn_off / 8,
+                        file_name_off: r.file_name_off,
+                        line_off: r.line_off,
+                        line_col: r.line_col,
+                    })
+                    .collect(),
+            );
+        }
+    }
+    out
+}
