@@ -166,8 +166,16 @@ impl OpenObject {
         if m.initial.len() < m.value_size as usize {
             m.initial.resize(m.value_size as usize, 0);
         }
-        let off = off as usize;
-        m.initial[off..off + bytes.len()].copy_from_slice(bytes);
+        let slot = usize::try_from(off)
+            .ok()
+            .and_then(|o| m.initial.get_mut(o..o.checked_add(bytes.len())?))
+            .ok_or_else(|| {
+                Error::Invalid(format!(
+                    "global {name} at {off}+{size} lies outside {sec} ({} bytes)",
+                    m.value_size
+                ))
+            })?;
+        slot.copy_from_slice(bytes);
         Ok(())
     }
 

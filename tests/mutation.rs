@@ -502,7 +502,11 @@ fn mutate_once(rng: &mut Rng, b: &mut Vec<u8>, other: &[u8]) -> String {
             let (x, y) = (rng.below(secs.len()), rng.below(secs.len()));
             let (xo, yo) = (secs[x].hdr_off, secs[y].hdr_off);
             let hx: Vec<u8> = b[xo..xo + 64].to_vec();
-            if rng.chance(50) {
+            if rng.chance(30) {
+                // Rename: two sections with one name.
+                b.copy_within(xo..xo + 4, yo);
+                format!("rename shdr {y} as {x}")
+            } else if rng.chance(50) {
                 let hy: Vec<u8> = b[yo..yo + 64].to_vec();
                 b[xo..xo + 64].copy_from_slice(&hy);
                 b[yo..yo + 64].copy_from_slice(&hx);
@@ -618,6 +622,37 @@ fn walk_btf(btf: &Btf) -> usize {
     n
 }
 
+/// The pure part of the `OpenObject` API on a parsed mutant: every global
+/// set, every map resized, every program toggled. (Globals in sections over
+/// 1 MiB are skipped: setting one materialises the whole section, by design
+/// up to `MAX_DATA_SIZE`, which a tiny input with a huge NOBITS `.bss` would
+/// turn into an allocation far above the per-case bound.)
+fn open_object_api(bytes: &[u8], spec: &ObjectSpec) {
+    let Ok(mut open) = tinybpf::OpenObject::from_bytes("mutant", bytes) else {
+        return;
+    };
+    for g in &spec.globals {
+        let small = spec
+            .maps
+            .iter()
+            .filter(|m| m.section == g.section)
+            .all(|m| m.value_size <= 1 << 20);
+        if small && g.size <= 4096 {
+            let _ = open.set_global(&g.name, &vec![0xa5; g.size as usize]);
+        }
+        let _ = open.set_global(&g.name, &[1]);
+    }
+    for m in &spec.maps {
+        let _ = open.set_max_entries(&m.name, 0);
+        let _ = open.set_max_entries(&m.name, u32::MAX);
+    }
+    for p in &spec.programs {
+        let _ = open.set_autoload(&p.name, false);
+    }
+    let names: Vec<&str> = spec.programs.iter().map(|p| p.name.as_str()).collect();
+    let _ = open.load_only(&names);
+}
+
 /// The whole pure pipeline. Returns a short outcome string (for stats).
 fn pipeline(bytes: &[u8], target: &Btf) -> &'static str {
     // Raw sections, parsed on their own.
@@ -634,6 +669,7 @@ fn pipeline(bytes: &[u8], target: &Btf) -> &'static str {
         Ok(s) => s,
         Err(_) => return "parse error",
     };
+    open_object_api(bytes, &spec);
     if let Some(b) = &spec.btf {
         walk_btf(b);
         let _ = b.to_bytes();
@@ -917,4 +953,49 @@ fn field_map_covers_every_area() {
     for a in AREAS {
         assert!(seen.get(a).copied().unwrap_or(0) > 0, "no {a} fields found");
     }
+}
+
+// ---------------------------------------------------------------------------
+// Regressions found by mutation.
+
+/// Rename section `from` of `bytes` to the name of section `to` (two
+/// sections with one name), by pointing its sh_name at the other's.
+fn rename_section(bytes: &mut [u8], from: &str, to: &str) {
+    let secs = sections(bytes);
+    let f = secs.iter().find(|s| s.name == from).unwrap().hdr_off;
+    let t = secs.iter().find(|s| s.name == to).unwrap().hdr_off;
+    let name = rd32(bytes, t).unwrap();
+    bytes[f..f + 4].copy_from_slice(&name.to_le_bytes());
+}
+
+/// Two data sections named `.bss` (globals.bpf.o's `.data` renamed): data
+/// maps and globals are found by section name, so such an object is
+/// ambiguous. It used to parse, and then `set_global("last_len")` (offset 8
+/// in the real, 12-byte `.bss`) indexed the first `.bss` map (8 bytes) out of
+/// bounds and panicked. Now parsing refuses it, naming the section.
+#[test]
+fn duplicate_data_section_names_are_refused() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("bpf/globals.bpf.o");
+    let mut bytes = std::fs::read(path).unwrap();
+    rename_section(&mut bytes, ".data", ".bss");
+    let r = catch_unwind(AssertUnwindSafe(|| {
+        tinybpf::OpenObject::from_bytes("dup", &bytes).map(|mut open| {
+            let _ = open.set_global("last_len", &7u32.to_ne_bytes());
+        })
+    }));
+    match r {
+        Err(_) => panic!("parsing or set_global panicked on duplicate section names"),
+        Ok(Ok(())) => panic!("an object with two .bss sections was accepted"),
+        Ok(Err(tinybpf::Error::Parse(tinybpf::obj::ParseError::Section { section, reason }))) => {
+            assert_eq!(section, ".bss");
+            assert!(reason.contains("two data sections"), "{reason}");
+        }
+        Ok(Err(e)) => panic!("expected a section parse error, got {e}"),
+    }
+    // The unmodified object still parses and takes both globals.
+    let bytes =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("bpf/globals.bpf.o")).unwrap();
+    let mut open = tinybpf::OpenObject::from_bytes("globals", &bytes).unwrap();
+    open.set_global("last_len", &7u32.to_ne_bytes()).unwrap();
+    open.set_global("counter", &9u64.to_ne_bytes()).unwrap();
 }

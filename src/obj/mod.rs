@@ -290,6 +290,10 @@ impl ObjectSpec {
                 ".maps" => btf_maps_sec = Some(idx),
                 _ => {
                     if let Some(kind) = is_data_section(&sname) {
+                        // Data maps, and globals, are found by section name.
+                        if spec.maps.iter().any(|m| m.section == sname) {
+                            return Err(sec_err(&sname, "two data sections with this name"));
+                        }
                         let size = sec.size();
                         if size > maps::MAX_DATA_SIZE {
                             return Err(sec_err(&sname, format!("size {size} is too large")));
