@@ -169,7 +169,11 @@ fn soak_load_and_attach_cycles_return_to_baseline() {
         rss0,
         rss()
     );
-    assert_eq!(ids.progs.len(), loads + attaches, "program ids not distinct");
+    assert_eq!(
+        ids.progs.len(),
+        loads + attaches,
+        "program ids not distinct"
+    );
     check_baseline("at the end", fds, rss0, 8 << 20);
     ids.assert_all_gone();
 }
