@@ -6,6 +6,7 @@ mod btf_load;
 mod core_load;
 pub mod error;
 pub mod events;
+pub mod inflate;
 pub mod insn;
 mod kconfig;
 pub mod link;
