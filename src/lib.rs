@@ -8,7 +8,7 @@ pub mod error;
 pub mod events;
 pub mod inflate;
 pub mod insn;
-mod kconfig;
+pub mod kconfig;
 pub mod link;
 pub mod linker;
 mod loader;
