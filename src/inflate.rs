@@ -579,6 +579,15 @@ mod tests {
     }
 
     #[test]
+    fn stored_blocks_roundtrip() {
+        for len in [0usize, 1, 65535, 65536, 140_000] {
+            let data: Vec<u8> = (0..len).map(|i| (i * 7 % 251) as u8).collect();
+            let gz = super::tests_support::gzip_stored(&data);
+            assert_eq!(gunzip(&gz, len).unwrap(), data, "len {len}");
+        }
+    }
+
+    #[test]
     fn crc() {
         assert_eq!(crc32(b""), 0);
         assert_eq!(crc32(b"123456789"), 0xcbf4_3926);
@@ -765,5 +774,28 @@ mod tests {
             .output()
             .unwrap();
         assert_eq!(text, zcat.stdout);
+    }
+}
+
+/// Test helpers for other modules: a gzip writer using stored blocks.
+#[cfg(test)]
+pub(crate) mod tests_support {
+    /// Wrap `data` in a gzip member of stored DEFLATE blocks.
+    pub fn gzip_stored(data: &[u8]) -> Vec<u8> {
+        let mut out = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+        let mut chunks = data.chunks(65535).peekable();
+        if chunks.peek().is_none() {
+            out.extend_from_slice(&[1, 0, 0, 0xff, 0xff]);
+        }
+        while let Some(c) = chunks.next() {
+            out.push(u8::from(chunks.peek().is_none()));
+            let len = c.len() as u16;
+            out.extend_from_slice(&len.to_le_bytes());
+            out.extend_from_slice(&(!len).to_le_bytes());
+            out.extend_from_slice(c);
+        }
+        out.extend_from_slice(&super::crc32(data).to_le_bytes());
+        out.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        out
     }
 }

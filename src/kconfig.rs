@@ -479,3 +479,201 @@ pub(crate) fn find_in_modules(
     }
     Ok(None)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use KconfigType::*;
+
+    const SAMPLE: &str = "#\n# Automatically generated file; DO NOT EDIT.\n\
+        CONFIG_BPF=y\n\
+        CONFIG_MOD=m\n\
+        # CONFIG_KPROBES is not set\n\
+        CONFIG_HZ=250\n\
+        CONFIG_NEG=-17\n\
+        CONFIG_HEX=0xdead000000000000\n\
+        CONFIG_OCT=0755\n\
+        CONFIG_STR=\"-fc \\\"v\\\\7\\\"\"\n\
+        CONFIG_EMPTY=\"\"\n\
+        CONFIG_BROKEN\n\
+        not a config line=1\n";
+
+    fn enc(ty: KconfigType, raw: &str) -> Result<Vec<u8>> {
+        let mut out = vec![0xaa; ty.size() as usize];
+        encode_value("CONFIG_T", ty, raw, &mut out).map(|_| out)
+    }
+
+    #[test]
+    fn parse_config() {
+        let c = KernelConfig::parse(SAMPLE);
+        assert_eq!(c.get("CONFIG_BPF"), Some("y"));
+        assert_eq!(c.get("CONFIG_MOD"), Some("m"));
+        assert_eq!(c.get("CONFIG_KPROBES"), Some("n"));
+        assert_eq!(c.get("CONFIG_HZ"), Some("250"));
+        assert_eq!(c.get("CONFIG_STR"), Some("\"-fc \\\"v\\\\7\\\"\""));
+        assert_eq!(c.get("CONFIG_BROKEN"), None);
+        assert_eq!(c.get("not a config line"), None);
+        assert_eq!(c.len(), 9);
+        // gzip'd and plain bytes give the same config.
+        let gz = crate::inflate::tests_support::gzip_stored(SAMPLE.as_bytes());
+        assert_eq!(KernelConfig::from_bytes(&gz).unwrap(), c);
+        assert!(KernelConfig::from_bytes(&gz[..gz.len() - 3]).is_err());
+    }
+
+    #[test]
+    fn versions() {
+        assert_eq!(version_code("6.18.44-fc-v782"), Some(0x06_12_2c));
+        assert_eq!(version_code("5.15.300"), Some(0x05_0f_ff));
+        assert_eq!(version_code("4.19"), Some(0x04_13_00));
+        assert_eq!(version_code("6.1.0-rc3"), Some(0x06_01_00));
+        assert_eq!(version_code("garbage"), None);
+        assert_eq!(version_code(""), None);
+        let f = KernelFacts::for_version(0x06_12_2c);
+        assert!(f.has_bpf_cookie);
+        assert_eq!(
+            f.has_syscall_wrapper,
+            cfg!(target_arch = "x86_64")
+                || cfg!(target_arch = "aarch64")
+                || cfg!(target_arch = "s390x")
+                || cfg!(target_arch = "riscv64")
+        );
+        assert!(!KernelFacts::for_version(0x05_0e_00).has_bpf_cookie);
+    }
+
+    #[test]
+    fn encode_values() {
+        let tri = Tristate { size: 4 };
+        assert_eq!(enc(Bool, "y").unwrap(), [1]);
+        assert_eq!(enc(Bool, "n").unwrap(), [0]);
+        assert!(enc(Bool, "m").is_err());
+        assert!(enc(Bool, "250").is_err());
+        assert_eq!(enc(tri, "y").unwrap(), [1, 0, 0, 0]);
+        assert_eq!(enc(tri, "m").unwrap(), [2, 0, 0, 0]);
+        assert_eq!(enc(tri, "n").unwrap(), [0, 0, 0, 0]);
+        assert_eq!(enc(Char, "y").unwrap(), [b'y']);
+        assert_eq!(enc(Char, "200").unwrap(), [200]);
+        assert_eq!(enc(Char, "-1").unwrap(), [0xff]);
+        assert!(enc(Char, "300").is_err());
+        let i32_ = Int {
+            size: 4,
+            signed: true,
+        };
+        let u16_ = Int {
+            size: 2,
+            signed: false,
+        };
+        let u64_ = Int {
+            size: 8,
+            signed: false,
+        };
+        let i64_ = Int {
+            size: 8,
+            signed: true,
+        };
+        assert_eq!(enc(i32_, "250").unwrap(), 250i32.to_le_bytes());
+        assert_eq!(enc(i32_, "-17").unwrap(), (-17i32).to_le_bytes());
+        assert_eq!(enc(i32_, "0x7fffffff").unwrap(), i32::MAX.to_le_bytes());
+        assert!(enc(i32_, "0x80000000").is_err());
+        assert_eq!(enc(u16_, "0755").unwrap(), 0o755u16.to_le_bytes());
+        assert!(enc(u16_, "65536").is_err());
+        assert!(enc(u16_, "-1").is_err());
+        assert_eq!(
+            enc(u64_, "0xdead000000000000").unwrap(),
+            0xdead_0000_0000_0000u64.to_le_bytes()
+        );
+        assert!(enc(i64_, "0xdead000000000000").is_err());
+        assert!(enc(u64_, "0x1dead000000000000").is_err());
+        assert!(enc(i32_, "y").is_err());
+        assert!(enc(i32_, "\"str\"").is_err());
+        assert!(enc(i32_, "12abc").is_err());
+        assert!(enc(i32_, "").is_err());
+        let s8 = CharArray { len: 8 };
+        assert_eq!(enc(s8, "\"abc\"").unwrap(), b"abc\0\0\0\0\0");
+        assert_eq!(enc(s8, "\"abcdefghij\"").unwrap(), b"abcdefg\0");
+        assert_eq!(enc(s8, "\"a\\\"b\\\\\"").unwrap(), b"a\"b\\\0\0\0\0");
+        assert_eq!(enc(s8, "\"\"").unwrap(), [0u8; 8]);
+        assert!(enc(s8, "\"unterminated").is_err());
+        assert!(enc(s8, "y").is_err());
+        assert!(enc(s8, "5").is_err());
+        // Errors name the extern.
+        let e = enc(Bool, "m").unwrap_err().to_string();
+        assert!(e.contains("CONFIG_T"), "{e}");
+    }
+
+    fn var(name: &str, ty: KconfigType, offset: u32) -> KconfigVar {
+        KconfigVar {
+            name: name.into(),
+            var_id: 0,
+            ty,
+            offset,
+        }
+    }
+
+    #[test]
+    fn compute_map() {
+        let vars = vec![
+            var(
+                "LINUX_KERNEL_VERSION",
+                Int {
+                    size: 4,
+                    signed: false,
+                },
+                0,
+            ),
+            var("CONFIG_BPF", Bool, 4),
+            var("CONFIG_ABSENT", Bool, 5),
+            var("LINUX_HAS_BPF_COOKIE", Bool, 6),
+            var(
+                "CONFIG_HZ",
+                Int {
+                    size: 8,
+                    signed: true,
+                },
+                8,
+            ),
+        ];
+        let mut facts = KernelFacts::for_version(0x06_12_2c);
+        facts.config = Some(KernelConfig::parse(SAMPLE));
+        facts.config_source = "/test".into();
+        let d = compute(&vars, 16, &facts, |n| n == "CONFIG_ABSENT").unwrap();
+        assert_eq!(&d[0..4], &0x06_12_2cu32.to_le_bytes());
+        assert_eq!(d[4..8], [1, 0, 1, 0]);
+        assert_eq!(&d[8..16], &250i64.to_le_bytes());
+        // Strong and missing: an error naming it and where we looked.
+        let e = compute(&vars, 16, &facts, |_| false)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("CONFIG_ABSENT") && e.contains("/test") && e.contains("__weak"),
+            "{e}"
+        );
+        // No config at all: weak ones are 0, strong ones an error.
+        facts.config = None;
+        facts.config_source = "no kernel config found".into();
+        let d = compute(&vars, 16, &facts, |n| n.starts_with("CONFIG_")).unwrap();
+        assert_eq!(d[4..6], [0, 0]);
+        let e = compute(&vars, 16, &facts, |_| false)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("CONFIG_BPF") && e.contains("no kernel config"),
+            "{e}"
+        );
+        // Unknown names and slots outside the map are errors, not panics.
+        let bad = vec![var("LINUX_NOPE", Bool, 0)];
+        assert!(compute(&bad, 1, &facts, |_| true).is_err());
+        let bad = vec![var("SOMETHING", Bool, 0)];
+        assert!(compute(&bad, 1, &facts, |_| true).is_err());
+        let bad = vec![var(
+            "CONFIG_HZ",
+            Int {
+                size: 8,
+                signed: true,
+            },
+            12,
+        )];
+        assert!(compute(&bad, 16, &facts, |_| true).is_err());
+        let bad = vec![var("CONFIG_HZ", Bool, u32::MAX)];
+        assert!(compute(&bad, 16, &facts, |_| true).is_err());
+    }
+}
