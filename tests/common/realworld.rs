@@ -42,7 +42,9 @@ pub const DEFAULT_BTF_DIR: &str = "/var/tmp/tinybpf-btf";
 /// True when tests may download / install things: `CI` set or `TINYBPF_FETCH=1`.
 pub fn fetch_allowed() -> bool {
     std::env::var_os("CI").is_some()
-        || std::env::var("TINYBPF_FETCH").map(|v| v == "1").unwrap_or(false)
+        || std::env::var("TINYBPF_FETCH")
+            .map(|v| v == "1")
+            .unwrap_or(false)
 }
 
 fn u16_at(b: &[u8], off: usize) -> Option<u16> {
@@ -98,7 +100,7 @@ pub fn bpf_object_len(data: &[u8]) -> Option<usize> {
     if shstrndx == 0xffff {
         shstrndx = u64::from(u32_at(sh0, 40)?);
     }
-    if shnum < 2 || shnum > MAX_SECTIONS || shstrndx == 0 || shstrndx >= shnum {
+    if !(2..=MAX_SECTIONS).contains(&shnum) || shstrndx == 0 || shstrndx >= shnum {
         return None;
     }
     let table_len = shnum.checked_mul(SHDR_SIZE as u64)?;
@@ -265,7 +267,27 @@ pub fn btf_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(DEFAULT_BTF_DIR))
 }
 
-/// `vmlinux-*.btf` files in `dir`, sorted by name.
+/// Sort key comparing the digit runs of a file name numerically
+/// (`vmlinux-6.1.0-9-amd64` < `vmlinux-6.1.0-57-amd64`).
+pub fn version_key(p: &Path) -> Vec<(u64, String)> {
+    let name = p
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    let mut key = Vec::new();
+    let mut rest: &str = &name;
+    while !rest.is_empty() {
+        let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        let (num, tail) = rest.split_at(digits);
+        let text_len = tail.len() - tail.trim_start_matches(|c: char| !c.is_ascii_digit()).len();
+        let (text, tail) = tail.split_at(text_len);
+        key.push((num.parse().unwrap_or(0), text.to_string()));
+        rest = tail;
+    }
+    key
+}
+
+/// `vmlinux-*.btf` files in `dir`, sorted by [`version_key`].
 pub fn btf_files_in(dir: &Path) -> Vec<PathBuf> {
     let Ok(rd) = std::fs::read_dir(dir) else {
         return Vec::new();
@@ -280,7 +302,7 @@ pub fn btf_files_in(dir: &Path) -> Vec<PathBuf> {
                 && p.is_file()
         })
         .collect();
-    v.sort();
+    v.sort_by_key(|p| version_key(p));
     v
 }
 
@@ -324,7 +346,7 @@ pub fn second_kernel_btf() -> Option<PathBuf> {
                 .and_then(|n| n.to_str())
                 .is_some_and(|n| n.starts_with("vmlinux-6.1."))
         })
-        .last();
+        .max_by(|a, b| version_key(a).cmp(&version_key(b)));
     if existing.is_some() {
         return existing;
     }
