@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Fetch other kernels' BTF from Debian's linux-image packages.
 #
-# usage: scripts/fetch-kernel-btf.sh [--all] [--max N] [--list] [OUTDIR]
+# usage: scripts/fetch-kernel-btf.sh [--all] [--max N] [--release R]... [--list] [OUTDIR]
 #
 #   (default)  newest 6.1 kernel (linux-image-6.1.0-<abi>-amd64) apt can see
 #   --all      every distinct linux-image-<release>-amd64 apt can see, up to
 #              --max (default 10), newest first, alternating between series
 #              (6.12, 6.1, ...) so the set spans them
+#   --release R  this kernel release (e.g. 6.1.0-48-amd64); repeatable
 #   --list     only print the kernel releases that would be fetched
 #   OUTDIR     default /var/tmp/tinybpf-btf (never commit what lands there)
 #
@@ -27,13 +28,15 @@ set -euo pipefail
 MODE=one
 MAX=10
 LIST_ONLY=0
+RELEASES=()
 OUTDIR=/var/tmp/tinybpf-btf
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --all) MODE=all ;;
         --max) MAX="${2:?--max needs a number}"; shift ;;
         --list) LIST_ONLY=1 ;;
-        -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+        --release) MODE=given; RELEASES+=("${2:?--release needs a kernel release}"); shift ;;
+        -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
         -*) echo "fetch-kernel-btf: unknown option $1" >&2; exit 2 ;;
         *) OUTDIR="$1" ;;
     esac
@@ -73,6 +76,10 @@ series_of() { sed -E 's/^([0-9]+\.[0-9]+).*/\1/' <<<"$1"; }
 
 # Pick the releases to fetch, one per line.
 pick_releases() {
+    if [[ "$MODE" == given ]]; then
+        printf '%s\n' "${RELEASES[@]}"
+        return 0
+    fi
     local all
     all=$(list_releases)
     [[ -n "$all" ]] || return 0
@@ -283,6 +290,6 @@ for r in $releases; do
 done
 if [[ $fails -gt 0 ]]; then
     log "$fails kernel(s) failed"
-    [[ "$MODE" == one ]] && exit 1
+    [[ "$MODE" != all ]] && exit 1
 fi
 exit 0

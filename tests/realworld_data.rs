@@ -270,3 +270,19 @@ fn btf_files_sort_by_version() {
     assert!(k("vmlinux-6.12.99+deb12-amd64.btf") < k("vmlinux-6.12.117+deb12-amd64.btf"));
     assert_eq!(k(""), Vec::new());
 }
+
+/// Every BTF blob already fetched into the BTF dir (no fetching here) is a
+/// well-formed raw BTF file.
+#[test]
+fn fetched_btf_files_have_valid_headers() {
+    let files = realworld::btf_files_in(&realworld::btf_dir());
+    eprintln!(
+        "{} BTF files in {}",
+        files.len(),
+        realworld::btf_dir().display()
+    );
+    for f in &files {
+        let b = std::fs::read(f).unwrap();
+        check_btf_header(&f.display().to_string(), &b);
+    }
+}
