@@ -227,7 +227,10 @@ fn task_struct_line(path: &Path) -> Option<String> {
 #[test]
 fn second_kernel_btf_is_valid_and_differs_from_this_kernel() {
     let Some(path) = realworld::second_kernel_btf() else {
-        skip("no second kernel BTF in /var/tmp/tinybpf-btf");
+        skip(&format!(
+            "no second kernel BTF in {}",
+            realworld::btf_dir().display()
+        ));
         return;
     };
     let name = path.file_name().unwrap().to_string_lossy().into_owned();
