@@ -4,7 +4,7 @@
 
 use crate::error::{Error, Result};
 use crate::link::Link;
-use crate::linker::{self, ExtInfo, LinkedProgram, LoadRef};
+use crate::linker::{self, ExtInfo, LinkedProgram};
 use crate::map::Map;
 use crate::obj::maps::{map_type, DataKind, Pinning, BPF_F_MMAPABLE};
 use crate::obj::{MapSpec, ObjectSpec, SlotTarget};
@@ -222,13 +222,28 @@ impl Object {
         self.programs.iter().find(|p| p.name == name)
     }
 
-    /// A map by name (the kernel's name, e.g. `hello.rodata`, or the variable's).
+    /// A map by name: the kernel's name (`hello.rodata`, at most 15 bytes), the
+    /// name in the object (the variable, or the data section), or a longer
+    /// name whose 15-byte truncation is the kernel's.
     pub fn map(&self, name: &str) -> Option<&Map> {
-        self.maps.iter().find(|m| m.name() == name).or_else(|| {
-            self.maps
-                .iter()
-                .find(|m| m.name().starts_with(name) && name.len() >= 15)
-        })
+        self.map_index(name).map(|i| &self.maps[i])
+    }
+
+    fn map_index(&self, name: &str) -> Option<usize> {
+        self.maps
+            .iter()
+            .position(|m| m.name() == name)
+            .or_else(|| self.maps.iter().position(|m| m.symbol() == name))
+            .or_else(|| {
+                self.maps
+                    .iter()
+                    .position(|m| m.name().len() == 15 && name.starts_with(m.name()))
+            })
+    }
+
+    /// A map by name, mutably (to write memory-mapped `.data`/`.bss`).
+    pub fn map_mut(&mut self, name: &str) -> Option<&mut Map> {
+        self.map_index(name).map(|i| &mut self.maps[i])
     }
 
     /// The object's BTF fd, if its BTF was loaded.
@@ -342,11 +357,4 @@ pub(crate) fn pin_path(opts: &LoadOptions, spec: &MapSpec) -> Option<PathBuf> {
 
 pub(crate) fn link(spec: &ObjectSpec, i: usize, ext: &ExtInfo) -> Result<LinkedProgram> {
     Ok(linker::link_program(spec, i, ext)?)
-}
-
-pub(crate) fn kconfig_refs(l: &LinkedProgram) -> impl Iterator<Item = (usize, &str)> {
-    l.refs.iter().filter_map(|r| match r {
-        LoadRef::Kconfig { insn, name } => Some((*insn, name.as_str())),
-        _ => None,
-    })
 }
