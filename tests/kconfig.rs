@@ -185,6 +185,8 @@ fn values_on_the_running_kernel() {
     open.set_global("expect_localversion", &localversion)
         .unwrap();
     let obj = open.load().unwrap();
+    // The patched BTF (sized DATASEC, global VARs) was accepted.
+    assert!(obj.btf_fd().is_some(), "kernel refused the object's BTF");
     let run = obj
         .program("xdp_kconfig")
         .unwrap()
