@@ -34,8 +34,9 @@ Options:
                      default 1)
   --pin DIR          Pin every map, program and link under DIR (on bpffs; bpffs
                      is mounted at /sys/fs/bpf if needed) as DIR/maps/<name>,
-                     DIR/progs/<name> and DIR/links/<program>: they stay after
-                     exit (remove with rm -r DIR)
+                     DIR/progs/<name> and DIR/links/<program> ('.' in names
+                     becomes '_': bpffs refuses dots); they stay after exit
+                     (remove with rm -r DIR)
   --duration SECS    Hold for SECS seconds instead of until Ctrl-C (0: tear down
                      at once)
   -h, --help         Show this help
@@ -252,6 +253,12 @@ fn attach(obj: &mut Object) -> Result<(), Fail> {
     Ok(())
 }
 
+/// bpffs refuses names with a '.' (EPERM): `hello.rodata` is pinned as
+/// `hello_rodata`.
+fn pin_name(name: &str) -> String {
+    name.replace('.', "_")
+}
+
 /// Pin maps, programs and links under `dir`; on failure, remove what was pinned.
 fn pin_all(obj: &Object, dir: &Path) -> Result<(), Fail> {
     tinybpf::sys::fs::bpffs_ensure(dir).map_err(|e| Fail::error(e.to_string()))?;
@@ -265,28 +272,23 @@ fn pin_all(obj: &Object, dir: &Path) -> Result<(), Fail> {
         };
         let maps = sub("maps")?;
         for m in obj.maps() {
-            let p = maps.join(m.name());
+            let p = maps.join(pin_name(m.name()));
             m.pin(&p)?;
             made.push(p);
         }
         let progs = sub("progs")?;
         for p in obj.programs() {
-            let path = progs.join(p.name());
+            let path = progs.join(pin_name(p.name()));
             p.pin(&path)?;
             made.push(path);
         }
         if !obj.links().is_empty() {
             let links = sub("links")?;
             for (i, l) in obj.links().iter().enumerate() {
-                let name = l
-                    .description()
-                    .split_whitespace()
-                    .next()
-                    .unwrap_or("link")
-                    .to_string();
+                let name = pin_name(l.description().split_whitespace().next().unwrap_or("link"));
                 let mut path = links.join(&name);
                 if path.exists() {
-                    path = links.join(format!("{name}.{i}"));
+                    path = links.join(format!("{name}_{i}"));
                 }
                 l.pin(&path)?;
                 made.push(path);
