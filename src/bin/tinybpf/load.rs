@@ -141,22 +141,29 @@ fn load(obj: OpenObject) -> Result<Object, Fail> {
         .collect();
     match obj.load() {
         Ok(o) => Ok(o),
-        Err(Error::Verifier {
-            program,
-            errno,
-            log,
-        }) => {
+        Err(e @ Error::Verifier { .. }) => {
+            let Error::Verifier {
+                program,
+                errno,
+                log,
+            } = &e
+            else {
+                unreachable!()
+            };
             let section = sections
                 .iter()
-                .find(|(n, _)| *n == program)
+                .find(|(n, _)| n == program)
                 .map(|(_, s)| s.as_str())
                 .unwrap_or("?");
-            eprintln!(
-                "tinybpf: program {program} (section {section}) was rejected by the verifier: {errno}"
-            );
             if log.trim().is_empty() {
-                eprintln!("(the kernel gave no verifier log)");
+                // Refused before verification (no log): the library's message
+                // carries the likely cause.
+                eprintln!("tinybpf: program {program} (section {section}) was refused by the kernel: {errno}");
+                eprintln!("tinybpf: {e}");
             } else {
+                eprintln!(
+                    "tinybpf: program {program} (section {section}) was rejected by the verifier: {errno}"
+                );
                 eprintln!("verifier log:");
                 eprint!("{log}");
                 if !log.ends_with('\n') {
@@ -228,7 +235,11 @@ fn attach(obj: &mut Object) -> Result<(), Fail> {
         .map(|p| p.name().to_string())
         .collect();
     for n in &names {
-        obj.attach(n)?;
+        obj.attach(n).map_err(|e| {
+            Fail::error(format!(
+                "{e}\n(nothing is left loaded; choose programs with --program, or load without attaching with --no-attach)"
+            ))
+        })?;
     }
     if obj.links().is_empty() {
         println!("links: none");
