@@ -160,7 +160,7 @@ fn info_hello() {
         "{}",
         r.out
     );
-    assert!(r.out.contains("tracepoint syscalls:sys_enter_execve"));
+    assert!(r.out.contains("tracepoint syscalls/sys_enter_execve"));
     let m = row(&r.out, "hello.rodata");
     assert_eq!(m[1..5], ["array", "4", "13", "1"]);
     assert!(r.out.contains("license:  Dual BSD/GPL"), "{}", r.out);
@@ -521,6 +521,7 @@ fn load_pin_keeps_objects_after_exit() {
         panic!("{}{}", r.out, r.err);
     }
     assert!(r.out.contains("pinned 3 objects"), "{}", r.out);
+    assert!(r.out.contains("keep them loaded"), "{}", r.out);
     let prog = id_of(&r.out, "handle_tp");
     // Still there after the process exited, and the pins name them.
     let fd = tinybpf::sys::obj_get(&pinned("progs/handle_tp")).unwrap();

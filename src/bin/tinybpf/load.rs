@@ -367,7 +367,8 @@ pub fn run_load(argv: &[String]) -> Result<(), Fail> {
     if !a.has("no-attach") {
         attach(&mut obj)?;
     }
-    if let Some(dir) = a.one(CMD, "pin")? {
+    let pinned = a.one(CMD, "pin")?;
+    if let Some(dir) = pinned {
         pin_all(&obj, Path::new(dir))?;
     }
     match duration {
@@ -390,12 +391,20 @@ pub fn run_load(argv: &[String]) -> Result<(), Fail> {
     let (nl, np, nm) = (obj.links().len(), obj.programs().len(), obj.maps().len());
     obj.detach_all();
     drop(obj);
-    println!(
-        "detached {}, unloaded {} and {}",
-        plural(nl, "link"),
-        plural(np, "program"),
-        plural(nm, "map")
-    );
+    match pinned {
+        None => println!(
+            "detached {}, unloaded {} and {}",
+            plural(nl, "link"),
+            plural(np, "program"),
+            plural(nm, "map")
+        ),
+        Some(dir) => println!(
+            "closed {}, {} and {}; their pins under {dir} keep them loaded",
+            plural(nl, "link"),
+            plural(np, "program"),
+            plural(nm, "map")
+        ),
+    }
     Ok(())
 }
 

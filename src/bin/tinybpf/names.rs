@@ -60,7 +60,7 @@ pub fn attach_target(kind: Option<&ProgKind>) -> String {
         return "-".into();
     };
     match &k.target {
-        AttachTarget::Tracepoint { category, name } => format!("tracepoint {category}:{name}"),
+        AttachTarget::Tracepoint { category, name } => format!("tracepoint {category}/{name}"),
         AttachTarget::RawTracepoint { name } => format!("raw_tracepoint {name}"),
         AttachTarget::Btf { name } => format!("btf {name}"),
         AttachTarget::Kprobe { func, offset, ret } => {
