@@ -208,11 +208,15 @@ fn print_loaded(path: &str, obj: &Object) -> Result<(), Fail> {
         println!("maps:");
         let mut t = Table::new(2, &["NAME", "TYPE", "MAX_ENTRIES", "ID"]);
         for m in obj.maps() {
+            // The kernel's view: max_entries 0 of a perf array became the
+            // number of CPUs.
+            let info = tinybpf::sys::map_info(m.fd())
+                .map_err(|e| Fail::error(format!("map {}: {e}", m.name())))?;
             t.row(vec![
                 m.name().to_string(),
                 map_type::name(m.map_type()).to_string(),
-                m.max_entries().to_string(),
-                m.id()?.to_string(),
+                info.max_entries.to_string(),
+                info.id.to_string(),
             ]);
         }
         t.print();
