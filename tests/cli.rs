@@ -718,3 +718,32 @@ fn test_run_errors() {
     assert_eq!(r.code, 2);
     assert!(r.err.contains("BAD_DEREF_MARKER"), "{}", r.err);
 }
+
+#[test]
+fn load_attaches_what_it_can_and_reports_the_rest() {
+    if !common::root_or_skip("load_attaches_what_it_can_and_reports_the_rest") {
+        return;
+    }
+    if std::path::Path::new("/sys/bus/event_source/devices/kprobe").exists() {
+        eprintln!("this kernel has kprobes: nothing fails to attach here; skipped");
+        return;
+    }
+    let r = tinybpf(&[
+        "load",
+        &obj("attach.bpf.o"),
+        "--program",
+        "on_kprobe_unlinkat",
+        "--program",
+        "on_raw_sys_enter",
+        "--duration",
+        "0",
+    ]);
+    assert_eq!(r.code, 0, "{}{}", r.out, r.err);
+    assert!(r.out.contains("raw tracepoint sys_enter"), "{}", r.out);
+    assert!(
+        r.out.contains("failed to attach: on_kprobe_unlinkat"),
+        "{}",
+        r.out
+    );
+    assert!(r.err.contains("CONFIG_KPROBES"), "{}", r.err);
+}

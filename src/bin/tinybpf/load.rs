@@ -42,7 +42,8 @@ Options:
   -h, --help         Show this help
 
 Needs root (or CAP_BPF and CAP_PERFMON).
-Exit status: 0 every selected program loaded (and attached); 2 the verifier
+Exit status: 0 every selected program loaded (programs that cannot be attached
+are reported and skipped); 2 the verifier
 rejected a program (its whole log is printed); 1 any other error.
 ";
 
@@ -238,12 +239,14 @@ fn attach(obj: &mut Object) -> Result<(), Fail> {
         .filter(|p| !p.auto_attachable())
         .map(|p| p.name().to_string())
         .collect();
+    // Attach every program that can be attached; a failure (e.g. a kprobe on
+    // a kernel without CONFIG_KPROBES) is reported and the others stay.
+    let mut failed = Vec::new();
     for n in &names {
-        obj.attach(n).map_err(|e| {
-            Fail::error(format!(
-                "{e}\n(nothing is left loaded; choose programs with --program, or load without attaching with --no-attach)"
-            ))
-        })?;
+        if let Err(e) = obj.attach(n) {
+            eprintln!("tinybpf: not attached: {e}");
+            failed.push(n.clone());
+        }
     }
     if obj.links().is_empty() {
         println!("links: none");
@@ -264,6 +267,9 @@ fn attach(obj: &mut Object) -> Result<(), Fail> {
             "not attached (the section does not say where): {}",
             skipped.join(", ")
         );
+    }
+    if !failed.is_empty() {
+        println!("failed to attach: {}", failed.join(", "));
     }
     Ok(())
 }
