@@ -747,3 +747,48 @@ fn load_attaches_what_it_can_and_reports_the_rest() {
     );
     assert!(r.err.contains("CONFIG_KPROBES"), "{}", r.err);
 }
+
+#[path = "common/realworld.rs"]
+mod realworld;
+
+#[test]
+fn check_against_a_second_kernel_shows_differing_offsets() {
+    let Some(other) = realworld::second_kernel_btf() else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must fetch the second kernel's BTF"
+        );
+        eprintln!("second kernel BTF unavailable (TINYBPF_FETCH=1 fetches it); skipped");
+        return;
+    };
+    let other = other.display().to_string();
+    let r = tinybpf(&[
+        "check",
+        &obj("execsnoop.bpf.o"),
+        "--btf",
+        &other,
+        "--btf",
+        "/sys/kernel/btf/vmlinux",
+    ]);
+    assert_eq!(r.code, 0, "{}{}", r.out, r.err);
+    // Lines of the two targets for the same relocation: `old -> new` differs.
+    let values = |target: &str| -> Vec<String> {
+        let sect = r
+            .out
+            .split("target ")
+            .find(|s| s.starts_with(target))
+            .unwrap();
+        sect.lines()
+            .filter(|l| l.contains("task_struct.real_parent"))
+            .map(|l| l.split_whitespace().last().unwrap().to_string())
+            .collect()
+    };
+    let a = values(&other);
+    let b = values("/sys/kernel/btf/vmlinux");
+    assert!(!a.is_empty() && !b.is_empty(), "{}", r.out);
+    assert_ne!(
+        a, b,
+        "real_parent offsets should differ between the kernels:\n{}",
+        r.out
+    );
+}
