@@ -170,6 +170,10 @@ fn load(obj: OpenObject) -> Result<Object, Fail> {
                 if !log.ends_with('\n') {
                     eprintln!();
                 }
+                if let Some(i) = tinybpf::error::log_failing_insn(log) {
+                    eprintln!("failing program: {program}, instruction {i}");
+                }
+                eprintln!("tinybpf: {e}");
             }
             Err(Fail::quiet(2))
         }
