@@ -44,7 +44,8 @@ if [[ ! -s bpf/vmlinux.h ]] &&
     mv bpf/vmlinux.h.tmp bpf/vmlinux.h
 fi
 
-CFLAGS=(-g -O2 -target bpf -D__TARGET_ARCH_x86 -I bpf -I/usr/include/x86_64-linux-gnu -Wall -Werror)
+CFLAGS=(-g -O2 -target bpf -D__TARGET_ARCH_x86 -I bpf -I/usr/include/x86_64-linux-gnu -Wall -Werror
+        -fdebug-prefix-map="$PWD"=. -ffile-prefix-map="$PWD"=.)
 
 # compile SRC OUT [extra clang flags...]
 compile() {

@@ -34,7 +34,10 @@ struct {
 	__type(value, struct event);
 } execs SEC(".maps");
 
-SEC("tp/syscalls/sys_enter_execve")
+/* On the way out of execve the task already carries the new program's
+ * name, so `comm` is "true" for /bin/true (at sys_enter it is still the
+ * parent's, e.g. "bash"). */
+SEC("tp/syscalls/sys_exit_execve")
 int handle_execve(void *ctx)
 {
 	struct event empty = {}; /* zeroed on the stack */

@@ -3,7 +3,7 @@
 
 pub mod btf;
 mod btf_load;
-mod core_load;
+pub mod core_load;
 pub mod error;
 pub mod events;
 pub mod insn;

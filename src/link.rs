@@ -12,6 +12,8 @@ pub(crate) enum LinkFd {
     /// it was created on, if any, is kept open alongside.
     Bpf {
         link: OwnedFd,
+        /// The perf event the link was made on, kept open as long as the link.
+        #[allow(dead_code)]
         perf: Option<OwnedFd>,
     },
     /// A perf event with the program set by ioctl (kernels without perf links).

@@ -215,6 +215,12 @@ impl Map {
         }
     }
 
+    /// Bloom filter: whether `value` may be in the set (`false`: surely not).
+    pub fn peek_value(&self, value: &[u8]) -> Result<bool> {
+        let mut v = value.to_vec();
+        sys::map_lookup_elem(self.fd(), &[], &mut v, 0).map_err(|e| self.err(e))
+    }
+
     /// Look up and delete `key` atomically (hash maps).
     pub fn lookup_and_delete(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         self.check_key(key)?;

@@ -4,7 +4,7 @@
 
 use crate::error::{Error, Result};
 use crate::link::Link;
-use crate::linker::{self, ExtInfo, LinkedProgram, LoadRef};
+use crate::linker::{self, ExtInfo, LinkedProgram};
 use crate::map::Map;
 use crate::obj::maps::{map_type, DataKind, Pinning, BPF_F_MMAPABLE};
 use crate::obj::{MapSpec, ObjectSpec, SlotTarget};
@@ -231,6 +231,11 @@ impl Object {
         })
     }
 
+    /// A map by name, mutably (to write memory-mapped `.data`/`.bss`).
+    pub fn map_mut(&mut self, name: &str) -> Option<&mut Map> {
+        self.maps.iter_mut().find(|m| m.name() == name)
+    }
+
     /// The object's BTF fd, if its BTF was loaded.
     pub fn btf_fd(&self) -> Option<std::os::fd::BorrowedFd<'_>> {
         self.btf_fd.as_ref().map(|f| f.as_fd())
@@ -342,11 +347,4 @@ pub(crate) fn pin_path(opts: &LoadOptions, spec: &MapSpec) -> Option<PathBuf> {
 
 pub(crate) fn link(spec: &ObjectSpec, i: usize, ext: &ExtInfo) -> Result<LinkedProgram> {
     Ok(linker::link_program(spec, i, ext)?)
-}
-
-pub(crate) fn kconfig_refs(l: &LinkedProgram) -> impl Iterator<Item = (usize, &str)> {
-    l.refs.iter().filter_map(|r| match r {
-        LoadRef::Kconfig { insn, name } => Some((*insn, name.as_str())),
-        _ => None,
-    })
 }

@@ -484,8 +484,8 @@ pub struct Btf {
     base: Option<Arc<Btf>>,
     /// Length of the base's string section (0 if not split).
     base_str_len: u32,
-    /// (hash of essential name, id), sorted; own named types only.
-    index: OnceLock<Vec<(u32, u32)>>,
+    /// Own named types by essential name; built on first lookup.
+    index: OnceLock<NameIndex>,
 }
 
 impl fmt::Debug for Btf {
@@ -502,7 +502,11 @@ impl fmt::Debug for Btf {
 /// Length of the essential part of a name: `foo___bar` -> `foo` (the last
 /// `X___Y` separator where X and Y are not underscores).
 pub fn essential_name(name: &str) -> &str {
-    let b = name.as_bytes();
+    let n = essential_len(name.as_bytes());
+    name.get(..n).unwrap_or(name)
+}
+
+fn essential_len(b: &[u8]) -> usize {
     let n = b.len();
     if n >= 5 {
         let mut i = n - 5;
@@ -513,7 +517,7 @@ pub fn essential_name(name: &str) -> &str {
                 && b[i + 3] == b'_'
                 && b[i + 4] != b'_'
             {
-                return name.get(..i + 1).unwrap_or(name);
+                return i + 1;
             }
             if i == 0 {
                 break;
@@ -521,13 +525,21 @@ pub fn essential_name(name: &str) -> &str {
             i -= 1;
         }
     }
-    name
+    n
 }
 
-fn name_hash(s: &str) -> u32 {
+/// Name index: ids bucketed by the hash of their essential name (CSR layout).
+struct NameIndex {
+    mask: u32,
+    /// `starts[b]..starts[b + 1]` are bucket `b`'s entries in `ids`.
+    starts: Vec<u32>,
+    ids: Vec<u32>,
+}
+
+fn name_hash(s: &[u8]) -> u32 {
     // FNV-1a: cheap and good enough; collisions are resolved by comparing names.
     let mut h: u32 = 0x811c_9dc5;
-    for &c in s.as_bytes() {
+    for &c in s {
         h ^= c as u32;
         h = h.wrapping_mul(0x0100_0193);
     }
@@ -844,25 +856,60 @@ impl Btf {
         (1..self.next_id()).filter_map(move |id| self.type_by_id(id).ok())
     }
 
-    fn index(&self) -> &[(u32, u32)] {
+    /// Raw bytes of the string at `off` (no UTF-8 check); empty if invalid.
+    fn raw_str(&self, off: u32) -> &[u8] {
+        if off < self.base_str_len {
+            if let Some(base) = &self.base {
+                return base.raw_str(off);
+            }
+        }
+        let rest = self
+            .strs()
+            .get((off - self.base_str_len) as usize..)
+            .unwrap_or(&[]);
+        let end = rest.iter().position(|&c| c == 0).unwrap_or(0);
+        &rest[..end]
+    }
+
+    fn index(&self) -> &NameIndex {
         self.index.get_or_init(|| {
             let types = self.types();
-            let mut v = Vec::new();
-            for (i, &off) in self.offsets.iter().enumerate() {
+            let mut hashes = Vec::with_capacity(self.offsets.len());
+            let mut named = 0usize;
+            for &off in &self.offsets {
                 let name_off = rd32(types, off as usize);
-                if name_off == 0 {
-                    continue;
-                }
-                if let Ok(n) = self.str_at(name_off) {
-                    if !n.is_empty() {
-                        v.push((name_hash(essential_name(n)), self.first_id + i as u32));
-                    }
+                let raw = if name_off == 0 {
+                    &[][..]
+                } else {
+                    self.raw_str(name_off)
+                };
+                if raw.is_empty() {
+                    hashes.push(None);
+                } else {
+                    named += 1;
+                    hashes.push(Some(name_hash(&raw[..essential_len(raw)])));
                 }
             }
-            v.sort_unstable();
-            v.shrink_to_fit();
-            log::debug!("btf: name index built: {} named types", v.len());
-            v
+            let buckets = named.next_power_of_two().max(1);
+            let mask = (buckets - 1) as u32;
+            let mut starts = vec![0u32; buckets + 1];
+            for h in hashes.iter().flatten() {
+                starts[(h & mask) as usize + 1] += 1;
+            }
+            for i in 0..buckets {
+                starts[i + 1] += starts[i];
+            }
+            let mut fill = starts.clone();
+            let mut ids = vec![0u32; named];
+            for (i, h) in hashes.iter().enumerate() {
+                if let Some(h) = h {
+                    let b = (h & mask) as usize;
+                    ids[fill[b] as usize] = self.first_id + i as u32;
+                    fill[b] += 1;
+                }
+            }
+            log::debug!("btf: name index built: {named} named types");
+            NameIndex { mask, starts, ids }
         })
     }
 
@@ -873,12 +920,14 @@ impl Btf {
         essential: &'s str,
     ) -> impl Iterator<Item = u32> + 's {
         let idx = self.index();
-        let h = name_hash(essential);
-        let start = idx.partition_point(|&(x, _)| x < h);
-        idx[start..]
+        let b = (name_hash(essential.as_bytes()) & idx.mask) as usize;
+        let lo = idx.starts.get(b).copied().unwrap_or(0) as usize;
+        let hi = idx.starts.get(b + 1).copied().unwrap_or(0) as usize;
+        idx.ids
+            .get(lo..hi)
+            .unwrap_or(&[])
             .iter()
-            .take_while(move |&&(x, _)| x == h)
-            .map(|&(_, id)| id)
+            .copied()
             .filter(move |&id| {
                 self.name(id)
                     .map(|n| essential_name(n) == essential)

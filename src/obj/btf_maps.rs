@@ -9,7 +9,8 @@ use crate::btf::{Btf, Kind};
 
 /// Fill DATASEC sizes and variable offsets from the ELF file.
 pub(crate) fn fixup_datasecs(spec: &ObjectSpec, btf: &mut Btf) -> Result<(), ParseError> {
-    let secs: Vec<(u32, String, u32, Vec<(usize, String, u32)>)> = btf
+    type Vars = Vec<(usize, String, u32)>;
+    let secs: Vec<(u32, String, u32, Vars)> = btf
         .datasecs()
         .map(|t| {
             let vars = t

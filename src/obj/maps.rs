@@ -257,7 +257,7 @@ mod tests {
     #[test]
     fn names() {
         assert_eq!(data_map_name("hello", ".rodata"), "hello.rodata");
-        assert_eq!(data_map_name("execsnoop", ".rodata"), "execsno.rodata");
+        assert_eq!(data_map_name("execsnoop", ".rodata"), "execsnoo.rodata");
         assert_eq!(data_map_name("x", ".rodata.str1.1"), ".rodata.str1.1");
         assert_eq!(kernel_name("a-very-long-map-name-here"), "a_very_long_map");
     }

@@ -1,0 +1,93 @@
+//! CO-RE on the real kernel: self-checking programs built against one layout
+//! and loaded with another layout's BTF standing in for the kernel's, run with
+//! BPF_PROG_TEST_RUN; each returns 0 when every relocated value is right.
+
+mod common;
+
+use tinybpf::{Error, OpenObject, TestRunOpts};
+
+fn core_obj(name: &str) -> std::path::PathBuf {
+    common::obj(&format!("tests/core/{name}"))
+}
+
+fn run_with_target(name: &str, prog: &str) -> u32 {
+    let mut open = OpenObject::open(core_obj(&format!("{name}.bpf.o"))).unwrap();
+    open.options_mut().target_btf = Some(core_obj(&format!("{name}.target.bpf.o")));
+    let obj = open.load().unwrap_or_else(|e| panic!("{name}: {e}"));
+    let data = [0u8; 64];
+    obj.program(prog)
+        .unwrap()
+        .test_run(&TestRunOpts {
+            data_in: &data,
+            repeat: 1,
+            ..Default::default()
+        })
+        .unwrap()
+        .retval
+}
+
+#[test]
+fn fields_bitfields_flavors_and_load_size_changes() {
+    if !common::root_or_skip("fields_bitfields_flavors_and_load_size_changes") {
+        return;
+    }
+    assert_eq!(
+        run_with_target("fields", "check_fields"),
+        0,
+        "non-zero = number of the failing check"
+    );
+}
+
+#[test]
+fn type_and_enum_relocations() {
+    if !common::root_or_skip("type_and_enum_relocations") {
+        return;
+    }
+    assert_eq!(
+        run_with_target("types", "check_types"),
+        0,
+        "non-zero = number of the failing check"
+    );
+}
+
+#[test]
+fn ambiguous_candidates_are_an_error() {
+    // Pure: no kernel needed to find the ambiguity (it fails before any syscall
+    // that matters; the error kind is what counts).
+    let mut open = OpenObject::open(core_obj("ambig.bpf.o")).unwrap();
+    open.options_mut().target_btf = Some(core_obj("ambig.target.bpf.o"));
+    match open.load() {
+        Err(Error::Core(msg)) => assert!(msg.to_lowercase().contains("ambiguous"), "{msg}"),
+        Err(e) => panic!("expected a CO-RE ambiguity error, got {e}"),
+        Ok(_) => panic!("ambiguous relocation loaded"),
+    }
+}
+
+#[test]
+fn relocates_against_the_running_kernel() {
+    if !common::root_or_skip("relocates_against_the_running_kernel") {
+        return;
+    }
+    let mut open = OpenObject::open(common::obj("execsnoop.bpf.o")).unwrap();
+    open.set_autoload("handle_exec_perf", false).unwrap();
+    let obj = open.load().unwrap();
+    assert!(obj.program("handle_exec").is_some());
+}
+
+#[test]
+fn missing_kernel_btf_fails_core_objects_only() {
+    if !common::root_or_skip("missing_kernel_btf_fails_core_objects_only") {
+        return;
+    }
+    let mut open = OpenObject::open(common::obj("execsnoop.bpf.o")).unwrap();
+    open.options_mut().target_btf = Some("/nonexistent/vmlinux.btf".into());
+    let err = open.load().unwrap_err();
+    assert!(
+        err.to_string().contains("/nonexistent/vmlinux.btf"),
+        "{err}"
+    );
+    // An object without CO-RE does not need kernel BTF at all.
+    let mut open = OpenObject::open(common::obj("hello.bpf.o")).unwrap();
+    open.options_mut().target_btf = Some("/nonexistent/vmlinux.btf".into());
+    open.load().unwrap();
+}
