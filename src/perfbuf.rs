@@ -507,7 +507,7 @@ mod tests {
     fn wrapped_copy() {
         // A 32-byte ring after 8 bytes of "metadata"; a record written at
         // position 24 (of 40) wraps: 8 bytes at the end, 16 at the start.
-        let mut mem = vec![0xeeu8; 8 + 32];
+        let mut mem = [0xeeu8; 8 + 32];
         let rec: Vec<u8> = (0..24u8).collect();
         for (i, b) in rec.iter().enumerate() {
             mem[8 + (24 + i) % 32] = *b;

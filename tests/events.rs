@@ -60,7 +60,13 @@ impl Events {
             open.set_max_entries("pb", n).unwrap();
         }
         let vars = globals(&open, ".bss");
-        for v in ["count", "discard_every", "rb_dropped", "pb_sent", "pb_failed"] {
+        for v in [
+            "count",
+            "discard_every",
+            "rb_dropped",
+            "pb_sent",
+            "pb_failed",
+        ] {
             assert!(vars.contains_key(v), "no {v} in .bss: {vars:?}");
         }
         let obj = open.load().unwrap();
@@ -133,18 +139,32 @@ fn ringbuf_exactly_once_in_order_across_wraparound_with_discards() {
             let expected: Vec<u64> = (0..count as u64)
                 .filter(|s| discard_every == 0 || (s + 1) % discard_every as u64 != 0)
                 .collect();
-            assert_eq!(delivered as usize, expected.len(), "run {run}: return value");
+            assert_eq!(
+                delivered as usize,
+                expected.len(),
+                "run {run}: return value"
+            );
             got.borrow_mut().clear();
             // Ready data: poll must not wait for the timeout.
             let t = Instant::now();
             let n = rb.poll(Duration::from_secs(5)).unwrap();
-            assert!(t.elapsed() < Duration::from_secs(4), "poll waited with data ready");
+            assert!(
+                t.elapsed() < Duration::from_secs(4),
+                "poll waited with data ready"
+            );
             assert_eq!(n, expected.len(), "run {run}: records consumed");
-            assert_eq!(*got.borrow(), expected, "run {run} (discard_every {discard_every})");
+            assert_eq!(
+                *got.borrow(),
+                expected,
+                "run {run} (discard_every {discard_every})"
+            );
             assert_eq!(rb.pending_bytes(0), 0);
             bytes += count as u64 * 72;
         }
-        assert!(bytes > 2 * ring_size, "{bytes} bytes through a {ring_size}-byte ring");
+        assert!(
+            bytes > 2 * ring_size,
+            "{bytes} bytes through a {ring_size}-byte ring"
+        );
     }
     assert_eq!(ev.stat("rb_dropped"), 0, "reservations failed");
     assert_eq!(rb.consume().unwrap(), 0);
@@ -320,7 +340,10 @@ fn perfbuf_exactly_once_then_lost_samples_counted() {
         .build()
         .unwrap();
     let sent1 = ev.run("xdp_perfbuf", 500);
-    assert!(sent1 < 500, "a one-page ring took {sent1} samples of 80 bytes");
+    assert!(
+        sent1 < 500,
+        "a one-page ring took {sent1} samples of 80 bytes"
+    );
     assert!(sent1 > 0);
     assert_eq!(pb.consume().unwrap(), sent1 as usize);
     let sent2 = ev.run("xdp_perfbuf", 10);
@@ -394,4 +417,119 @@ fn test_run_returns_value_and_data() {
         .unwrap_err();
     assert_eq!(e.errno(), Some(nix::errno::Errno::EINVAL), "{e}");
     assert!(e.to_string().contains("xdp_count"), "{e}");
+}
+
+/// The built `execsnoop` example next to this test binary.
+fn example(name: &str) -> std::path::PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    // target/debug/deps/events-HASH → target/debug/examples/NAME
+    let dir = exe.parent().and_then(|d| d.parent()).unwrap();
+    let path = dir.join("examples").join(name);
+    // `cargo test` builds the examples before running tests.
+    assert!(
+        path.exists(),
+        "{} missing: run `cargo build --examples`",
+        path.display()
+    );
+    path
+}
+
+fn execsnoop_sees_true(args: &[&str]) {
+    use std::io::BufRead;
+    use std::process::{Command, Stdio};
+    use std::sync::mpsc;
+
+    let mut child = Command::new(example("execsnoop"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = mpsc::channel::<String>();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let wait_line = |pred: &dyn Fn(&str) -> bool, what: &str| {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        let mut seen = Vec::new();
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            match rx.recv_timeout(left) {
+                Ok(l) if pred(&l) => return l,
+                Ok(l) => seen.push(l),
+                Err(_) => break,
+            }
+        }
+        panic!("execsnoop {args:?}: no {what}; saw {seen:?}");
+    };
+    wait_line(
+        &|l| l.starts_with("PID") && l.contains("FILENAME"),
+        "header",
+    );
+    let me = std::process::id();
+    let mut pids = Vec::new();
+    for _ in 0..3 {
+        let mut t = Command::new("/bin/true").spawn().unwrap();
+        pids.push(t.id());
+        assert!(t.wait().unwrap().success());
+    }
+    for _ in 0..3 {
+        let line = wait_line(&|l| l.ends_with("/bin/true"), "/bin/true line");
+        let f: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(f.len(), 5, "{line}");
+        let (pid, ppid): (u32, u32) = (f[0].parse().unwrap(), f[1].parse().unwrap());
+        assert!(pids.contains(&pid), "{line}: not one of {pids:?}");
+        assert_eq!(ppid, me, "{line}: parent pid (CO-RE read)");
+        assert_eq!(f[2], "0", "{line}: uid");
+    }
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break st;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("execsnoop did not exit on SIGINT");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut err = String::new();
+    let _ = std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err);
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "execsnoop exit: {status:?}; stderr: {err}"
+    );
+    if args.is_empty() {
+        assert!(
+            !err.contains("falling back"),
+            "ring buffer variant failed: {err}"
+        );
+    }
+}
+
+#[test]
+fn execsnoop_example_ringbuf() {
+    if !common::root_or_skip("execsnoop_example_ringbuf") {
+        return;
+    }
+    execsnoop_sees_true(&[]);
+}
+
+#[test]
+fn execsnoop_example_perf() {
+    if !common::root_or_skip("execsnoop_example_perf") {
+        return;
+    }
+    execsnoop_sees_true(&["--perf"]);
 }
