@@ -79,10 +79,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     };
 
-    println!(
-        "{:<8} {:<8} {:<6} {:<16} FILENAME",
-        "PID", "PPID", "UID", "COMM"
-    );
+    // The header goes out once the reader is ready: no exec after it is missed.
+    let header = || {
+        println!(
+            "{:<8} {:<8} {:<6} {:<16} FILENAME",
+            "PID", "PPID", "UID", "COMM"
+        )
+    };
     let lost = Cell::new(0u64);
     if use_perf {
         let map = obj.map("events_perf").ok_or("no map events_perf")?;
@@ -93,6 +96,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 eprintln!("CPU {cpu}: lost {n} events");
             })
             .build()?;
+        header();
         while !interrupt.pending() {
             pb.poll(Duration::from_millis(100))?;
         }
@@ -102,6 +106,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             print_event(raw);
             0
         })?;
+        header();
         while !interrupt.pending() {
             rb.poll(Duration::from_millis(100))?;
         }

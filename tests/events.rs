@@ -431,6 +431,15 @@ fn example(name: &str) -> std::path::PathBuf {
         "{} missing: run `cargo build --examples`",
         path.display()
     );
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples")
+        .join(format!("{name}.rs"));
+    let mtime = |p: &std::path::Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    assert!(
+        mtime(&path) >= mtime(&src),
+        "{} is older than its source: run `cargo build --examples`",
+        path.display()
+    );
     path
 }
 
@@ -455,6 +464,17 @@ fn execsnoop_sees_true(args: &[&str]) {
             }
         }
     });
+    let stderr = child.stderr.take().unwrap();
+    let err_text = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let err_sink = err_text.clone();
+    let err_thread = std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            let mut e = err_sink.lock().unwrap();
+            e.push_str(&line);
+            e.push('\n');
+        }
+    });
     let wait_line = |pred: &dyn Fn(&str) -> bool, what: &str| {
         let deadline = Instant::now() + Duration::from_secs(15);
         let mut seen = Vec::new();
@@ -465,7 +485,12 @@ fn execsnoop_sees_true(args: &[&str]) {
                 Err(_) => break,
             }
         }
-        panic!("execsnoop {args:?}: no {what}; saw {seen:?}");
+        let err = err_text.lock().unwrap().clone();
+        let tail = &seen[seen.len().saturating_sub(20)..];
+        panic!(
+            "execsnoop {args:?}: no {what}; {} other lines, last: {tail:?}; stderr: {err}",
+            seen.len()
+        );
     };
     wait_line(
         &|l| l.starts_with("PID") && l.contains("FILENAME"),
@@ -478,15 +503,26 @@ fn execsnoop_sees_true(args: &[&str]) {
         pids.push(t.id());
         assert!(t.wait().unwrap().success());
     }
+    // Other tests may run /bin/true too: look for our three children.
+    let ours = |l: &str| {
+        let pid = l
+            .split_whitespace()
+            .next()
+            .and_then(|p| p.parse::<u32>().ok());
+        l.ends_with("/bin/true") && pid.is_some_and(|p| pids.contains(&p))
+    };
+    let mut seen = Vec::new();
     for _ in 0..3 {
-        let line = wait_line(&|l| l.ends_with("/bin/true"), "/bin/true line");
+        let line = wait_line(&ours, "line for our /bin/true");
         let f: Vec<&str> = line.split_whitespace().collect();
         assert_eq!(f.len(), 5, "{line}");
         let (pid, ppid): (u32, u32) = (f[0].parse().unwrap(), f[1].parse().unwrap());
-        assert!(pids.contains(&pid), "{line}: not one of {pids:?}");
         assert_eq!(ppid, me, "{line}: parent pid (CO-RE read)");
         assert_eq!(f[2], "0", "{line}: uid");
+        seen.push(pid);
     }
+    seen.sort_unstable();
+    assert_eq!(seen, pids, "each exec reported once");
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(child.id() as i32),
         nix::sys::signal::Signal::SIGINT,
@@ -503,8 +539,8 @@ fn execsnoop_sees_true(args: &[&str]) {
         }
         std::thread::sleep(Duration::from_millis(20));
     };
-    let mut err = String::new();
-    let _ = std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err);
+    let _ = err_thread.join();
+    let err = err_text.lock().unwrap().clone();
     assert_eq!(
         status.code(),
         Some(0),
