@@ -212,7 +212,7 @@ impl ObjBtf {
         let poisoned: Vec<String> = self
             .core
             .iter()
-            .filter(|r| r.target_value.is_none() && r.section == section)
+            .filter(|r| r.target_value.is_none() && (r.section == section || r.section == ".text"))
             .map(|r| {
                 format!(
                     "  insn {}: {} {} ({})",

@@ -43,6 +43,8 @@ pub(crate) fn load(mut spec: ObjectSpec, opts: &LoadOptions) -> Result<Object> {
     let mut btf = crate::btf_load::prepare(&mut spec, opts)?;
     obj.btf_fd = btf.fd.take_fd();
     let ext = btf.ext_info.clone().unwrap_or_default();
+    // `.kconfig` values, before the map is created (and frozen).
+    crate::kconfig::fill(&mut spec)?;
 
     // Maps.
     for i in 0..spec.maps.len() {

@@ -1095,6 +1095,13 @@ impl Btf {
         self.write32(type_id, at, offset)
     }
 
+    /// Set the linkage of VAR `type_id` (0 static, 1 global, 2 extern). The
+    /// kernel refuses extern VARs, so `.kconfig` externs become global.
+    pub fn set_var_linkage(&mut self, type_id: u32, linkage: u32) -> Result<(), BtfError> {
+        let at = self.own_type_offset(type_id, Kind::Var)? + TYPE_HDR;
+        self.write32(type_id, at, linkage)
+    }
+
     /// Serialize as the kernel takes it: a 24-byte header, the type section,
     /// the string section (for split BTF: own types and strings only).
     pub fn to_bytes(&self) -> Vec<u8> {
