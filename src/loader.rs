@@ -218,6 +218,9 @@ fn create_map(
         m.max_entries
     );
     let mut map = Map::new(m, fd);
+    if m.map_type == map_type::PERF_EVENT_ARRAY && m.max_entries == 0 {
+        map.set_max_entries(sys::num_possible_cpus().unwrap_or(1));
+    }
     if let Some(kind) = m.data {
         if !m.initial.is_empty() {
             let mut v = m.initial.clone();

@@ -50,6 +50,10 @@ impl Map {
         }
     }
 
+    pub(crate) fn set_max_entries(&mut self, n: u32) {
+        self.max_entries = n;
+    }
+
     pub(crate) fn set_mmap(&mut self, m: Mmap) {
         self.mmap = Some(m);
     }
