@@ -96,31 +96,7 @@ pub(crate) fn copy_wrapped(
     read(off, a) && (b.is_empty() || read(data_off, b))
 }
 
-/// The CPUs in a list like `0-3,5` (as in /sys/devices/system/cpu/online).
-pub fn parse_cpu_set(s: &str) -> Option<Vec<u32>> {
-    let mut cpus = Vec::new();
-    for part in s.trim().split(',') {
-        let part = part.trim();
-        if part.is_empty() {
-            continue;
-        }
-        let (lo, hi) = match part.split_once('-') {
-            Some((a, b)) => (a.trim().parse::<u32>().ok()?, b.trim().parse::<u32>().ok()?),
-            None => {
-                let n = part.parse::<u32>().ok()?;
-                (n, n)
-            }
-        };
-        // Refuse absurd ranges instead of allocating for them.
-        if lo > hi || hi - lo > 65_536 {
-            return None;
-        }
-        cpus.extend(lo..=hi);
-    }
-    cpus.sort_unstable();
-    cpus.dedup();
-    Some(cpus)
-}
+pub use crate::sys::fs::parse_cpu_set;
 
 /// The online CPUs (all possible ones if the list cannot be read).
 pub fn online_cpus() -> Result<Vec<u32>> {
