@@ -484,8 +484,12 @@ pub struct Btf {
     base: Option<Arc<Btf>>,
     /// Length of the base's string section (0 if not split).
     base_str_len: u32,
-    /// Own named types by essential name; built on first lookup.
-    index: OnceLock<NameIndex>,
+    /// Own named types of each index class (see [`class_of`]), counted by
+    /// the parse pass to size the indexes.
+    named: [u32; 2],
+    /// Own named types by name, one index per class; each built on the
+    /// first lookup that needs it.
+    index: [OnceLock<NameIndex>; 2],
 }
 
 impl fmt::Debug for Btf {
@@ -528,23 +532,85 @@ fn essential_len(b: &[u8]) -> usize {
     n
 }
 
-/// Name index: ids bucketed by the hash of their essential name (CSR layout).
-struct NameIndex {
-    mask: u32,
-    /// `starts[b]..starts[b + 1]` are bucket `b`'s entries in `ids`.
-    starts: Vec<u32>,
-    ids: Vec<u32>,
+/// Name index classes. FUNCs are most of vmlinux's named types (56k of 71k)
+/// but only attach targets and ksyms look them up, so they get an index of
+/// their own, built only when a FUNC is looked up; CO-RE never needs it.
+const CLASS_TYPES: usize = 0;
+const CLASS_FUNCS: usize = 1;
+const KIND_FUNC: u32 = Kind::Func as u32;
+
+fn class_of(kind: Kind) -> usize {
+    if kind == Kind::Func {
+        CLASS_FUNCS
+    } else {
+        CLASS_TYPES
+    }
 }
 
-fn name_hash(s: &[u8]) -> u32 {
-    // FNV-1a: cheap and good enough; collisions are resolved by comparing names.
-    let mut h: u32 = 0x811c_9dc5;
-    for &c in s {
-        h ^= c as u32;
-        h = h.wrapping_mul(0x0100_0193);
-    }
-    h
+/// Name index: an open-addressing table (linear probing, load <= 1/2) of
+/// type ids (0 = empty slot), keyed by [`key_hash`] of the name. Types with
+/// the same key sit in one probe run in increasing id order.
+struct NameIndex {
+    /// log2 of `slots.len()` (>= 1).
+    bits: u32,
+    slots: Vec<u32>,
 }
+
+impl NameIndex {
+    fn slot(&self, h: u64) -> usize {
+        (h >> (64 - self.bits)) as usize
+    }
+    fn mask(&self) -> usize {
+        self.slots.len() - 1
+    }
+}
+
+/// Hash of a name up to its NUL, end, or first `___`, whichever comes first.
+///
+/// Cutting at the first `___` makes every flavor of an essential name
+/// (`foo`, `foo___v1`, `foo___a___b` for essential `foo___a`) hash alike: an
+/// essential name ends either at the end of the name or just before its last
+/// `X___Y` separator, and either way the first `___` of the name and of its
+/// essential part are the same (or both absent). Names are hashed in place
+/// in the string section: no copy, one pass, no separate strlen.
+fn key_hash(s: &[u8]) -> u64 {
+    let mut h: u64 = 0;
+    let mut i = 0;
+    while let Some(&c) = s.get(i) {
+        if c == 0 || (c == b'_' && s.get(i + 1) == Some(&b'_') && s.get(i + 2) == Some(&b'_')) {
+            break;
+        }
+        h = (h.rotate_left(5) ^ c as u64).wrapping_mul(0x51_7cc1_b727_220a_95);
+        i += 1;
+    }
+    // Mix the high bits (used for the slot) with the low ones.
+    h ^ (h >> 29)
+}
+
+/// Bytes after the fixed 12-byte header of a type: (fixed part, per vlen
+/// entry), by kind number (0 and > 19 are invalid).
+const EXTRA: [(u8, u8); 20] = [
+    (0, 0),  // void (invalid in the type section)
+    (4, 0),  // int
+    (0, 0),  // ptr
+    (12, 0), // array
+    (0, 12), // struct
+    (0, 12), // union
+    (0, 8),  // enum
+    (0, 0),  // fwd
+    (0, 0),  // typedef
+    (0, 0),  // volatile
+    (0, 0),  // const
+    (0, 0),  // restrict
+    (0, 0),  // func
+    (0, 8),  // func_proto
+    (4, 0),  // var
+    (0, 12), // datasec
+    (0, 0),  // float
+    (4, 0),  // decl_tag
+    (0, 0),  // type_tag
+    (0, 12), // enum64
+];
 
 /// Size of the data following the 12-byte header of a type.
 fn extra_len(kind: Kind, vlen: usize) -> usize {
@@ -666,27 +732,32 @@ impl Btf {
         let total_str = base_str_len as u64 + str_len as u64;
         let types_start = hdr_len + type_off;
         let types = &b[types_start..types_start + type_len];
-        let mut offsets = Vec::with_capacity(type_len / 16);
+        // One tight pass recording where each type starts (vmlinux: 127k
+        // types; this loop is most of the cost of opening kernel BTF).
+        let mut offsets = Vec::with_capacity(type_len / 24);
+        let mut named = [0u32; 2];
+        let max_types = (u32::MAX - first_id) as usize;
         let mut off = 0usize;
         while off < type_len {
-            let id = first_id.saturating_add(offsets.len() as u32);
-            if type_len - off < TYPE_HDR {
+            let Some(hdr) = types.get(off..off + TYPE_HDR) else {
                 return Err(BtfError::Truncated {
                     what: "type header",
                     offset: off,
                     need: TYPE_HDR,
                     len: type_len - off,
                 });
-            }
-            let name_off = rd32(types, off);
-            let info = rd32(types, off + 4);
-            let kind = Kind::from_u32((info >> 24) & 0x1f)
-                .filter(|k| *k != Kind::Void)
-                .ok_or_else(|| BtfError::BadType {
+            };
+            let name_off = u32::from_le_bytes([hdr[0], hdr[1], hdr[2], hdr[3]]);
+            let info = u32::from_le_bytes([hdr[4], hdr[5], hdr[6], hdr[7]]);
+            let k = (info >> 24) & 0x1f;
+            let id = first_id.saturating_add(offsets.len() as u32);
+            let Some(&(fixed, per)) = EXTRA.get(k as usize).filter(|_| k != 0) else {
+                return Err(BtfError::BadType {
                     id,
                     offset: off,
-                    what: format!("unknown kind {}", (info >> 24) & 0x1f),
-                })?;
+                    what: format!("unknown kind {k}"),
+                });
+            };
             if name_off as u64 >= total_str {
                 return Err(BtfError::BadType {
                     id,
@@ -694,8 +765,7 @@ impl Btf {
                     what: format!("name offset {name_off} outside string section"),
                 });
             }
-            let vlen = (info & 0xffff) as usize;
-            let need = TYPE_HDR + extra_len(kind, vlen);
+            let need = TYPE_HDR + fixed as usize + per as usize * (info & 0xffff) as usize;
             if type_len - off < need {
                 return Err(BtfError::Truncated {
                     what: "type data",
@@ -704,10 +774,13 @@ impl Btf {
                     len: type_len - off,
                 });
             }
-            if offsets.len() >= (u32::MAX - first_id) as usize {
+            if offsets.len() >= max_types {
                 return Err(BtfError::BadHeader("too many types".into()));
             }
             offsets.push(off as u32);
+            if name_off != 0 {
+                named[(k == KIND_FUNC) as usize] += 1;
+            }
             off += need;
         }
         Ok(Btf {
@@ -720,7 +793,8 @@ impl Btf {
             first_id,
             base,
             base_str_len,
-            index: OnceLock::new(),
+            named,
+            index: [OnceLock::new(), OnceLock::new()],
         })
     }
 
@@ -871,71 +945,121 @@ impl Btf {
         &rest[..end]
     }
 
-    fn index(&self) -> &NameIndex {
-        self.index.get_or_init(|| {
+    /// The string section from offset `off` to its end (the base's for
+    /// offsets below its length); empty if out of range.
+    fn str_tail(&self, off: u32) -> &[u8] {
+        if off < self.base_str_len {
+            if let Some(base) = &self.base {
+                return base.str_tail(off);
+            }
+        }
+        self.strs()
+            .get((off - self.base_str_len) as usize..)
+            .unwrap_or(&[])
+    }
+
+    fn index(&self, class: usize) -> &NameIndex {
+        let class = class.min(CLASS_FUNCS);
+        self.index[class].get_or_init(|| {
+            let n = self.named[class] as usize;
+            let cap = (n * 2).next_power_of_two().max(2);
+            let mut idx = NameIndex {
+                bits: cap.trailing_zeros(),
+                slots: vec![0u32; cap],
+            };
+            let mask = idx.mask();
+            let want_func = class == CLASS_FUNCS;
             let types = self.types();
-            let mut hashes = Vec::with_capacity(self.offsets.len());
-            let mut named = 0usize;
-            for &off in &self.offsets {
-                let name_off = rd32(types, off as usize);
-                let raw = if name_off == 0 {
-                    &[][..]
-                } else {
-                    self.raw_str(name_off)
+            let mut inserted = 0usize;
+            for (i, &off) in self.offsets.iter().enumerate() {
+                let off = off as usize;
+                let Some(hdr) = types.get(off..off + 8) else {
+                    continue;
                 };
-                if raw.is_empty() {
-                    hashes.push(None);
-                } else {
-                    named += 1;
-                    hashes.push(Some(name_hash(&raw[..essential_len(raw)])));
+                let name_off = u32::from_le_bytes([hdr[0], hdr[1], hdr[2], hdr[3]]);
+                if name_off == 0 || ((hdr[7] as u32 & 0x1f) == KIND_FUNC) != want_func {
+                    continue;
                 }
-            }
-            let buckets = named.next_power_of_two().max(1);
-            let mask = (buckets - 1) as u32;
-            let mut starts = vec![0u32; buckets + 1];
-            for h in hashes.iter().flatten() {
-                starts[(h & mask) as usize + 1] += 1;
-            }
-            for i in 0..buckets {
-                starts[i + 1] += starts[i];
-            }
-            let mut fill = starts.clone();
-            let mut ids = vec![0u32; named];
-            for (i, h) in hashes.iter().enumerate() {
-                if let Some(h) = h {
-                    let b = (h & mask) as usize;
-                    ids[fill[b] as usize] = self.first_id + i as u32;
-                    fill[b] += 1;
+                let name = self.str_tail(name_off);
+                if name.first().is_none_or(|&c| c == 0) || inserted >= n {
+                    continue;
                 }
+                // Never full: at most n <= cap / 2 ids go in.
+                let mut s = idx.slot(key_hash(name));
+                while let Some(slot) = idx.slots.get_mut(s) {
+                    if *slot == 0 {
+                        *slot = self.first_id + i as u32;
+                        break;
+                    }
+                    s = (s + 1) & mask;
+                }
+                inserted += 1;
             }
-            log::debug!("btf: name index built: {named} named types");
-            NameIndex { mask, starts, ids }
+            log::debug!(
+                "btf: {} name index built: {inserted} types",
+                if want_func { "func" } else { "type" }
+            );
+            idx
         })
     }
 
+    /// Own types of index class `class` whose essential name is `essential`,
+    /// in increasing id order.
+    fn class_ids<'s>(&'s self, class: usize, essential: &'s str) -> impl Iterator<Item = u32> + 's {
+        let idx = self.index(class);
+        let mask = idx.mask();
+        let mut s = idx.slot(key_hash(essential.as_bytes()));
+        let mut left = idx.slots.len();
+        std::iter::from_fn(move || {
+            while left > 0 {
+                left -= 1;
+                let id = *idx.slots.get(s)?;
+                if id == 0 {
+                    return None;
+                }
+                s = (s + 1) & mask;
+                let name = self.raw_str(self.name_off(id));
+                if &name[..essential_len(name)] == essential.as_bytes() {
+                    return Some(id);
+                }
+            }
+            None
+        })
+    }
+
+    /// `name_off` of own type `id` (0 if out of range).
+    fn name_off(&self, id: u32) -> u32 {
+        id.checked_sub(self.first_id)
+            .and_then(|i| self.offsets.get(i as usize))
+            .map(|&off| rd32(self.types(), off as usize))
+            .unwrap_or(0)
+    }
+
     /// Own types (not the base's) whose essential name (flavor suffix
-    /// `___x` stripped) equals `essential`.
+    /// `___x` stripped) equals `essential`: non-FUNC types in increasing id
+    /// order, then FUNCs.
     pub fn own_ids_by_essential_name<'s>(
         &'s self,
         essential: &'s str,
     ) -> impl Iterator<Item = u32> + 's {
-        let idx = self.index();
-        let b = (name_hash(essential.as_bytes()) & idx.mask) as usize;
-        let lo = idx.starts.get(b).copied().unwrap_or(0) as usize;
-        let hi = idx.starts.get(b + 1).copied().unwrap_or(0) as usize;
-        idx.ids
-            .get(lo..hi)
-            .unwrap_or(&[])
-            .iter()
-            .copied()
-            .filter(move |&id| {
-                self.name(id)
-                    .map(|n| essential_name(n) == essential)
-                    .unwrap_or(false)
-            })
+        self.class_ids(CLASS_TYPES, essential)
+            .chain(self.class_ids(CLASS_FUNCS, essential))
     }
 
-    /// Find a type by exact name and kind (base first for split BTF).
+    /// Like [`Btf::own_ids_by_essential_name`], but may skip types that
+    /// cannot be of a kind compatible with `kind` (FUNCs unless `kind` is
+    /// FUNC, and the other way round): cheaper, as vmlinux's FUNCs are then
+    /// never indexed. Callers still check each type's kind.
+    pub fn own_ids_by_essential_name_for_kind<'s>(
+        &'s self,
+        essential: &'s str,
+        kind: Kind,
+    ) -> impl Iterator<Item = u32> + 's {
+        self.class_ids(class_of(kind), essential)
+    }
+
+    /// Find a type by exact name and kind (base first for split BTF; lowest
+    /// id first).
     pub fn find_by_name_kind(&self, name: &str, kind: Kind) -> Option<u32> {
         if let Some(base) = &self.base {
             if let Some(id) = base.find_by_name_kind(name, kind) {
@@ -945,7 +1069,7 @@ impl Btf {
         if name.is_empty() {
             return None;
         }
-        self.own_ids_by_essential_name(essential_name(name))
+        self.class_ids(class_of(kind), essential_name(name))
             .find(|&id| {
                 self.type_by_id(id)
                     .map(|t| t.kind == kind && t.name == name)
@@ -953,7 +1077,8 @@ impl Btf {
             })
     }
 
-    /// Find a type by exact name, any kind (base first for split BTF).
+    /// Find a type by exact name, any kind (base first for split BTF;
+    /// non-FUNC types before FUNCs).
     pub fn find_by_name(&self, name: &str) -> Option<u32> {
         if let Some(base) = &self.base {
             if let Some(id) = base.find_by_name(name) {
