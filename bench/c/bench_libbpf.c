@@ -20,6 +20,7 @@
 struct mark {
 	struct timespec t;
 	long user_us, sys_us;
+	struct timespec cpu;
 };
 
 static struct mark mark_now(void)
@@ -28,6 +29,7 @@ static struct mark mark_now(void)
 	struct rusage r;
 	getrusage(RUSAGE_SELF, &r);
 	clock_gettime(CLOCK_MONOTONIC, &m.t);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &m.cpu);
 	m.user_us = r.ru_utime.tv_sec * 1000000L + r.ru_utime.tv_usec;
 	m.sys_us = r.ru_stime.tv_sec * 1000000L + r.ru_stime.tv_usec;
 	return m;
@@ -36,6 +38,11 @@ static struct mark mark_now(void)
 static double wall_us(struct mark a, struct mark b)
 {
 	return (b.t.tv_sec - a.t.tv_sec) * 1e6 + (b.t.tv_nsec - a.t.tv_nsec) / 1e3;
+}
+
+static double cpu_us(struct mark a, struct mark b)
+{
+	return (b.cpu.tv_sec - a.cpu.tv_sec) * 1e6 + (b.cpu.tv_nsec - a.cpu.tv_nsec) / 1e3;
 }
 
 static long maxrss_kib(void)
@@ -114,10 +121,10 @@ int main(int argc, char **argv)
 		struct bpf_program *p;
 		bpf_object__for_each_program(p, obj)
 			n += bpf_program__autoload(p);
-		printf("{\"impl\":\"libbpf\",\"mode\":\"load\",\"obj\":\"%s\",\"wall_us\":%.1f,"
+		printf("{\"impl\":\"libbpf\",\"mode\":\"load\",\"obj\":\"%s\",\"wall_us\":%.1f,\"cpu_us\":%.1f,"
 		       "\"user_us\":%ld,\"sys_us\":%ld,\"maxrss_kib\":%ld,\"heap_retained\":%zu,"
 		       "\"progs\":%d}\n",
-		       label(path), wall_us(a, b), b.user_us - a.user_us, b.sys_us - a.sys_us,
+		       label(path), wall_us(a, b), cpu_us(a, b), b.user_us - a.user_us, b.sys_us - a.sys_us,
 		       maxrss_kib(), heap_now() - h0, n);
 		return 0;
 	}
@@ -164,9 +171,9 @@ int main(int argc, char **argv)
 			fprintf(stderr, "bench_libbpf: task_struct not found\n");
 			return 1;
 		}
-		printf("{\"impl\":\"libbpf\",\"mode\":\"btf\",\"obj\":\"vmlinux\",\"wall_us\":%.1f,"
+		printf("{\"impl\":\"libbpf\",\"mode\":\"btf\",\"obj\":\"vmlinux\",\"wall_us\":%.1f,\"cpu_us\":%.1f,"
 		       "\"user_us\":%ld,\"sys_us\":%ld,\"heap_retained\":%zu,\"types\":%u,\"id\":%d}\n",
-		       wall_us(a, b), b.user_us - a.user_us, b.sys_us - a.sys_us, heap_now() - h0,
+		       wall_us(a, b), cpu_us(a, b), b.user_us - a.user_us, b.sys_us - a.sys_us, heap_now() - h0,
 		       btf__type_cnt(btf), id);
 		btf__free(btf);
 		return 0;

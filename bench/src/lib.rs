@@ -62,6 +62,18 @@ pub struct Mark {
     t: Instant,
     user_us: i64,
     sys_us: i64,
+    cpu_ns: i64,
+}
+
+/// CPU time of the process (CLOCK_PROCESS_CPUTIME_ID: precise, unlike
+/// getrusage's user/sys split, which the kernel derives from tick samples).
+fn cpu_ns() -> i64 {
+    // SAFETY: clock_gettime fills the timespec.
+    unsafe {
+        let mut ts: libc::timespec = std::mem::zeroed();
+        libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts);
+        ts.tv_sec * 1_000_000_000 + ts.tv_nsec
+    }
 }
 
 fn rusage() -> libc::rusage {
@@ -84,7 +96,12 @@ impl Mark {
             t: Instant::now(),
             user_us: tv_us(r.ru_utime),
             sys_us: tv_us(r.ru_stime),
+            cpu_ns: cpu_ns(),
         }
+    }
+    /// Precise CPU microseconds (user + sys) since `self`.
+    pub fn cpu_since(&self) -> f64 {
+        (cpu_ns() - self.cpu_ns) as f64 / 1000.0
     }
     /// (wall, user, sys) microseconds since `self`.
     pub fn since(&self) -> (f64, i64, i64) {
@@ -130,7 +147,9 @@ impl Line {
 /// Short name of an object path (`bpf/hello.bpf.o` -> `hello`).
 pub fn obj_label(path: &str) -> String {
     let f = path.rsplit('/').next().unwrap_or(path);
-    f.trim_end_matches(".o").trim_end_matches(".bpf").to_string()
+    f.trim_end_matches(".o")
+        .trim_end_matches(".bpf")
+        .to_string()
 }
 
 // ---- carving objects out of libbpf-tools executables ----

@@ -580,12 +580,12 @@ fn key_hash(s: &[u8]) -> u64 {
     let mut h: u64 = 0;
     let mut i = 0;
     while i + 8 <= cut {
-        h = (h.rotate_left(23) ^ word_at(s, i)).wrapping_mul(0x51_7cc1_b727_220a_95);
+        h = (h.rotate_left(23) ^ word_at(s, i)).wrapping_mul(0x517c_c1b7_2722_0a95);
         i += 8;
     }
     if i < cut {
         let w = word_at(s, i) & (u64::MAX >> (64 - 8 * (cut - i)));
-        h = (h.rotate_left(23) ^ w).wrapping_mul(0x51_7cc1_b727_220a_95);
+        h = (h.rotate_left(23) ^ w).wrapping_mul(0x517c_c1b7_2722_0a95);
     }
     h = (h ^ cut as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
     h ^ (h >> 32)

@@ -32,7 +32,9 @@ fn sections(bytes: &[u8]) -> HashMap<String, String> {
         if s.kind() != SymbolKind::Text || !s.is_global() {
             continue;
         }
-        let Some(idx) = s.section_index() else { continue };
+        let Some(idx) = s.section_index() else {
+            continue;
+        };
         let (Ok(name), Ok(sec)) = (s.name(), f.section_by_index(idx)) else {
             continue;
         };
@@ -110,8 +112,10 @@ fn main() {
             let btf = Btf::from_sys_fs().ok();
             let (_ebpf, n) = open_load(&bytes, &secs, progs, &btf);
             let (wall, user, sys) = m.since();
+            let cpu = m.cpu_since();
             Line::new("aya", mode, &obj_label(path))
                 .num("wall_us", wall)
+                .num("cpu_us", cpu)
                 .int("user_us", user)
                 .int("sys_us", sys)
                 .int("maxrss_kib", maxrss_kib())
@@ -152,18 +156,24 @@ fn main() {
             for l in links {
                 let r = match l {
                     LinkRef::Tp(n, id) => {
-                        let p: &mut TracePoint =
-                            ebpf.program_mut(&n).and_then(|p| p.try_into().ok()).unwrap();
+                        let p: &mut TracePoint = ebpf
+                            .program_mut(&n)
+                            .and_then(|p| p.try_into().ok())
+                            .unwrap();
                         p.detach(id)
                     }
                     LinkRef::Raw(n, id) => {
-                        let p: &mut RawTracePoint =
-                            ebpf.program_mut(&n).and_then(|p| p.try_into().ok()).unwrap();
+                        let p: &mut RawTracePoint = ebpf
+                            .program_mut(&n)
+                            .and_then(|p| p.try_into().ok())
+                            .unwrap();
                         p.detach(id)
                     }
                     LinkRef::BtfTp(n, id) => {
-                        let p: &mut BtfTracePoint =
-                            ebpf.program_mut(&n).and_then(|p| p.try_into().ok()).unwrap();
+                        let p: &mut BtfTracePoint = ebpf
+                            .program_mut(&n)
+                            .and_then(|p| p.try_into().ok())
+                            .unwrap();
                         p.detach(id)
                     }
                 };
@@ -185,8 +195,10 @@ fn main() {
                 .id_by_type_name_kind("task_struct", aya_obj::btf::BtfKind::Struct)
                 .unwrap_or_else(|e| die("btf", e));
             let (wall, user, sys) = m.since();
+            let cpu = m.cpu_since();
             Line::new("aya", mode, "vmlinux")
                 .num("wall_us", wall)
+                .num("cpu_us", cpu)
                 .int("user_us", user)
                 .int("sys_us", sys)
                 .int("heap_peak", (heap_peak() - base) as i64)

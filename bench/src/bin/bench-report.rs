@@ -14,14 +14,17 @@ fn parse_line(l: &str) -> Option<Rec> {
     let mut m = Rec::new();
     for kv in body.split(',') {
         let (k, v) = kv.split_once(':')?;
-        m.insert(k.trim().trim_matches('"').into(), v.trim().trim_matches('"').into());
+        m.insert(
+            k.trim().trim_matches('"').into(),
+            v.trim().trim_matches('"').into(),
+        );
     }
     Some(m)
 }
 
 #[derive(Clone, Copy, Default)]
 struct Stat {
-    n: usize,
+    mean: f64,
     med: f64,
     q1: f64,
     q3: f64,
@@ -38,7 +41,7 @@ fn stat(mut v: Vec<f64>) -> Option<Stat> {
         v[lo] + (v[hi] - v[lo]) * (x - lo as f64)
     };
     Some(Stat {
-        n: v.len(),
+        mean: v.iter().sum::<f64>() / v.len() as f64,
         med: q(0.5),
         q1: q(0.25),
         q3: q(0.75),
@@ -100,6 +103,10 @@ fn cell(s: Option<Stat>, f: fn(f64) -> String) -> String {
         Some(s) => format!("{} ({}–{})", f(s.med), f(s.q1), f(s.q3)),
         None => "–".into(),
     }
+}
+
+fn mean(s: Option<Stat>) -> String {
+    s.map(|s| us(s.mean)).unwrap_or_else(|| "–".into())
 }
 
 fn ratio(a: Option<Stat>, b: Option<Stat>) -> String {
@@ -168,7 +175,7 @@ fn main() {
          one JSON line. The three are interleaved: {} rounds, and in each round every \
          (object, implementation) pair runs once, in a rotating order. Wall time is \
          CLOCK_MONOTONIC around the measured region; user/sys CPU are getrusage(RUSAGE_SELF) \
-         deltas around it; peak RSS is ru_maxrss at its end (whole process, including the \
+         deltas around it, which the kernel apportions from tick samples (so only their means over runs are shown), while *CPU* is the precise CLOCK_PROCESS_CPUTIME_ID delta (user + sys); peak RSS is ru_maxrss at its end (whole process, including the \
          binary and libc). Rust runners count heap bytes with a counting global allocator \
          (peak = high-water mark of requested bytes); the C runner reports mallinfo2() \
          (in-use + mmapped) deltas. Both Rust runners are built with opt-level 3, LTO, \
@@ -193,17 +200,17 @@ fn main() {
     let _ = writeln!(o, "## Open + load\n");
     let _ = writeln!(
         o,
-        "| object | impl | wall | user CPU | sys CPU | peak RSS | tinybpf/x wall | tinybpf/x user |"
+        "| object | impl | wall | CPU | user (mean) | sys (mean) | peak RSS | tinybpf/x wall | tinybpf/x CPU |"
     );
-    let _ = writeln!(o, "|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(o, "|---|---|---|---|---|---|---|---|---|");
     let mut wall_ok_all = true;
     let mut wall_notes = Vec::new();
     for obj in d.objs("load") {
         let tw = d.stat("tinybpf", "load", &obj, "wall_us");
-        let tu = d.stat("tinybpf", "load", &obj, "user_us");
+        let tu = d.stat("tinybpf", "load", &obj, "cpu_us");
         for imp in ["tinybpf", "libbpf", "aya"] {
             let w = d.stat(imp, "load", &obj, "wall_us");
-            let u = d.stat(imp, "load", &obj, "user_us");
+            let u = d.stat(imp, "load", &obj, "cpu_us");
             let (rw, ru) = if imp == "tinybpf" {
                 ("".into(), "".into())
             } else {
@@ -211,10 +218,11 @@ fn main() {
             };
             let _ = writeln!(
                 o,
-                "| {obj} | {imp} | {} | {} | {} | {} | {rw} | {ru} |",
+                "| {obj} | {imp} | {} | {} | {} | {} | {} | {rw} | {ru} |",
                 cell(w, us),
                 cell(u, us),
-                cell(d.stat(imp, "load", &obj, "sys_us"), us),
+                mean(d.stat(imp, "load", &obj, "user_us")),
+                mean(d.stat(imp, "load", &obj, "sys_us")),
                 cell(d.stat(imp, "load", &obj, "maxrss_kib"), kib),
             );
         }
@@ -234,11 +242,12 @@ fn main() {
     let tools = "tools-execsnoop";
     if let Some(u) = d.stat("tinybpf", "load", tools, "user_us") {
         targets.push(format!(
-            "| user CPU of open+load ≤ 1 ms ({tools}) | {} | median {} (libbpf {}, aya {}); getrusage has the kernel's tick-based accounting: treat single runs as ±1 tick |",
-            verdict(u.med <= 1000.0),
-            us(u.med),
-            d.stat("libbpf", "load", tools, "user_us").map(|s| us(s.med)).unwrap_or_default(),
-            d.stat("aya", "load", tools, "user_us").map(|s| us(s.med)).unwrap_or_default(),
+            "| user CPU of open+load ≤ 1 ms ({tools}) | {} | mean {} (libbpf {}, aya {}); total CPU (user+sys, precise) median {} |",
+            verdict(u.mean <= 1000.0),
+            us(u.mean),
+            mean(d.stat("libbpf", "load", tools, "user_us")),
+            mean(d.stat("aya", "load", tools, "user_us")),
+            d.stat("tinybpf", "load", tools, "cpu_us").map(|s| us(s.med)).unwrap_or_default(),
         ));
     }
     if let Some(r) = d.stat("tinybpf", "load", tools, "maxrss_kib") {
@@ -246,13 +255,20 @@ fn main() {
             "| peak RSS loading {tools} ≤ 8 MiB | {} | {} (libbpf {}, aya {}) |",
             verdict(r.med <= 8192.0),
             kib(r.med),
-            d.stat("libbpf", "load", tools, "maxrss_kib").map(|s| kib(s.med)).unwrap_or_default(),
-            d.stat("aya", "load", tools, "maxrss_kib").map(|s| kib(s.med)).unwrap_or_default(),
+            d.stat("libbpf", "load", tools, "maxrss_kib")
+                .map(|s| kib(s.med))
+                .unwrap_or_default(),
+            d.stat("aya", "load", tools, "maxrss_kib")
+                .map(|s| kib(s.med))
+                .unwrap_or_default(),
         ));
     }
 
     // ---- attach / teardown ----
-    let _ = writeln!(o, "\n## Attach and teardown (tracepoints: 6 perf-event links)\n");
+    let _ = writeln!(
+        o,
+        "\n## Attach and teardown (tracepoints: 6 perf-event links)\n"
+    );
     let _ = writeln!(
         o,
         "Teardown = closing the 6 links only (programs and maps stay). tinybpf `par` is \
@@ -261,7 +277,10 @@ fn main() {
          in a loop) and aya (`detach` in a loop) do. Closing a perf-event link waits for an \
          RCU grace period in the kernel, which is what parallel closing overlaps.\n"
     );
-    let _ = writeln!(o, "| impl | attach | teardown | teardown CPU | teardown tinybpf-par/x |");
+    let _ = writeln!(
+        o,
+        "| impl | attach | teardown | teardown CPU | teardown tinybpf-par/x |"
+    );
     let _ = writeln!(o, "|---|---|---|---|---|");
     let tp = "tracepoints";
     let par = d.stat("tinybpf", "attach-par", tp, "teardown_us");
@@ -279,7 +298,11 @@ fn main() {
             cell(d.stat(imp, mode, tp, "attach_us"), us),
             cell(t, us),
             cell(d.stat(imp, mode, tp, "teardown_cpu_us"), us),
-            if imp == "tinybpf" && mode == "attach-par" { String::new() } else { ratio(par, t) },
+            if imp == "tinybpf" && mode == "attach-par" {
+                String::new()
+            } else {
+                ratio(par, t)
+            },
         );
     }
     if let (Some(p), Some(l)) = (par, d.stat("libbpf", "attach-seq", tp, "teardown_us")) {
@@ -303,20 +326,42 @@ fn main() {
          `btf__load_vmlinux_btf` + `btf__find_by_name_kind` (a linear scan, no index); \
          aya: `Btf::from_sys_fs` + `id_by_type_name_kind`.\n"
     );
-    let _ = writeln!(o, "| impl | wall | user CPU | sys CPU | heap peak | heap retained | tinybpf/x wall |");
-    let _ = writeln!(o, "|---|---|---|---|---|---|---|");
+    let _ = writeln!(o, "| impl | wall | CPU | user (mean) | sys (mean) | heap peak | heap retained | tinybpf/x wall |");
+    let _ = writeln!(o, "|---|---|---|---|---|---|---|---|");
     let tb = d.stat("tinybpf", "btf", "vmlinux", "wall_us");
     for imp in ["tinybpf", "libbpf", "aya"] {
         let w = d.stat(imp, "btf", "vmlinux", "wall_us");
         let _ = writeln!(
             o,
-            "| {imp} | {} | {} | {} | {} | {} | {} |",
+            "| {imp} | {} | {} | {} | {} | {} | {} | {} |",
             cell(w, us),
-            cell(d.stat(imp, "btf", "vmlinux", "user_us"), us),
-            cell(d.stat(imp, "btf", "vmlinux", "sys_us"), us),
-            cell(d.stat(imp, "btf", "vmlinux", "heap_peak").map(|s| Stat { med: s.med / 1024.0, q1: s.q1 / 1024.0, q3: s.q3 / 1024.0, ..s }), kib),
-            cell(d.stat(imp, "btf", "vmlinux", "heap_retained").map(|s| Stat { med: s.med / 1024.0, q1: s.q1 / 1024.0, q3: s.q3 / 1024.0, ..s }), kib),
-            if imp == "tinybpf" { String::new() } else { ratio(tb, w) },
+            cell(d.stat(imp, "btf", "vmlinux", "cpu_us"), us),
+            mean(d.stat(imp, "btf", "vmlinux", "user_us")),
+            mean(d.stat(imp, "btf", "vmlinux", "sys_us")),
+            cell(
+                d.stat(imp, "btf", "vmlinux", "heap_peak").map(|s| Stat {
+                    med: s.med / 1024.0,
+                    q1: s.q1 / 1024.0,
+                    q3: s.q3 / 1024.0,
+                    ..s
+                }),
+                kib
+            ),
+            cell(
+                d.stat(imp, "btf", "vmlinux", "heap_retained")
+                    .map(|s| Stat {
+                        med: s.med / 1024.0,
+                        q1: s.q1 / 1024.0,
+                        q3: s.q3 / 1024.0,
+                        ..s
+                    }),
+                kib
+            ),
+            if imp == "tinybpf" {
+                String::new()
+            } else {
+                ratio(tb, w)
+            },
         );
     }
     if let (Some(w), Some(h)) = (tb, d.stat("tinybpf", "btf", "vmlinux", "heap_peak")) {
@@ -329,7 +374,11 @@ fn main() {
     }
 
     // ---- check ----
-    let _ = writeln!(o, "\n## CO-RE check against {} kernel BTFs\n", m("check_btfs"));
+    let _ = writeln!(
+        o,
+        "\n## CO-RE check against {} kernel BTFs\n",
+        m("check_btfs")
+    );
     let _ = writeln!(
         o,
         "The `tinybpf check` CLI is not on main yet, so this times what it does, in one \
@@ -337,8 +386,11 @@ fn main() {
          `tinybpf::core_load::relocate` (every CO-RE relocation). BTF files: {}.\n",
         m("check_files")
     );
-    let _ = writeln!(o, "| object | total wall | user CPU | sys CPU | relocations | unresolved |");
-    let _ = writeln!(o, "|---|---|---|---|---|---|");
+    let _ = writeln!(
+        o,
+        "| object | total wall | CPU | user (mean) | sys (mean) | relocations | unresolved |"
+    );
+    let _ = writeln!(o, "|---|---|---|---|---|---|---|");
     let mut worst: Option<f64> = None;
     for obj in d.objs("check") {
         let w = d.stat("tinybpf", "check", &obj, "wall_us");
@@ -347,12 +399,17 @@ fn main() {
         }
         let _ = writeln!(
             o,
-            "| {obj} | {} | {} | {} | {} | {} |",
+            "| {obj} | {} | {} | {} | {} | {} | {} |",
             cell(w, us),
-            cell(d.stat("tinybpf", "check", &obj, "user_us"), us),
-            cell(d.stat("tinybpf", "check", &obj, "sys_us"), us),
-            d.stat("tinybpf", "check", &obj, "relos").map(|s| format!("{:.0}", s.med)).unwrap_or_default(),
-            d.stat("tinybpf", "check", &obj, "unresolved").map(|s| format!("{:.0}", s.med)).unwrap_or_default(),
+            cell(d.stat("tinybpf", "check", &obj, "cpu_us"), us),
+            mean(d.stat("tinybpf", "check", &obj, "user_us")),
+            mean(d.stat("tinybpf", "check", &obj, "sys_us")),
+            d.stat("tinybpf", "check", &obj, "relos")
+                .map(|s| format!("{:.0}", s.med))
+                .unwrap_or_default(),
+            d.stat("tinybpf", "check", &obj, "unresolved")
+                .map(|s| format!("{:.0}", s.med))
+                .unwrap_or_default(),
         );
     }
     if let Some(w) = worst {

@@ -45,8 +45,10 @@ fn main() {
             let m = Mark::now();
             let o = open_load(obj, args.get(2).map(String::as_str));
             let (wall, user, sys) = m.since();
+            let cpu = m.cpu_since();
             Line::new("tinybpf", mode, &obj_label(obj))
                 .num("wall_us", wall)
+                .num("cpu_us", cpu)
                 .int("user_us", user)
                 .int("sys_us", sys)
                 .int("maxrss_kib", maxrss_kib())
@@ -83,9 +85,11 @@ fn main() {
                 .find_by_name_kind("task_struct", Kind::Struct)
                 .unwrap_or_else(|| die("btf", "task_struct not found"));
             let (wall, user, sys) = m.since();
+            let cpu = m.cpu_since();
             let retained = heap_live() - base;
             Line::new("tinybpf", mode, "vmlinux")
                 .num("wall_us", wall)
+                .num("cpu_us", cpu)
                 .int("user_us", user)
                 .int("sys_us", sys)
                 .int("heap_peak", (heap_peak() - base) as i64)
@@ -104,14 +108,16 @@ fn main() {
                 let mut spec = tinybpf::obj::ObjectSpec::parse(&obj_label(obj), &bytes)
                     .unwrap_or_else(|e| die(obj, e));
                 let target = mmap_btf(b);
-                let out = tinybpf::core_load::relocate(&mut spec, &target)
-                    .unwrap_or_else(|e| die(b, e));
+                let out =
+                    tinybpf::core_load::relocate(&mut spec, &target).unwrap_or_else(|e| die(b, e));
                 relos += out.len();
                 unresolved += out.iter().filter(|r| r.target_value.is_none()).count();
             }
             let (wall, user, sys) = m.since();
+            let cpu = m.cpu_since();
             Line::new("tinybpf", mode, &obj_label(obj))
                 .num("wall_us", wall)
+                .num("cpu_us", cpu)
                 .int("user_us", user)
                 .int("sys_us", sys)
                 .int("btfs", (args.len() - 2) as i64)
@@ -121,7 +127,9 @@ fn main() {
                 .print();
         }
         "carve" => {
-            let out = args.get(2).unwrap_or_else(|| die("carve", "no output path"));
+            let out = args
+                .get(2)
+                .unwrap_or_else(|| die("carve", "no output path"));
             let bin = std::fs::read(obj).unwrap_or_else(|e| die(obj, e));
             let objs = tinybpf_bench::carve_bpf_objects(&bin);
             let first = objs
