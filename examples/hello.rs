@@ -6,7 +6,7 @@ use tinybpf::events::{Interrupt, TracePipe};
 use tinybpf::OpenObject;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    env_logger::init();
+    tinybpf::events::log_to_stderr(log::LevelFilter::Info);
     let interrupt = Interrupt::new()?;
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/bpf/hello.bpf.o");
     let mut obj = OpenObject::open(path)?.load()?;

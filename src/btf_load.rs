@@ -143,7 +143,11 @@ pub(crate) fn prepare(spec: &mut ObjectSpec, opts: &LoadOptions) -> Result<ObjBt
             kernel_btf()?
         };
         if needs_core {
-            out.core = crate::core_load::relocate(spec, &target)?;
+            out.core = if opts.target_btf.is_some() {
+                crate::core_load::relocate(spec, &target)?
+            } else {
+                crate::core_load::relocate_kernel(spec, &target)?
+            };
         }
         out.target = Some(target);
     }
@@ -212,7 +216,7 @@ impl ObjBtf {
         let poisoned: Vec<String> = self
             .core
             .iter()
-            .filter(|r| r.target_value.is_none() && r.section == section)
+            .filter(|r| r.target_value.is_none() && (r.section == section || r.section == ".text"))
             .map(|r| {
                 format!(
                     "  insn {}: {} {} ({})",

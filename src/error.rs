@@ -105,9 +105,40 @@ pub fn log_summary(log: &str) -> Option<&str> {
     })
 }
 
+/// The instruction the verifier was at when it gave up: the index of the
+/// last `N: (op) ...` line of the log.
+pub fn log_failing_insn(log: &str) -> Option<usize> {
+    log.lines().rev().find_map(|l| {
+        let (n, rest) = l.split_once(": (")?;
+        let _ = rest;
+        n.trim().parse().ok()
+    })
+}
+
 fn summary(log: &str, errno: Errno) -> String {
-    match log_summary(log) {
-        Some(l) => l.to_string(),
-        None => format!("refused without a verifier log{}", hint(errno)),
+    match (log_summary(log), log_failing_insn(log)) {
+        (Some(l), Some(i)) => format!("at instruction {i}: {l}"),
+        (Some(l), None) => l.to_string(),
+        (None, _) => format!("refused without a verifier log{}", hint(errno)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verifier_summary() {
+        let log = "0: R1=ctx() R10=fp0\n6: (85) call bpf_map_lookup_elem#1 ; R0=map_value_or_null\n7: (79) r1 = *(u64 *)(r0 +0)\nR0 invalid mem access 'map_value_or_null'\nprocessed 7 insns (limit 1000000)\n";
+        assert_eq!(log_failing_insn(log), Some(7));
+        assert_eq!(
+            log_summary(log),
+            Some("R0 invalid mem access 'map_value_or_null'")
+        );
+        assert_eq!(
+            summary(log, Errno::EACCES),
+            "at instruction 7: R0 invalid mem access 'map_value_or_null'"
+        );
+        assert!(summary("", Errno::EPERM).starts_with("refused without a verifier log"));
     }
 }

@@ -121,3 +121,29 @@ impl NonBlock for std::fs::OpenOptions {
         self.custom_flags(libc::O_NONBLOCK)
     }
 }
+
+/// A minimal `log` backend for small tools: records at `level` or above go to
+/// stderr as `tinybpf: <level>: <message>`. (Bigger programs bring their own
+/// logger; this one keeps tiny binaries tiny.)
+pub fn log_to_stderr(level: log::LevelFilter) {
+    struct Stderr;
+    impl log::Log for Stderr {
+        fn enabled(&self, m: &log::Metadata<'_>) -> bool {
+            m.level() <= log::max_level()
+        }
+        fn log(&self, r: &log::Record<'_>) {
+            if self.enabled(r.metadata()) {
+                eprintln!(
+                    "tinybpf: {}: {}",
+                    r.level().as_str().to_ascii_lowercase(),
+                    r.args()
+                );
+            }
+        }
+        fn flush(&self) {}
+    }
+    static LOGGER: Stderr = Stderr;
+    if log::set_logger(&LOGGER).is_ok() {
+        log::set_max_level(level);
+    }
+}

@@ -20,21 +20,10 @@ pub enum LinkError {
     Ksym { program: String, name: String },
 }
 
-/// One `bpf_func_info` record (instruction index, FUNC type id).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct FuncInfo {
-    pub insn_off: u32,
-    pub type_id: u32,
-}
-
-/// One `bpf_line_info` record.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct LineInfo {
-    pub insn_off: u32,
-    pub file_name_off: u32,
-    pub line_off: u32,
-    pub line_col: u32,
-}
+/// `bpf_func_info` / `bpf_line_info` records. In [`ExtInfo`] and
+/// [`LinkedProgram`] their `insn_off` counts instructions (in `.BTF.ext` it
+/// counts bytes).
+pub use crate::btf::{FuncInfo, LineInfo};
 
 /// func_info and line_info of an object, per ELF section, with `insn_off` in
 /// instructions from the start of the section.

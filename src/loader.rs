@@ -43,6 +43,8 @@ pub(crate) fn load(mut spec: ObjectSpec, opts: &LoadOptions) -> Result<Object> {
     let mut btf = crate::btf_load::prepare(&mut spec, opts)?;
     obj.btf_fd = btf.fd.take_fd();
     let ext = btf.ext_info.clone().unwrap_or_default();
+    // `.kconfig` values, before the map is created (and frozen).
+    crate::kconfig::fill(&mut spec)?;
 
     // Maps.
     for i in 0..spec.maps.len() {
@@ -216,6 +218,9 @@ fn create_map(
         m.max_entries
     );
     let mut map = Map::new(m, fd);
+    if m.map_type == map_type::PERF_EVENT_ARRAY && m.max_entries == 0 {
+        map.set_max_entries(sys::num_possible_cpus().unwrap_or(1));
+    }
     if let Some(kind) = m.data {
         if !m.initial.is_empty() {
             let mut v = m.initial.clone();

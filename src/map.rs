@@ -25,6 +25,7 @@ pub mod flags {
 #[derive(Debug)]
 pub struct Map {
     name: String,
+    symbol: String,
     map_type: u32,
     key_size: u32,
     value_size: u32,
@@ -38,6 +39,7 @@ impl Map {
     pub(crate) fn new(spec: &MapSpec, fd: OwnedFd) -> Map {
         Map {
             name: spec.name.clone(),
+            symbol: spec.symbol.clone(),
             map_type: spec.map_type,
             key_size: spec.key_size,
             value_size: spec.value_size,
@@ -46,6 +48,10 @@ impl Map {
             mmap: None,
             fd,
         }
+    }
+
+    pub(crate) fn set_max_entries(&mut self, n: u32) {
+        self.max_entries = n;
     }
 
     pub(crate) fn set_mmap(&mut self, m: Mmap) {
@@ -65,6 +71,7 @@ impl Map {
         let info = sys::map_info(fd.as_fd())
             .map_err(|e| Error::sys("BPF_OBJ_GET_INFO_BY_FD of a map", e))?;
         Ok(Map {
+            symbol: info.name.clone(),
             name: info.name.clone(),
             map_type: info.map_type,
             key_size: info.key_size,
@@ -76,8 +83,13 @@ impl Map {
         })
     }
 
+    /// The kernel's name of the map.
     pub fn name(&self) -> &str {
         &self.name
+    }
+    /// The map's name in the object (variable name, or data section).
+    pub fn symbol(&self) -> &str {
+        &self.symbol
     }
     pub fn map_type(&self) -> u32 {
         self.map_type

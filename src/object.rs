@@ -230,18 +230,28 @@ impl Object {
         self.programs.iter().find(|p| p.name == name)
     }
 
-    /// A map by name (the kernel's name, e.g. `hello.rodata`, or the variable's).
+    /// A map by name: the kernel's name (`hello.rodata`, at most 15 bytes), the
+    /// name in the object (the variable, or the data section), or a longer
+    /// name whose 15-byte truncation is the kernel's.
     pub fn map(&self, name: &str) -> Option<&Map> {
-        self.maps.iter().find(|m| m.name() == name).or_else(|| {
-            self.maps
-                .iter()
-                .find(|m| m.name().starts_with(name) && name.len() >= 15)
-        })
+        self.map_index(name).map(|i| &self.maps[i])
+    }
+
+    fn map_index(&self, name: &str) -> Option<usize> {
+        self.maps
+            .iter()
+            .position(|m| m.name() == name)
+            .or_else(|| self.maps.iter().position(|m| m.symbol() == name))
+            .or_else(|| {
+                self.maps
+                    .iter()
+                    .position(|m| m.name().len() == 15 && name.starts_with(m.name()))
+            })
     }
 
     /// A map by name, mutably (to write memory-mapped `.data`/`.bss`).
     pub fn map_mut(&mut self, name: &str) -> Option<&mut Map> {
-        self.maps.iter_mut().find(|m| m.name() == name)
+        self.map_index(name).map(|i| &mut self.maps[i])
     }
 
     /// The object's BTF fd, if its BTF was loaded.

@@ -91,3 +91,67 @@ fn missing_kernel_btf_fails_core_objects_only() {
     open.options_mut().target_btf = Some("/nonexistent/vmlinux.btf".into());
     open.load().unwrap();
 }
+
+#[path = "common/realworld.rs"]
+mod realworld;
+
+/// Byte offset of `field` in struct `name` of `btf` (top-level members only).
+fn member_offset(btf: &tinybpf::btf::Btf, name: &str, field: &str) -> u64 {
+    let id = btf
+        .find_by_name_kind(name, tinybpf::btf::Kind::Struct)
+        .unwrap();
+    let t = btf.type_by_id(id).unwrap();
+    let m = t
+        .members()
+        .map(|m| m.unwrap())
+        .find(|m| m.name == field)
+        .unwrap();
+    (m.bit_offset / 8) as u64
+}
+
+#[test]
+fn second_kernel_btf_gives_that_kernels_offsets() {
+    let Some(path) = realworld::second_kernel_btf() else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must fetch the second kernel's BTF"
+        );
+        eprintln!("second kernel BTF not available (set TINYBPF_FETCH=1 to fetch it); skipped");
+        return;
+    };
+    let other = tinybpf::btf::Btf::parse(std::fs::read(&path).unwrap()).unwrap();
+    let here = tinybpf::btf::Btf::parse(std::fs::read("/sys/kernel/btf/vmlinux").unwrap()).unwrap();
+    let bytes = std::fs::read(common::obj("execsnoop.bpf.o")).unwrap();
+    let mut results = Vec::new();
+    for btf in [&other, &here] {
+        let mut spec = tinybpf::obj::ObjectSpec::parse("execsnoop", &bytes).unwrap();
+        let out = tinybpf::core_load::relocate(&mut spec, btf).unwrap();
+        let parent = out
+            .iter()
+            .find(|r| r.access.contains("real_parent") && r.kind.to_string() == "byte_off")
+            .expect("a real_parent byte_off relocation");
+        let tgid = out
+            .iter()
+            .find(|r| r.access.contains("tgid") && r.kind.to_string() == "byte_off")
+            .expect("a tgid byte_off relocation");
+        assert_eq!(
+            parent.target_value,
+            Some(member_offset(btf, "task_struct", "real_parent"))
+        );
+        assert_eq!(
+            tgid.target_value,
+            Some(member_offset(btf, "task_struct", "tgid"))
+        );
+        results.push((parent.target_value, tgid.target_value));
+    }
+    assert_ne!(
+        results[0], results[1],
+        "the two kernels' task_struct layouts should differ"
+    );
+    println!(
+        "real_parent/tgid offsets: {} = {:?}, running kernel = {:?}",
+        path.display(),
+        results[0],
+        results[1]
+    );
+}

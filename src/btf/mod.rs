@@ -484,8 +484,14 @@ pub struct Btf {
     base: Option<Arc<Btf>>,
     /// Length of the base's string section (0 if not split).
     base_str_len: u32,
-    /// Own named types by essential name; built on first lookup.
-    index: OnceLock<NameIndex>,
+    /// Own named non-FUNC types (ids), collected by the parse pass: what the
+    /// type index is built from without walking every type again.
+    named_types: Vec<u32>,
+    /// Number of own named FUNCs (sizes the func index).
+    named_funcs: u32,
+    /// Own named types by name, one index per class; each built on the
+    /// first lookup that needs it.
+    index: [OnceLock<NameIndex>; 2],
 }
 
 impl fmt::Debug for Btf {
@@ -528,22 +534,254 @@ fn essential_len(b: &[u8]) -> usize {
     n
 }
 
-/// Name index: ids bucketed by the hash of their essential name (CSR layout).
-struct NameIndex {
-    mask: u32,
-    /// `starts[b]..starts[b + 1]` are bucket `b`'s entries in `ids`.
-    starts: Vec<u32>,
-    ids: Vec<u32>,
+/// Name index classes. FUNCs are most of vmlinux's named types (56k of 71k)
+/// but only attach targets and ksyms look them up, so they get an index of
+/// their own, built only when a FUNC is looked up; CO-RE never needs it.
+const CLASS_TYPES: usize = 0;
+const CLASS_FUNCS: usize = 1;
+const KIND_FUNC: u32 = Kind::Func as u32;
+
+fn class_of(kind: Kind) -> usize {
+    if kind == Kind::Func {
+        CLASS_FUNCS
+    } else {
+        CLASS_TYPES
+    }
 }
 
-fn name_hash(s: &[u8]) -> u32 {
-    // FNV-1a: cheap and good enough; collisions are resolved by comparing names.
-    let mut h: u32 = 0x811c_9dc5;
-    for &c in s {
-        h ^= c as u32;
-        h = h.wrapping_mul(0x0100_0193);
+/// Name index: an open-addressing table (linear probing, load <= 1/2) of
+/// type ids (0 = empty slot), keyed by [`key_hash`] of the name. Types with
+/// the same key sit in one probe run in increasing id order.
+struct NameIndex {
+    /// log2 of `slots.len()` (>= 1).
+    bits: u32,
+    slots: Vec<u32>,
+}
+
+impl NameIndex {
+    fn slot(&self, h: u64) -> usize {
+        (h >> (64 - self.bits)) as usize
     }
-    h
+    fn mask(&self) -> usize {
+        self.slots.len() - 1
+    }
+}
+
+/// Hash of a name up to its NUL, end, or first `___`, whichever comes first.
+///
+/// Cutting at the first `___` makes every flavor of an essential name
+/// (`foo`, `foo___v1`, `foo___a___b` for essential `foo___a`) hash alike: an
+/// essential name ends either at the end of the name or just before its last
+/// `X___Y` separator, and either way the first `___` of the name and of its
+/// essential part are the same (or both absent). Names are hashed in place
+/// in the string section (no copy), eight bytes at a time.
+fn key_hash(s: &[u8]) -> u64 {
+    let cut = key_len(s);
+    let mut h: u64 = 0;
+    let mut i = 0;
+    while i + 8 <= cut {
+        h = (h.rotate_left(23) ^ word_at(s, i)).wrapping_mul(0x517c_c1b7_2722_0a95);
+        i += 8;
+    }
+    if i < cut {
+        let w = word_at(s, i) & (u64::MAX >> (64 - 8 * (cut - i)));
+        h = (h.rotate_left(23) ^ w).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+    h = (h ^ cut as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    h ^ (h >> 32)
+}
+
+const LO7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+const UNDERSCORES: u64 = 0x5f5f_5f5f_5f5f_5f5f;
+
+/// 0x80 in each byte of `x` that is zero, 0 elsewhere (exact: no carries
+/// between bytes).
+fn zero_bytes(x: u64) -> u64 {
+    !(((x & LO7).wrapping_add(LO7)) | x | LO7)
+}
+
+/// Eight bytes of `s` from `i`, little-endian; bytes past the end read as 0.
+fn word_at(s: &[u8], i: usize) -> u64 {
+    let mut a = [0u8; 8];
+    match s.get(i..i.saturating_add(8)) {
+        Some(b) => a.copy_from_slice(b),
+        None => {
+            let r = s.get(i..).unwrap_or(&[]);
+            a[..r.len()].copy_from_slice(r);
+        }
+    }
+    u64::from_le_bytes(a)
+}
+
+/// Length of the hashed part of a name: up to the first NUL, the end of
+/// `s`, or the first `___`.
+fn key_len(s: &[u8]) -> usize {
+    let mut i = 0usize;
+    let mut prev_u = 0u64;
+    loop {
+        let w = word_at(s, i);
+        let z = zero_bytes(w);
+        let u = zero_bytes(w ^ UNDERSCORES);
+        // Bytes ending a run of three underscores (runs may start in the
+        // previous word).
+        let e = u & ((u << 8) | (prev_u >> 56)) & ((u << 16) | (prev_u >> 48));
+        if z | e != 0 {
+            let zpos = if z != 0 {
+                i + (z.trailing_zeros() / 8) as usize
+            } else {
+                usize::MAX
+            };
+            // A run ending at byte j starts at j - 2 (j >= 2 overall, as
+            // the word before the first reads as no underscores).
+            let tpos = if e != 0 {
+                (i + (e.trailing_zeros() / 8) as usize).saturating_sub(2)
+            } else {
+                usize::MAX
+            };
+            return zpos.min(tpos).min(s.len());
+        }
+        if i >= s.len() {
+            return s.len();
+        }
+        i += 8;
+        prev_u = u;
+    }
+}
+
+/// Marks an invalid kind in [`EXTRA`].
+const BAD_KIND: u8 = 0xff;
+
+/// Bytes after the fixed 12-byte header of a type: (fixed part, per vlen
+/// entry), by kind number (0 and > 19 are invalid).
+const EXTRA: [(u8, u8); 32] = [
+    (BAD_KIND, 0), // void (invalid in the type section)
+    (4, 0),        // int
+    (0, 0),        // ptr
+    (12, 0),       // array
+    (0, 12),       // struct
+    (0, 12),       // union
+    (0, 8),        // enum
+    (0, 0),        // fwd
+    (0, 0),        // typedef
+    (0, 0),        // volatile
+    (0, 0),        // const
+    (0, 0),        // restrict
+    (0, 0),        // func
+    (0, 8),        // func_proto
+    (4, 0),        // var
+    (0, 12),       // datasec
+    (0, 0),        // float
+    (4, 0),        // decl_tag
+    (0, 0),        // type_tag
+    (0, 12),       // enum64
+    (BAD_KIND, 0),
+    (BAD_KIND, 0),
+    (BAD_KIND, 0),
+    (BAD_KIND, 0),
+    (BAD_KIND, 0),
+    (BAD_KIND, 0),
+    (BAD_KIND, 0),
+    (BAD_KIND, 0),
+    (BAD_KIND, 0),
+    (BAD_KIND, 0),
+    (BAD_KIND, 0),
+    (BAD_KIND, 0),
+];
+
+/// Record where each type of `types` starts (ids from `first_id`) and which
+/// named non-FUNC types there are; returns the number of named FUNCs.
+#[inline(never)]
+fn walk_types(
+    types: &[u8],
+    total_str: u64,
+    first_id: u32,
+    offsets: &mut Vec<u32>,
+    named_types: &mut Vec<u32>,
+) -> Result<u32, BtfError> {
+    let type_len = types.len();
+    let max_types = (u32::MAX - first_id) as usize;
+    let mut named_funcs = 0u32;
+    let mut off = 0usize;
+    let mut rest = types;
+    while rest.len() >= TYPE_HDR {
+        let n = offsets.len();
+        let name_off = u32::from_le_bytes([rest[0], rest[1], rest[2], rest[3]]);
+        let vlen = u16::from_le_bytes([rest[4], rest[5]]) as usize;
+        let k = rest[7] & 0x1f;
+        let (fixed, per) = EXTRA[k as usize];
+        let need = TYPE_HDR + fixed as usize + per as usize * vlen;
+        if (fixed == BAD_KIND)
+            | (name_off as u64 >= total_str)
+            | (rest.len() < need)
+            | (n >= max_types)
+        {
+            let id = first_id.wrapping_add(n as u32);
+            return Err(parse_error(types, off, id, total_str, n >= max_types));
+        }
+        offsets.push(off as u32);
+        if name_off != 0 {
+            if k as u32 == KIND_FUNC {
+                named_funcs += 1;
+            } else {
+                named_types.push(first_id + n as u32);
+            }
+        }
+        off += need;
+        rest = &rest[need..];
+    }
+    if !rest.is_empty() {
+        return Err(parse_error(
+            types,
+            off,
+            first_id.wrapping_add(offsets.len() as u32),
+            total_str,
+            false,
+        ));
+    }
+    debug_assert_eq!(off, type_len);
+    Ok(named_funcs)
+}
+
+/// The error for the type at `off` of the type section (the parse loop's
+/// cold path: works out which check failed).
+#[cold]
+fn parse_error(types: &[u8], off: usize, id: u32, total_str: u64, too_many: bool) -> BtfError {
+    if too_many {
+        return BtfError::BadHeader("too many types".into());
+    }
+    let len = types.len().saturating_sub(off);
+    if len < TYPE_HDR {
+        return BtfError::Truncated {
+            what: "type header",
+            offset: off,
+            need: TYPE_HDR,
+            len,
+        };
+    }
+    let name_off = rd32(types, off);
+    let info = rd32(types, off + 4);
+    let k = (info >> 24) & 0x1f;
+    let (fixed, per) = EXTRA[k as usize];
+    if fixed == BAD_KIND {
+        return BtfError::BadType {
+            id,
+            offset: off,
+            what: format!("unknown kind {k}"),
+        };
+    }
+    if name_off as u64 >= total_str {
+        return BtfError::BadType {
+            id,
+            offset: off,
+            what: format!("name offset {name_off} outside string section"),
+        };
+    }
+    BtfError::Truncated {
+        what: "type data",
+        offset: off,
+        need: TYPE_HDR + fixed as usize + per as usize * (info & 0xffff) as usize,
+        len,
+    }
 }
 
 /// Size of the data following the 12-byte header of a type.
@@ -666,50 +904,12 @@ impl Btf {
         let total_str = base_str_len as u64 + str_len as u64;
         let types_start = hdr_len + type_off;
         let types = &b[types_start..types_start + type_len];
-        let mut offsets = Vec::with_capacity(type_len / 16);
-        let mut off = 0usize;
-        while off < type_len {
-            let id = first_id.saturating_add(offsets.len() as u32);
-            if type_len - off < TYPE_HDR {
-                return Err(BtfError::Truncated {
-                    what: "type header",
-                    offset: off,
-                    need: TYPE_HDR,
-                    len: type_len - off,
-                });
-            }
-            let name_off = rd32(types, off);
-            let info = rd32(types, off + 4);
-            let kind = Kind::from_u32((info >> 24) & 0x1f)
-                .filter(|k| *k != Kind::Void)
-                .ok_or_else(|| BtfError::BadType {
-                    id,
-                    offset: off,
-                    what: format!("unknown kind {}", (info >> 24) & 0x1f),
-                })?;
-            if name_off as u64 >= total_str {
-                return Err(BtfError::BadType {
-                    id,
-                    offset: off,
-                    what: format!("name offset {name_off} outside string section"),
-                });
-            }
-            let vlen = (info & 0xffff) as usize;
-            let need = TYPE_HDR + extra_len(kind, vlen);
-            if type_len - off < need {
-                return Err(BtfError::Truncated {
-                    what: "type data",
-                    offset: off,
-                    need,
-                    len: type_len - off,
-                });
-            }
-            if offsets.len() >= (u32::MAX - first_id) as usize {
-                return Err(BtfError::BadHeader("too many types".into()));
-            }
-            offsets.push(off as u32);
-            off += need;
-        }
+        // One tight pass recording where each type starts (vmlinux: 127k
+        // types; this loop is most of the cost of opening kernel BTF). All
+        // checks share one cold error path.
+        let mut offsets: Vec<u32> = Vec::with_capacity(type_len / 24);
+        let mut named_types: Vec<u32> = Vec::with_capacity(type_len / 256);
+        let named_funcs = walk_types(types, total_str, first_id, &mut offsets, &mut named_types)?;
         Ok(Btf {
             data,
             types_start,
@@ -720,7 +920,9 @@ impl Btf {
             first_id,
             base,
             base_str_len,
-            index: OnceLock::new(),
+            named_types,
+            named_funcs,
+            index: [OnceLock::new(), OnceLock::new()],
         })
     }
 
@@ -871,71 +1073,145 @@ impl Btf {
         &rest[..end]
     }
 
-    fn index(&self) -> &NameIndex {
-        self.index.get_or_init(|| {
+    /// The string section from offset `off` to its end (the base's for
+    /// offsets below its length); empty if out of range.
+    fn str_tail(&self, off: u32) -> &[u8] {
+        if off < self.base_str_len {
+            if let Some(base) = &self.base {
+                return base.str_tail(off);
+            }
+        }
+        self.strs()
+            .get((off - self.base_str_len) as usize..)
+            .unwrap_or(&[])
+    }
+
+    fn index(&self, class: usize) -> &NameIndex {
+        let class = class.min(CLASS_FUNCS);
+        self.index[class].get_or_init(|| {
             let types = self.types();
-            let mut hashes = Vec::with_capacity(self.offsets.len());
-            let mut named = 0usize;
-            for &off in &self.offsets {
-                let name_off = rd32(types, off as usize);
-                let raw = if name_off == 0 {
-                    &[][..]
-                } else {
-                    self.raw_str(name_off)
-                };
-                if raw.is_empty() {
-                    hashes.push(None);
-                } else {
-                    named += 1;
-                    hashes.push(Some(name_hash(&raw[..essential_len(raw)])));
+            let strs = self.strs();
+            let base_str_len = self.base_str_len;
+            // Name bytes (to the end of their string section) of own type `id`.
+            let name_of = |off: usize| -> &[u8] {
+                let name_off = rd32(types, off);
+                if name_off < base_str_len {
+                    return self.str_tail(name_off);
+                }
+                strs.get((name_off - base_str_len) as usize..)
+                    .unwrap_or(&[])
+            };
+            let n = if class == CLASS_FUNCS {
+                self.named_funcs as usize
+            } else {
+                self.named_types.len()
+            };
+            let cap = (n * 2).next_power_of_two().max(2);
+            let mut idx = NameIndex {
+                bits: cap.trailing_zeros(),
+                slots: vec![0u32; cap],
+            };
+            let mask = idx.mask();
+            let mut inserted = 0usize;
+            let mut insert = |idx: &mut NameIndex, id: u32, name: &[u8]| {
+                if name.first().is_none_or(|&c| c == 0) || inserted >= n {
+                    return;
+                }
+                // Never full: at most n <= cap / 2 ids go in.
+                let mut s = idx.slot(key_hash(name));
+                while let Some(slot) = idx.slots.get_mut(s) {
+                    if *slot == 0 {
+                        *slot = id;
+                        break;
+                    }
+                    s = (s + 1) & mask;
+                }
+                inserted += 1;
+            };
+            if class == CLASS_FUNCS {
+                for (i, &off) in self.offsets.iter().enumerate() {
+                    let off = off as usize;
+                    if types
+                        .get(off + 7)
+                        .is_some_and(|&k| (k & 0x1f) as u32 == KIND_FUNC)
+                        && rd32(types, off) != 0
+                    {
+                        insert(&mut idx, self.first_id + i as u32, name_of(off));
+                    }
+                }
+            } else {
+                for &id in &self.named_types {
+                    let Some(&off) = self.offsets.get((id - self.first_id) as usize) else {
+                        continue;
+                    };
+                    insert(&mut idx, id, name_of(off as usize));
                 }
             }
-            let buckets = named.next_power_of_two().max(1);
-            let mask = (buckets - 1) as u32;
-            let mut starts = vec![0u32; buckets + 1];
-            for h in hashes.iter().flatten() {
-                starts[(h & mask) as usize + 1] += 1;
-            }
-            for i in 0..buckets {
-                starts[i + 1] += starts[i];
-            }
-            let mut fill = starts.clone();
-            let mut ids = vec![0u32; named];
-            for (i, h) in hashes.iter().enumerate() {
-                if let Some(h) = h {
-                    let b = (h & mask) as usize;
-                    ids[fill[b] as usize] = self.first_id + i as u32;
-                    fill[b] += 1;
-                }
-            }
-            log::debug!("btf: name index built: {named} named types");
-            NameIndex { mask, starts, ids }
+            log::debug!(
+                "btf: {} name index built: {inserted} types",
+                if class == CLASS_FUNCS { "func" } else { "type" }
+            );
+            idx
         })
     }
 
+    /// Own types of index class `class` whose essential name is `essential`,
+    /// in increasing id order.
+    fn class_ids<'s>(&'s self, class: usize, essential: &'s str) -> impl Iterator<Item = u32> + 's {
+        let idx = self.index(class);
+        let mask = idx.mask();
+        let mut s = idx.slot(key_hash(essential.as_bytes()));
+        let mut left = idx.slots.len();
+        std::iter::from_fn(move || {
+            while left > 0 {
+                left -= 1;
+                let id = *idx.slots.get(s)?;
+                if id == 0 {
+                    return None;
+                }
+                s = (s + 1) & mask;
+                let name = self.raw_str(self.name_off(id));
+                if &name[..essential_len(name)] == essential.as_bytes() {
+                    return Some(id);
+                }
+            }
+            None
+        })
+    }
+
+    /// `name_off` of own type `id` (0 if out of range).
+    fn name_off(&self, id: u32) -> u32 {
+        id.checked_sub(self.first_id)
+            .and_then(|i| self.offsets.get(i as usize))
+            .map(|&off| rd32(self.types(), off as usize))
+            .unwrap_or(0)
+    }
+
     /// Own types (not the base's) whose essential name (flavor suffix
-    /// `___x` stripped) equals `essential`.
+    /// `___x` stripped) equals `essential`: non-FUNC types in increasing id
+    /// order, then FUNCs.
     pub fn own_ids_by_essential_name<'s>(
         &'s self,
         essential: &'s str,
     ) -> impl Iterator<Item = u32> + 's {
-        let idx = self.index();
-        let b = (name_hash(essential.as_bytes()) & idx.mask) as usize;
-        let lo = idx.starts.get(b).copied().unwrap_or(0) as usize;
-        let hi = idx.starts.get(b + 1).copied().unwrap_or(0) as usize;
-        idx.ids
-            .get(lo..hi)
-            .unwrap_or(&[])
-            .iter()
-            .copied()
-            .filter(move |&id| {
-                self.name(id)
-                    .map(|n| essential_name(n) == essential)
-                    .unwrap_or(false)
-            })
+        self.class_ids(CLASS_TYPES, essential)
+            .chain(self.class_ids(CLASS_FUNCS, essential))
     }
 
-    /// Find a type by exact name and kind (base first for split BTF).
+    /// Like [`Btf::own_ids_by_essential_name`], but may skip types that
+    /// cannot be of a kind compatible with `kind` (FUNCs unless `kind` is
+    /// FUNC, and the other way round): cheaper, as vmlinux's FUNCs are then
+    /// never indexed. Callers still check each type's kind.
+    pub fn own_ids_by_essential_name_for_kind<'s>(
+        &'s self,
+        essential: &'s str,
+        kind: Kind,
+    ) -> impl Iterator<Item = u32> + 's {
+        self.class_ids(class_of(kind), essential)
+    }
+
+    /// Find a type by exact name and kind (base first for split BTF; lowest
+    /// id first).
     pub fn find_by_name_kind(&self, name: &str, kind: Kind) -> Option<u32> {
         if let Some(base) = &self.base {
             if let Some(id) = base.find_by_name_kind(name, kind) {
@@ -945,7 +1221,7 @@ impl Btf {
         if name.is_empty() {
             return None;
         }
-        self.own_ids_by_essential_name(essential_name(name))
+        self.class_ids(class_of(kind), essential_name(name))
             .find(|&id| {
                 self.type_by_id(id)
                     .map(|t| t.kind == kind && t.name == name)
@@ -953,7 +1229,8 @@ impl Btf {
             })
     }
 
-    /// Find a type by exact name, any kind (base first for split BTF).
+    /// Find a type by exact name, any kind (base first for split BTF;
+    /// non-FUNC types before FUNCs).
     pub fn find_by_name(&self, name: &str) -> Option<u32> {
         if let Some(base) = &self.base {
             if let Some(id) = base.find_by_name(name) {
@@ -1095,6 +1372,13 @@ impl Btf {
         self.write32(type_id, at, offset)
     }
 
+    /// Set the linkage of VAR `type_id` (0 static, 1 global, 2 extern). The
+    /// kernel refuses extern VARs, so `.kconfig` externs become global.
+    pub fn set_var_linkage(&mut self, type_id: u32, linkage: u32) -> Result<(), BtfError> {
+        let at = self.own_type_offset(type_id, Kind::Var)? + TYPE_HDR;
+        self.write32(type_id, at, linkage)
+    }
+
     /// Serialize as the kernel takes it: a 24-byte header, the type section,
     /// the string section (for split BTF: own types and strings only).
     pub fn to_bytes(&self) -> Vec<u8> {
@@ -1136,4 +1420,82 @@ pub fn kernel_btf_paths(release: &str) -> Vec<PathBuf> {
         v.push(PathBuf::from(pat.replace("%s", release)));
     }
     v
+}
+
+#[cfg(test)]
+mod key_tests {
+    use super::*;
+
+    /// The byte-at-a-time definition `key_len` must agree with.
+    fn key_len_slow(s: &[u8]) -> usize {
+        let mut i = 0;
+        while i < s.len() {
+            if s[i] == 0 || s[i..].starts_with(b"___") {
+                return i;
+            }
+            i += 1;
+        }
+        s.len()
+    }
+
+    #[test]
+    fn key_len_matches_bytewise_definition() {
+        let names: &[&[u8]] = &[
+            b"",
+            b"a",
+            b"task_struct",
+            b"task_struct\0junk",
+            b"___",
+            b"a___b",
+            b"ab__",
+            b"1234567___",
+            b"12345678___x",
+            b"1234567_",
+            b"1234567__\0",
+            b"__u64",
+            b"trace_event_raw_sched_switch",
+            b"x\0___",
+            b"abcdefg_\x5f_z",
+            b"\xff\x80___",
+            b"\x5e\x00\x5f",
+            b"________________",
+            b"abcdefghijklmnopqrstuvwxyz0123456789",
+        ];
+        for n in names {
+            assert_eq!(
+                key_len(n),
+                key_len_slow(n),
+                "{:?}",
+                String::from_utf8_lossy(n)
+            );
+        }
+        // Every cut of a pseudo-random mix of '_', 0, letters.
+        let mut x: u32 = 12345;
+        for _ in 0..2000 {
+            let mut v = Vec::new();
+            for _ in 0..(x % 23) {
+                x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                v.push([b'_', b'_', b'a', 0, b'Z', 0xff][(x >> 16) as usize % 6]);
+            }
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            assert_eq!(key_len(&v), key_len_slow(&v), "{v:?}");
+        }
+    }
+
+    #[test]
+    fn flavors_hash_like_their_essential_name() {
+        for (full, ess) in [
+            ("foo___v1", "foo"),
+            ("foo___a___b", "foo___a"),
+            ("task_struct___old", "task_struct"),
+            ("a_very_long_struct_name___x", "a_very_long_struct_name"),
+            ("plain", "plain"),
+        ] {
+            assert_eq!(essential_name(full), ess);
+            let mut stored = full.as_bytes().to_vec();
+            stored.extend_from_slice(b"\0next\0");
+            assert_eq!(key_hash(&stored), key_hash(ess.as_bytes()), "{full}");
+        }
+        assert_ne!(key_hash(b"sched_switch"), key_hash(b"sched_wakeup"));
+    }
 }

@@ -7,6 +7,7 @@
 
 mod btf_maps;
 mod error;
+pub mod kconfig;
 pub mod maps;
 pub mod section;
 
@@ -406,6 +407,7 @@ impl ObjectSpec {
             let mut btf =
                 crate::btf::Btf::parse(bytes).map_err(|e| ParseError::Btf(e.to_string()))?;
             btf_maps::fixup_datasecs(&spec, &mut btf)?;
+            kconfig::layout(&mut spec, &mut btf)?;
             if let Some(ext) = &spec.btf_ext_bytes {
                 spec.btf_ext = Some(
                     crate::btf::ext::BtfExt::parse(ext, &btf)

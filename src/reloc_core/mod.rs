@@ -236,7 +236,7 @@ fn find_cands(local: &Btf, root: u32, target: &Target) -> Result<Vec<Cand>, Stri
         if i == 1 && !out.is_empty() {
             break; // vmlinux had candidates: modules are not searched
         }
-        for id in btf.own_ids_by_essential_name(ess) {
+        for id in btf.own_ids_by_essential_name_for_kind(ess, lt.kind) {
             if let Ok(t) = btf.type_by_id(id) {
                 if kinds_core_compat(lt.kind, t.kind) {
                     out.push(Cand { btf_idx: i, id });

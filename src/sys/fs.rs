@@ -66,10 +66,9 @@ pub fn uname_release() -> String {
     String::from_utf8_lossy(&bytes).into_owned()
 }
 
-/// Parse a CPU list like `0-3,5,7-8` into the number of CPUs (highest + 1,
-/// as the kernel sizes per-CPU map values).
-pub fn parse_cpu_list(s: &str) -> Option<u32> {
-    let mut max: Option<u32> = None;
+/// The CPUs in a list like `0-3,5` (as in /sys/devices/system/cpu/online).
+pub fn parse_cpu_set(s: &str) -> Option<Vec<u32>> {
+    let mut cpus = Vec::new();
     for part in s.trim().split(',') {
         let part = part.trim();
         if part.is_empty() {
@@ -82,12 +81,21 @@ pub fn parse_cpu_list(s: &str) -> Option<u32> {
                 (n, n)
             }
         };
-        if lo > hi {
+        // Refuse absurd ranges instead of allocating for them.
+        if lo > hi || hi - lo > 65_536 {
             return None;
         }
-        max = Some(max.map_or(hi, |m| m.max(hi)));
+        cpus.extend(lo..=hi);
     }
-    max?.checked_add(1)
+    cpus.sort_unstable();
+    cpus.dedup();
+    Some(cpus)
+}
+
+/// Parse a CPU list like `0-3,5,7-8` into the number of CPUs (highest + 1,
+/// as the kernel sizes per-CPU map values).
+pub fn parse_cpu_list(s: &str) -> Option<u32> {
+    parse_cpu_set(s)?.into_iter().max()?.checked_add(1)
 }
 
 /// The number of possible CPUs (from /sys/devices/system/cpu/possible),

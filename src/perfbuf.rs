@@ -1,0 +1,522 @@
+//! Reading `BPF_MAP_TYPE_PERF_EVENT_ARRAY` maps: one perf ring per CPU.
+//!
+//! For every online CPU the reader opens a `PERF_COUNT_SW_BPF_OUTPUT`
+//! software event bound to that CPU, maps its ring (one metadata page, then
+//! `2^n` data pages), stores the event's fd in the map at key = CPU and
+//! enables it. `bpf_perf_event_output(ctx, &map, BPF_F_CURRENT_CPU, ...)` then
+//! writes `PERF_RECORD_SAMPLE` records into the ring of the CPU it runs on;
+//! when a ring is full the kernel counts the lost samples and later writes a
+//! `PERF_RECORD_LOST` record.
+//!
+//! ```no_run
+//! # fn main() -> tinybpf::Result<()> {
+//! let obj = tinybpf::OpenObject::open("bpf/events.bpf.o")?.load()?;
+//! let mut pb = tinybpf::PerfBuffer::builder(obj.map("pb").unwrap())
+//!     .pages(8)
+//!     .on_sample(|cpu, raw: &[u8]| println!("cpu {cpu}: {} bytes", raw.len()))
+//!     .on_lost(|cpu, n| eprintln!("cpu {cpu}: lost {n}"))
+//!     .build()?;
+//! pb.poll(std::time::Duration::from_millis(100))?;
+//! # Ok(()) }
+//! ```
+
+use crate::error::{Error, Result};
+use crate::map::Map;
+use crate::obj::maps::map_type;
+use crate::sys::{self, Epoll, EpollEvent, Mmap, PerfEventAttr, SysError};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+/// `perf_event_header.type` of a sample.
+pub const PERF_RECORD_SAMPLE: u32 = 9;
+/// `perf_event_header.type` of a lost-samples record.
+pub const PERF_RECORD_LOST: u32 = 2;
+
+/// Offsets in `struct perf_event_mmap_page` (include/uapi/linux/perf_event.h).
+const DATA_HEAD: usize = 1024;
+const DATA_TAIL: usize = 1032;
+const DATA_OFFSET: usize = 1040;
+const DATA_SIZE: usize = 1048;
+const HEADER_SIZE: usize = 8;
+
+/// Default data pages per CPU.
+pub const DEFAULT_PAGES: usize = 16;
+
+/// One decoded perf record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PerfRecord<'a> {
+    /// `PERF_RECORD_SAMPLE` with `PERF_SAMPLE_RAW`: the raw bytes, as long as
+    /// the kernel says (padded so that size field + data is a multiple of 8:
+    /// a 64-byte output arrives as 68 bytes).
+    Sample(&'a [u8]),
+    /// `PERF_RECORD_LOST`: how many samples were dropped.
+    Lost(u64),
+    /// Any other record type (ignored).
+    Other(u32),
+}
+
+/// Decode one whole record (header included). `None` when it is malformed.
+pub fn decode_record(rec: &[u8]) -> Option<PerfRecord<'_>> {
+    let ty = u32::from_ne_bytes(rec.get(0..4)?.try_into().ok()?);
+    let size = u16::from_ne_bytes(rec.get(6..8)?.try_into().ok()?) as usize;
+    let rec = rec.get(..size)?;
+    match ty {
+        PERF_RECORD_SAMPLE => {
+            let raw = u32::from_ne_bytes(rec.get(8..12)?.try_into().ok()?) as usize;
+            Some(PerfRecord::Sample(rec.get(12..12usize.checked_add(raw)?)?))
+        }
+        PERF_RECORD_LOST => Some(PerfRecord::Lost(u64::from_ne_bytes(
+            rec.get(16..24)?.try_into().ok()?,
+        ))),
+        other => Some(PerfRecord::Other(other)),
+    }
+}
+
+/// Copy `out.len()` bytes starting at ring position `pos` out of a ring of
+/// `size` bytes (a power of two) whose data starts at `data_off`, joining
+/// the two pieces of a record that straddles the end. `read(offset, dst)`
+/// reads the underlying memory and says whether it was in bounds.
+pub(crate) fn copy_wrapped(
+    read: impl Fn(usize, &mut [u8]) -> bool,
+    data_off: usize,
+    size: u64,
+    pos: u64,
+    out: &mut [u8],
+) -> bool {
+    if size == 0 || out.len() as u64 > size {
+        return false;
+    }
+    let start = (pos & (size - 1)) as usize;
+    let first = (size as usize - start).min(out.len());
+    let (a, b) = out.split_at_mut(first);
+    let Some(off) = data_off.checked_add(start) else {
+        return false;
+    };
+    read(off, a) && (b.is_empty() || read(data_off, b))
+}
+
+pub use crate::sys::fs::parse_cpu_set;
+
+/// The online CPUs (all possible ones if the list cannot be read).
+pub fn online_cpus() -> Result<Vec<u32>> {
+    match std::fs::read_to_string("/sys/devices/system/cpu/online") {
+        Ok(s) => parse_cpu_set(&s).ok_or_else(|| {
+            Error::Invalid(format!(
+                "/sys/devices/system/cpu/online: cannot parse {:?}",
+                s.trim()
+            ))
+        }),
+        Err(_) => {
+            let n = sys::num_possible_cpus().map_err(|e| Error::sys("possible CPUs", e))?;
+            Ok((0..n).collect())
+        }
+    }
+}
+
+type SampleFn<'cb> = Box<dyn FnMut(u32, &[u8]) + 'cb>;
+type LostFn<'cb> = Box<dyn FnMut(u32, u64) + 'cb>;
+
+/// One CPU's perf event and its mapped ring.
+struct CpuRing {
+    cpu: u32,
+    event: OwnedFd,
+    mmap: Mmap,
+    data_off: usize,
+    data_size: u64,
+}
+
+impl CpuRing {
+    fn open(map_fd: BorrowedFd<'_>, map: &str, cpu: u32, pages: usize) -> Result<Option<CpuRing>> {
+        let what = |s: &str| format!("perf buffer {map}: CPU {cpu}: {s}");
+        let attr = PerfEventAttr::bpf_output();
+        let event = match sys::perf_event_open(&attr, -1, cpu as i32, None, 0) {
+            Ok(fd) => fd,
+            // Went offline between reading the list and now.
+            Err(e) if e.errno == nix::errno::Errno::ENODEV => {
+                log::debug!("{}", what("offline, skipped"));
+                return Ok(None);
+            }
+            Err(e) => return Err(Error::sys(what("perf_event_open"), e)),
+        };
+        let page = sys::mmap::page_size();
+        let len = pages
+            .checked_add(1)
+            .and_then(|p| p.checked_mul(page))
+            .ok_or_else(|| Error::Invalid(what("ring size overflows")))?;
+        let mmap =
+            Mmap::map_fd(event.as_fd(), len, true, 0).map_err(|e| Error::sys(what("mmap"), e))?;
+        let load = |off| mmap.atomic_u64_at(off).map(|a| a.load(Ordering::Acquire));
+        let (mut data_off, mut data_size) = (page as u64, (pages * page) as u64);
+        if let (Some(o), Some(s)) = (load(DATA_OFFSET), load(DATA_SIZE)) {
+            if s != 0 {
+                (data_off, data_size) = (o, s);
+            }
+        }
+        let fits = data_off
+            .checked_add(data_size)
+            .is_some_and(|end| end <= len as u64);
+        if !fits || !data_size.is_power_of_two() {
+            return Err(Error::Invalid(what(&format!(
+                "kernel reports data at {data_off}+{data_size} in a {len}-byte mapping"
+            ))));
+        }
+        let fd = event.as_raw_fd() as u32;
+        sys::map_update_elem(map_fd, &cpu.to_ne_bytes(), &fd.to_ne_bytes(), 0)
+            .map_err(|e| Error::sys(what("store the perf event in the map"), e))?;
+        sys::perf_event_ioc_enable(event.as_fd()).map_err(|e| Error::sys(what("enable"), e))?;
+        Ok(Some(CpuRing {
+            cpu,
+            event,
+            mmap,
+            data_off: data_off as usize,
+            data_size,
+        }))
+    }
+}
+
+/// Builder of a [`PerfBuffer`].
+pub struct PerfBufferBuilder<'m, 'cb> {
+    map: &'m Map,
+    pages: usize,
+    cpus: Option<Vec<u32>>,
+    sample: Option<SampleFn<'cb>>,
+    lost: Option<LostFn<'cb>>,
+}
+
+impl<'m, 'cb> PerfBufferBuilder<'m, 'cb> {
+    /// Data pages per CPU: a power of two ([`DEFAULT_PAGES`] by default).
+    pub fn pages(mut self, pages: usize) -> Self {
+        self.pages = pages;
+        self
+    }
+
+    /// Only these CPUs (default: every online CPU below the map's size).
+    pub fn cpus(mut self, cpus: &[u32]) -> Self {
+        self.cpus = Some(cpus.to_vec());
+        self
+    }
+
+    /// Called with (CPU, raw sample bytes) for every sample.
+    pub fn on_sample(mut self, f: impl FnMut(u32, &[u8]) + 'cb) -> Self {
+        self.sample = Some(Box::new(f));
+        self
+    }
+
+    /// Called with (CPU, number of samples lost) for every lost record
+    /// (default: a log warning).
+    pub fn on_lost(mut self, f: impl FnMut(u32, u64) + 'cb) -> Self {
+        self.lost = Some(Box::new(f));
+        self
+    }
+
+    /// Open, map and enable one perf event per CPU and store them in the map.
+    pub fn build(self) -> Result<PerfBuffer<'cb>> {
+        let name = self.map.name().to_string();
+        let info = sys::map_info(self.map.fd())
+            .map_err(|e| Error::sys(format!("perf buffer {name}: BPF_OBJ_GET_INFO_BY_FD"), e))?;
+        if info.map_type != map_type::PERF_EVENT_ARRAY {
+            return Err(Error::Invalid(format!(
+                "map {name} is of type {}, not a perf event array (BPF_MAP_TYPE_PERF_EVENT_ARRAY = {})",
+                info.map_type,
+                map_type::PERF_EVENT_ARRAY
+            )));
+        }
+        if !self.pages.is_power_of_two() {
+            return Err(Error::Invalid(format!(
+                "perf buffer {name}: {} pages per CPU is not a power of two",
+                self.pages
+            )));
+        }
+        let cpus = match self.cpus {
+            Some(c) => c,
+            None => online_cpus()?
+                .into_iter()
+                .filter(|&c| c < info.max_entries)
+                .collect(),
+        };
+        if let Some(&c) = cpus.iter().find(|&&c| c >= info.max_entries) {
+            return Err(Error::Invalid(format!(
+                "perf buffer {name}: CPU {c} has no slot in a map of {} entries",
+                info.max_entries
+            )));
+        }
+        let map_fd = self.map.fd().try_clone_to_owned().map_err(|e| {
+            Error::sys(
+                format!("perf buffer {name}: dup"),
+                SysError::from_io("dup", &e),
+            )
+        })?;
+        let epoll =
+            Epoll::new().map_err(|e| Error::sys(format!("perf buffer {name}: epoll"), e))?;
+        let mut pb = PerfBuffer {
+            name,
+            map_fd,
+            rings: Vec::new(),
+            epoll,
+            events: Vec::new(),
+            sample: self.sample.unwrap_or_else(|| Box::new(|_, _| {})),
+            lost: self.lost,
+            scratch: Vec::new(),
+        };
+        for cpu in cpus {
+            // On error, `pb` is dropped and undoes what was done so far.
+            let Some(ring) = CpuRing::open(pb.map_fd.as_fd(), &pb.name, cpu, self.pages)? else {
+                continue;
+            };
+            let token = pb.rings.len() as u64;
+            pb.epoll.add(ring.event.as_fd(), token).map_err(|e| {
+                Error::sys(format!("perf buffer {}: CPU {cpu}: epoll_ctl", pb.name), e)
+            })?;
+            pb.rings.push(ring);
+            pb.events.push(EpollEvent::empty());
+        }
+        log::debug!(
+            "perf buffer {}: {} CPUs, {} pages each",
+            pb.name,
+            pb.rings.len(),
+            self.pages
+        );
+        Ok(pb)
+    }
+}
+
+/// A reader of a perf event array: one ring per CPU, polled through epoll.
+pub struct PerfBuffer<'cb> {
+    name: String,
+    map_fd: OwnedFd,
+    rings: Vec<CpuRing>,
+    epoll: Epoll,
+    events: Vec<EpollEvent>,
+    sample: SampleFn<'cb>,
+    lost: Option<LostFn<'cb>>,
+    scratch: Vec<u8>,
+}
+
+impl std::fmt::Debug for PerfBuffer<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let cpus: Vec<u32> = self.rings.iter().map(|r| r.cpu).collect();
+        f.debug_struct("PerfBuffer")
+            .field("map", &self.name)
+            .field("cpus", &cpus)
+            .finish()
+    }
+}
+
+impl<'cb> PerfBuffer<'cb> {
+    /// Start building a reader of `map` (a `BPF_MAP_TYPE_PERF_EVENT_ARRAY`).
+    pub fn builder<'m>(map: &'m Map) -> PerfBufferBuilder<'m, 'cb> {
+        PerfBufferBuilder {
+            map,
+            pages: DEFAULT_PAGES,
+            cpus: None,
+            sample: None,
+            lost: None,
+        }
+    }
+
+    /// A reader with [`DEFAULT_PAGES`] per CPU calling `sample` for every
+    /// sample and `lost` for every lost record.
+    pub fn new(
+        map: &Map,
+        sample: impl FnMut(u32, &[u8]) + 'cb,
+        lost: impl FnMut(u32, u64) + 'cb,
+    ) -> Result<PerfBuffer<'cb>> {
+        Self::builder(map).on_sample(sample).on_lost(lost).build()
+    }
+
+    /// The CPUs with a ring.
+    pub fn cpus(&self) -> Vec<u32> {
+        self.rings.iter().map(|r| r.cpu).collect()
+    }
+
+    /// Wait up to `timeout` for data on any CPU, then read every ring.
+    /// Returns the number of samples passed to the callback.
+    pub fn poll(&mut self, timeout: Duration) -> Result<usize> {
+        let ms = timeout.as_millis().min(i32::MAX as u128) as i32;
+        self.epoll
+            .wait(&mut self.events, ms)
+            .map_err(|e| Error::sys(format!("perf buffer {}: epoll_wait", self.name), e))?;
+        self.consume()
+    }
+
+    /// Read every ring without waiting; returns the number of samples.
+    pub fn consume(&mut self) -> Result<usize> {
+        let mut n = 0;
+        for i in 0..self.rings.len() {
+            n += self.consume_ring(i)?;
+        }
+        Ok(n)
+    }
+
+    fn consume_ring(&mut self, i: usize) -> Result<usize> {
+        let Some(ring) = self.rings.get(i) else {
+            return Ok(0);
+        };
+        let cpu = ring.cpu;
+        let invalid =
+            |s: String| Error::Invalid(format!("perf buffer {}: CPU {cpu}: {s}", self.name));
+        let (Some(head_a), Some(tail_a)) = (
+            ring.mmap.atomic_u64_at(DATA_HEAD),
+            ring.mmap.atomic_u64_at(DATA_TAIL),
+        ) else {
+            return Err(invalid("metadata page too small".into()));
+        };
+        let head = head_a.load(Ordering::Acquire);
+        let mut tail = tail_a.load(Ordering::Relaxed);
+        let read = |off: usize, dst: &mut [u8]| ring.mmap.read_volatile(off, dst);
+        let mut samples = 0;
+        while tail < head {
+            let mut hdr = [0u8; HEADER_SIZE];
+            if !copy_wrapped(read, ring.data_off, ring.data_size, tail, &mut hdr) {
+                return Err(invalid(format!("record header at {tail} out of bounds")));
+            }
+            let size = u16::from_ne_bytes([hdr[6], hdr[7]]) as u64;
+            if size < HEADER_SIZE as u64 || size > head - tail {
+                // Resynchronise: drop what is there rather than loop forever.
+                tail_a.store(head, Ordering::Release);
+                return Err(invalid(format!(
+                    "record at {tail} has size {size} ({} bytes available)",
+                    head - tail
+                )));
+            }
+            self.scratch.resize(size as usize, 0);
+            if !copy_wrapped(read, ring.data_off, ring.data_size, tail, &mut self.scratch) {
+                return Err(invalid(format!("record at {tail} out of bounds")));
+            }
+            match decode_record(&self.scratch) {
+                Some(PerfRecord::Sample(raw)) => {
+                    samples += 1;
+                    (self.sample)(cpu, raw);
+                }
+                Some(PerfRecord::Lost(n)) => match &mut self.lost {
+                    Some(f) => f(cpu, n),
+                    None => log::warn!("perf buffer {}: CPU {cpu}: lost {n} samples", self.name),
+                },
+                Some(PerfRecord::Other(t)) => {
+                    log::debug!(
+                        "perf buffer {}: CPU {cpu}: record type {t} ignored",
+                        self.name
+                    )
+                }
+                None => log::warn!(
+                    "perf buffer {}: CPU {cpu}: malformed record of {size} bytes skipped",
+                    self.name
+                ),
+            }
+            tail += size;
+            tail_a.store(tail, Ordering::Release);
+        }
+        Ok(samples)
+    }
+
+    /// The epoll fd: readable when some CPU's ring has data.
+    pub fn epoll_fd(&self) -> BorrowedFd<'_> {
+        self.epoll.as_fd()
+    }
+}
+
+impl AsFd for PerfBuffer<'_> {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.epoll_fd()
+    }
+}
+
+impl Drop for PerfBuffer<'_> {
+    fn drop(&mut self) {
+        for r in &self.rings {
+            let _ = sys::perf_event_ioc_disable(r.event.as_fd());
+            // The map holds a reference to the event: take it out.
+            let _ = sys::map_delete_elem(self.map_fd.as_fd(), &r.cpu.to_ne_bytes());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(raw: &[u8]) -> Vec<u8> {
+        let size = (HEADER_SIZE + 4 + raw.len()).div_ceil(8) * 8;
+        let mut v = Vec::new();
+        v.extend_from_slice(&PERF_RECORD_SAMPLE.to_ne_bytes());
+        v.extend_from_slice(&0u16.to_ne_bytes());
+        v.extend_from_slice(&(size as u16).to_ne_bytes());
+        v.extend_from_slice(&((size - HEADER_SIZE - 4) as u32).to_ne_bytes());
+        v.extend_from_slice(raw);
+        v.resize(size, 0);
+        v
+    }
+
+    #[test]
+    fn decode() {
+        let rec = sample(&[7u8; 64]);
+        assert_eq!(rec.len(), 80);
+        match decode_record(&rec) {
+            Some(PerfRecord::Sample(raw)) => {
+                assert_eq!(raw.len(), 68);
+                assert_eq!(&raw[..64], &[7u8; 64]);
+            }
+            r => panic!("{r:?}"),
+        }
+        let mut lost = Vec::new();
+        lost.extend_from_slice(&PERF_RECORD_LOST.to_ne_bytes());
+        lost.extend_from_slice(&0u16.to_ne_bytes());
+        lost.extend_from_slice(&24u16.to_ne_bytes());
+        lost.extend_from_slice(&5u64.to_ne_bytes());
+        lost.extend_from_slice(&123u64.to_ne_bytes());
+        assert_eq!(decode_record(&lost), Some(PerfRecord::Lost(123)));
+        // Truncated, or a raw size past the record: rejected, no panic.
+        assert_eq!(decode_record(&lost[..20]), None);
+        let mut bad = rec.clone();
+        bad[8..12].copy_from_slice(&1000u32.to_ne_bytes());
+        assert_eq!(decode_record(&bad), None);
+        bad[8..12].copy_from_slice(&u32::MAX.to_ne_bytes());
+        assert_eq!(decode_record(&bad), None);
+        assert_eq!(decode_record(&[]), None);
+        let mut other = lost.clone();
+        other[0..4].copy_from_slice(&3u32.to_ne_bytes());
+        assert_eq!(decode_record(&other), Some(PerfRecord::Other(3)));
+    }
+
+    #[test]
+    fn wrapped_copy() {
+        // A 32-byte ring after 8 bytes of "metadata"; a record written at
+        // position 24 (of 40) wraps: 8 bytes at the end, 16 at the start.
+        let mut mem = [0xeeu8; 8 + 32];
+        let rec: Vec<u8> = (0..24u8).collect();
+        for (i, b) in rec.iter().enumerate() {
+            mem[8 + (24 + i) % 32] = *b;
+        }
+        let read = |off: usize, dst: &mut [u8]| match mem.get(off..off + dst.len()) {
+            Some(s) => {
+                dst.copy_from_slice(s);
+                true
+            }
+            None => false,
+        };
+        let mut out = vec![0u8; 24];
+        assert!(copy_wrapped(read, 8, 32, 24 + 64, &mut out));
+        assert_eq!(out, rec);
+        let mut small = [0u8; 4];
+        assert!(copy_wrapped(read, 8, 32, 25, &mut small));
+        assert_eq!(small, [1, 2, 3, 4]);
+        let mut big = vec![0u8; 33];
+        assert!(!copy_wrapped(read, 8, 32, 0, &mut big));
+        assert!(!copy_wrapped(read, 8, 0, 0, &mut small));
+        // Data area claimed past the memory: refused.
+        assert!(!copy_wrapped(read, 16, 32, 30, &mut small));
+    }
+
+    #[test]
+    fn cpu_sets() {
+        assert_eq!(parse_cpu_set("0-1\n"), Some(vec![0, 1]));
+        assert_eq!(parse_cpu_set("0,2-3,5"), Some(vec![0, 2, 3, 5]));
+        assert_eq!(parse_cpu_set("3,1,1"), Some(vec![1, 3]));
+        assert_eq!(parse_cpu_set(""), Some(vec![]));
+        assert_eq!(parse_cpu_set("2-1"), None);
+        assert_eq!(parse_cpu_set("0-4294967295"), None);
+        assert_eq!(parse_cpu_set("x"), None);
+        assert!(!online_cpus().unwrap().is_empty());
+    }
+}

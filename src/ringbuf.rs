@@ -1,0 +1,389 @@
+//! Reading `BPF_MAP_TYPE_RINGBUF` maps from user space.
+//!
+//! A ring buffer map is memory-mapped in two parts: the consumer page
+//! (writable: user space publishes how far it has read) and, read-only, the
+//! producer page followed by the data area. The kernel maps the data area
+//! twice back to back, so a record that wraps around the end of the ring is
+//! still contiguous in memory.
+//!
+//! Each record starts with an 8-byte header: a `u32` length whose top bits
+//! say the record is still being written ([`BUSY_BIT`]) or was thrown away
+//! ([`DISCARD_BIT`]), and a `u32` page offset the kernel uses internally.
+//! Records are 8-byte aligned.
+//!
+//! ```no_run
+//! # fn main() -> tinybpf::Result<()> {
+//! let obj = tinybpf::OpenObject::open("bpf/events.bpf.o")?.load()?;
+//! let mut seen = 0;
+//! let mut rb = tinybpf::RingBuffer::new(obj.map("rb").unwrap(), |rec: &[u8]| {
+//!     seen += rec.len();
+//!     0 // non-zero stops this round of consumption
+//! })?;
+//! rb.poll(std::time::Duration::from_millis(100))?;
+//! # Ok(()) }
+//! ```
+
+use crate::error::{Error, Result};
+use crate::map::Map;
+use crate::obj::maps::map_type;
+use crate::sys::{self, Epoll, EpollEvent, Mmap};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+/// Set in a record's length while the producer has not committed it yet.
+pub const BUSY_BIT: u32 = 1 << 31;
+/// Set in a record's length when the producer discarded it.
+pub const DISCARD_BIT: u32 = 1 << 30;
+/// Size of a record header.
+pub const HEADER_SIZE: usize = 8;
+
+/// What the record walk found at one position (pure, for tests).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Header {
+    /// Not committed yet: stop here.
+    Busy,
+    /// A committed record of `len` bytes; `discarded` ones are skipped.
+    Record { len: u32, discarded: bool },
+}
+
+impl Header {
+    pub(crate) fn decode(word: u32) -> Header {
+        if word & BUSY_BIT != 0 {
+            Header::Busy
+        } else {
+            Header::Record {
+                len: word & !(BUSY_BIT | DISCARD_BIT),
+                discarded: word & DISCARD_BIT != 0,
+            }
+        }
+    }
+}
+
+/// Bytes a record of `len` bytes occupies in the ring (header included,
+/// rounded up to 8). `None` on overflow.
+pub(crate) fn record_span(len: u32) -> Option<u64> {
+    (len as u64)
+        .checked_add(HEADER_SIZE as u64)
+        .map(|n| n.div_ceil(8) * 8)
+}
+
+type Callback<'cb> = Box<dyn FnMut(&[u8]) -> i32 + 'cb>;
+
+/// One mapped ring buffer map and its callback.
+struct Ring<'cb> {
+    name: String,
+    /// A duplicate of the map's fd (keeps the map alive, registered in epoll).
+    fd: OwnedFd,
+    /// Consumer page, writable: `consumer_pos` at offset 0.
+    consumer: Mmap,
+    /// Producer page (`producer_pos` at 0), then the data area twice.
+    producer: Mmap,
+    /// Size of the data area (a power of two, the map's max_entries).
+    size: u64,
+    page: usize,
+    callback: Callback<'cb>,
+    /// Reused copy of the current record.
+    scratch: Vec<u8>,
+}
+
+impl<'cb> Ring<'cb> {
+    fn open(map: &Map, callback: Callback<'cb>) -> Result<Ring<'cb>> {
+        let name = map.name().to_string();
+        let err =
+            |what: &str, e: sys::SysError| Error::sys(format!("ring buffer {name}: {what}"), e);
+        let info = sys::map_info(map.fd()).map_err(|e| err("BPF_OBJ_GET_INFO_BY_FD", e))?;
+        if info.map_type != map_type::RINGBUF {
+            return Err(Error::Invalid(format!(
+                "map {name} is of type {}, not a ring buffer (BPF_MAP_TYPE_RINGBUF = {})",
+                info.map_type,
+                map_type::RINGBUF
+            )));
+        }
+        let size = info.max_entries as u64;
+        let page = sys::mmap::page_size();
+        if !size.is_power_of_two() || size % page as u64 != 0 {
+            return Err(Error::Invalid(format!(
+                "ring buffer {name}: size {size} is not a power-of-two multiple of the page size"
+            )));
+        }
+        let fd = map
+            .fd()
+            .try_clone_to_owned()
+            .map_err(|e| err("dup", sys::SysError::from_io("dup", &e)))?;
+        let consumer =
+            Mmap::map_fd(fd.as_fd(), page, true, 0).map_err(|e| err("mmap consumer page", e))?;
+        let data_len = usize::try_from(size)
+            .ok()
+            .and_then(|s| s.checked_mul(2))
+            .and_then(|s| s.checked_add(page))
+            .ok_or_else(|| Error::Invalid(format!("ring buffer {name}: size {size} too large")))?;
+        let producer = Mmap::map_fd(fd.as_fd(), data_len, false, page as u64)
+            .map_err(|e| err("mmap producer page and data", e))?;
+        log::debug!("ring buffer {name}: {size} bytes mapped");
+        Ok(Ring {
+            name,
+            fd,
+            consumer,
+            producer,
+            size,
+            page,
+            callback,
+            scratch: Vec::new(),
+        })
+    }
+
+    fn invalid(&self, what: String) -> Error {
+        Error::Invalid(format!("ring buffer {}: {what}", self.name))
+    }
+
+    /// Consume every committed record. Returns (records passed to the
+    /// callback, the callback's non-zero return value if it asked to stop).
+    fn consume(&mut self) -> Result<(usize, Option<i32>)> {
+        let cons_pos = self
+            .consumer
+            .atomic_u64_at(0)
+            .ok_or_else(|| self.invalid("consumer page too small".into()))?;
+        let prod_pos = self
+            .producer
+            .atomic_u64_at(0)
+            .ok_or_else(|| self.invalid("producer page too small".into()))?;
+        let mask = self.size - 1;
+        let mut cons = cons_pos.load(Ordering::Acquire);
+        let mut count = 0;
+        loop {
+            let prod = prod_pos.load(Ordering::Acquire);
+            if cons >= prod {
+                return Ok((count, None));
+            }
+            // In bounds: page + (cons & mask) < page + size; 8-aligned.
+            let hdr_off = self.page + (cons & mask) as usize;
+            let word = self
+                .producer
+                .atomic_u32_at(hdr_off)
+                .ok_or_else(|| self.invalid(format!("record header at {cons} out of bounds")))?
+                .load(Ordering::Acquire);
+            let (len, discarded) = match Header::decode(word) {
+                Header::Busy => return Ok((count, None)),
+                Header::Record { len, discarded } => (len, discarded),
+            };
+            let span = record_span(len)
+                .filter(|&s| s <= self.size)
+                .ok_or_else(|| {
+                    self.invalid(format!(
+                        "record at {cons} claims {len} bytes, more than the ring"
+                    ))
+                })?;
+            let mut stop = None;
+            if !discarded {
+                self.scratch.resize(len as usize, 0);
+                if !self
+                    .producer
+                    .read_volatile(hdr_off + HEADER_SIZE, &mut self.scratch)
+                {
+                    return Err(self.invalid(format!("record at {cons} runs past the mapping")));
+                }
+                log::trace!("ring buffer {}: record of {len} bytes at {cons}", self.name);
+                let r = (self.callback)(&self.scratch);
+                count += 1;
+                if r != 0 {
+                    stop = Some(r);
+                }
+            }
+            cons += span;
+            cons_pos.store(cons, Ordering::Release);
+            if stop.is_some() {
+                return Ok((count, stop));
+            }
+        }
+    }
+
+    /// Bytes committed or in flight and not consumed yet.
+    fn available(&self) -> u64 {
+        let cons = self
+            .consumer
+            .atomic_u64_at(0)
+            .map(|a| a.load(Ordering::Acquire));
+        let prod = self
+            .producer
+            .atomic_u64_at(0)
+            .map(|a| a.load(Ordering::Acquire));
+        match (cons, prod) {
+            (Some(c), Some(p)) => p.saturating_sub(c),
+            _ => 0,
+        }
+    }
+}
+
+/// A reader of one or more ring buffer maps, polled together through epoll.
+///
+/// Each map has its own callback, called with each record's bytes (a copy;
+/// discarded records are skipped). A callback returns 0 to go on; any other
+/// value stops the current [`RingBuffer::poll`]/[`RingBuffer::consume`] after
+/// that record (the record counts as consumed) and is reported by
+/// [`RingBuffer::stopped`].
+pub struct RingBuffer<'cb> {
+    rings: Vec<Ring<'cb>>,
+    epoll: Epoll,
+    events: Vec<EpollEvent>,
+    stopped: Option<i32>,
+}
+
+impl std::fmt::Debug for RingBuffer<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.rings.iter().map(|r| r.name.as_str()).collect();
+        f.debug_struct("RingBuffer").field("maps", &names).finish()
+    }
+}
+
+impl<'cb> RingBuffer<'cb> {
+    /// A reader of `map` (a `BPF_MAP_TYPE_RINGBUF`), calling `callback` for
+    /// every record. The reader keeps its own reference to the map: it stays
+    /// valid after the [`Map`] (or its object) is dropped.
+    pub fn new(map: &Map, callback: impl FnMut(&[u8]) -> i32 + 'cb) -> Result<RingBuffer<'cb>> {
+        let epoll = Epoll::new().map_err(|e| Error::sys("ring buffer: epoll", e))?;
+        let mut rb = RingBuffer {
+            rings: Vec::new(),
+            epoll,
+            events: Vec::new(),
+            stopped: None,
+        };
+        rb.add(map, callback)?;
+        Ok(rb)
+    }
+
+    /// Also read `map`, with its own callback.
+    pub fn add(
+        &mut self,
+        map: &Map,
+        callback: impl FnMut(&[u8]) -> i32 + 'cb,
+    ) -> Result<&mut RingBuffer<'cb>> {
+        let ring = Ring::open(map, Box::new(callback))?;
+        let token = self.rings.len() as u64;
+        self.epoll
+            .add(ring.fd.as_fd(), token)
+            .map_err(|e| Error::sys(format!("ring buffer {}: epoll_ctl", ring.name), e))?;
+        self.rings.push(ring);
+        self.events.push(EpollEvent::empty());
+        Ok(self)
+    }
+
+    /// [`RingBuffer::add`], by value (for chaining after `new`).
+    pub fn with(mut self, map: &Map, callback: impl FnMut(&[u8]) -> i32 + 'cb) -> Result<Self> {
+        self.add(map, callback)?;
+        Ok(self)
+    }
+
+    /// How many maps this reader reads.
+    pub fn len(&self) -> usize {
+        self.rings.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rings.is_empty()
+    }
+
+    /// Wait up to `timeout` for data in any ring, then consume every ring.
+    /// Returns the number of records passed to callbacks (0 on timeout or
+    /// when a signal interrupted the wait).
+    pub fn poll(&mut self, timeout: Duration) -> Result<usize> {
+        let ms = timeout.as_millis().min(i32::MAX as u128) as i32;
+        self.epoll
+            .wait(&mut self.events, ms)
+            .map_err(|e| Error::sys("ring buffer: epoll_wait", e))?;
+        self.consume()
+    }
+
+    /// Consume every committed record of every ring without waiting.
+    pub fn consume(&mut self) -> Result<usize> {
+        self.stopped = None;
+        let mut total = 0;
+        for ring in &mut self.rings {
+            let (n, stop) = ring.consume()?;
+            total += n;
+            if stop.is_some() {
+                self.stopped = stop;
+                break;
+            }
+        }
+        Ok(total)
+    }
+
+    /// Consume ring `index` only (in the order maps were added).
+    pub fn consume_ring(&mut self, index: usize) -> Result<usize> {
+        self.stopped = None;
+        let ring = self
+            .rings
+            .get_mut(index)
+            .ok_or_else(|| Error::Invalid(format!("ring buffer index {index} out of range")))?;
+        let (n, stop) = ring.consume()?;
+        self.stopped = stop;
+        Ok(n)
+    }
+
+    /// The non-zero value a callback returned to stop the last
+    /// `poll`/`consume`, if one did.
+    pub fn stopped(&self) -> Option<i32> {
+        self.stopped
+    }
+
+    /// Bytes not consumed yet in ring `index` (headers and discarded records
+    /// included).
+    pub fn pending_bytes(&self, index: usize) -> u64 {
+        self.rings.get(index).map_or(0, |r| r.available())
+    }
+
+    /// The epoll fd: readable when some ring has data. For callers with
+    /// their own event loop (call [`RingBuffer::consume`] when it is).
+    pub fn epoll_fd(&self) -> BorrowedFd<'_> {
+        self.epoll.as_fd()
+    }
+
+    /// The map fd of ring `index` (pollable on its own).
+    pub fn ring_fd(&self, index: usize) -> Option<BorrowedFd<'_>> {
+        self.rings.get(index).map(|r| r.fd.as_fd())
+    }
+}
+
+impl AsFd for RingBuffer<'_> {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.epoll_fd()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers() {
+        assert_eq!(Header::decode(BUSY_BIT | 64), Header::Busy);
+        assert_eq!(Header::decode(BUSY_BIT | DISCARD_BIT | 64), Header::Busy);
+        assert_eq!(
+            Header::decode(DISCARD_BIT | 64),
+            Header::Record {
+                len: 64,
+                discarded: true
+            }
+        );
+        assert_eq!(
+            Header::decode(96),
+            Header::Record {
+                len: 96,
+                discarded: false
+            }
+        );
+    }
+
+    #[test]
+    fn spans() {
+        assert_eq!(record_span(64), Some(72));
+        assert_eq!(record_span(1), Some(16));
+        assert_eq!(record_span(0), Some(8));
+        assert_eq!(record_span(96), Some(104));
+        assert_eq!(
+            record_span(u32::MAX),
+            Some((u32::MAX as u64 + 8).div_ceil(8) * 8)
+        );
+    }
+}
