@@ -426,6 +426,9 @@ fn unprivileged_load_is_eperm_with_a_hint() {
     if !common::root_or_skip("unprivileged_load_is_eperm_with_a_hint") {
         return;
     }
+    // (Held while the child runs: its pipes are fds of this process, which
+    // the fd-leak checks of the other tests count.)
+    let _g = common::kernel_lock();
     let r = run_child("unprivileged", &[]);
     // hello's first kernel object is its .rodata map (the format string).
     assert!(r.starts_with("kind=Map "), "{r}");
@@ -442,6 +445,7 @@ fn tracefs_absent_and_unmountable_is_an_attach_error_with_hint() {
     if !common::root_or_skip("tracefs_absent_and_unmountable_is_an_attach_error_with_hint") {
         return;
     }
+    let _g = common::kernel_lock();
     let r = run_child(
         "no-tracefs",
         &["unshare", "--mount", "--propagation", "private"],
