@@ -4,7 +4,7 @@
 
 use crate::btf::{Btf, Kind};
 use crate::error::{Error, Result};
-use crate::linker::{ExtInfo, FuncInfo, LineInfo, LinkedProgram};
+use crate::linker::{ExtInfo, LinkedProgram};
 use crate::obj::section::{attach_type, prog_type};
 use crate::obj::{ObjectSpec, ProgKind};
 use crate::object::LoadOptions;
@@ -80,33 +80,7 @@ pub fn kernel_btf() -> Result<Arc<Btf>> {
 }
 
 fn ext_info(spec: &ObjectSpec) -> Option<ExtInfo> {
-    let ext = spec.btf_ext.as_ref()?;
-    let mut out = ExtInfo::default();
-    for (sec, recs) in &ext.func_info {
-        out.func.insert(
-            sec.clone(),
-            recs.iter()
-                .map(|r| FuncInfo {
-                    insn_off: r.insn_off / 8,
-                    type_id: r.type_id,
-                })
-                .collect(),
-        );
-    }
-    for (sec, recs) in &ext.line_info {
-        out.line.insert(
-            sec.clone(),
-            recs.iter()
-                .map(|r| LineInfo {
-                    insn_off: r.insn_off / 8,
-                    file_name_off: r.file_name_off,
-                    line_off: r.line_off,
-                    line_col: r.line_col,
-                })
-                .collect(),
-        );
-    }
-    Some(out)
+    spec.btf_ext.as_ref().map(ExtInfo::from_btf_ext)
 }
 
 /// Whether any program to load needs kernel BTF for its attach target.

@@ -33,6 +33,35 @@ pub struct ExtInfo {
     pub line: HashMap<String, Vec<LineInfo>>,
 }
 
+impl ExtInfo {
+    /// From `.BTF.ext`: the same records, `insn_off` turned from bytes into
+    /// instructions.
+    pub fn from_btf_ext(ext: &crate::btf::BtfExt) -> ExtInfo {
+        let mut out = ExtInfo::default();
+        for (sec, recs) in &ext.func_info {
+            let v = recs
+                .iter()
+                .map(|r| FuncInfo {
+                    insn_off: r.insn_off / 8,
+                    ..*r
+                })
+                .collect();
+            out.func.insert(sec.clone(), v);
+        }
+        for (sec, recs) in &ext.line_info {
+            let v = recs
+                .iter()
+                .map(|r| LineInfo {
+                    insn_off: r.insn_off / 8,
+                    ..*r
+                })
+                .collect();
+            out.line.insert(sec.clone(), v);
+        }
+        out
+    }
+}
+
 /// A reference from an instruction to something only known at load time.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LoadRef {

@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 
 use tinybpf::btf::ext::BtfExt;
 use tinybpf::btf::Btf;
-use tinybpf::linker::{link_program, ExtInfo, FuncInfo, LineInfo};
+use tinybpf::linker::{link_program, ExtInfo};
 use tinybpf::obj::ObjectSpec;
 
 // ---------------------------------------------------------------------------
@@ -564,37 +564,12 @@ struct Subject {
     target: Arc<Btf>,
 }
 
-/// What the loader builds from `.BTF.ext` for the linker (func/line info in
-/// instructions).
+/// What the loader builds from `.BTF.ext` for the linker.
 fn ext_info(spec: &ObjectSpec) -> ExtInfo {
-    let mut out = ExtInfo::default();
-    if let Some(ext) = &spec.btf_ext {
-        for (sec, recs) in &ext.func_info {
-            out.func.insert(
-                sec.clone(),
-                recs.iter()
-                    .map(|r| FuncInfo {
-                        insn_off: r.insn_off / 8,
-                        type_id: r.type_id,
-                    })
-                    .collect(),
-            );
-        }
-        for (sec, recs) in &ext.line_info {
-            out.line.insert(
-                sec.clone(),
-                recs.iter()
-                    .map(|r| LineInfo {
-                        insn_off: r.insn_off / 8,
-                        file_name_off: r.file_name_off,
-                        line_off: r.line_off,
-                        line_col: r.line_col,
-                    })
-                    .collect(),
-            );
-        }
-    }
-    out
+    spec.btf_ext
+        .as_ref()
+        .map(ExtInfo::from_btf_ext)
+        .unwrap_or_default()
 }
 
 /// Touch every type of `btf` through the public API.

@@ -3,7 +3,7 @@
 
 use std::sync::OnceLock;
 use tinybpf::btf::Btf;
-use tinybpf::linker::{ExtInfo, FuncInfo, LineInfo};
+use tinybpf::linker::ExtInfo;
 use tinybpf::obj::ObjectSpec;
 
 /// Fixed target BTF for CO-RE: the CO-RE test suite's target object.
@@ -55,32 +55,5 @@ pub fn walk_btf(btf: &Btf) -> usize {
 
 /// func/line info per section in instructions, as the loader builds it.
 pub fn ext_info(spec: &ObjectSpec) -> ExtInfo {
-    let mut out = ExtInfo::default();
-    if let Some(ext) = &spec.btf_ext {
-        for (sec, recs) in &ext.func_info {
-            out.func.insert(
-                sec.clone(),
-                recs.iter()
-                    .map(|r| FuncInfo {
-                        insn_off: r.insn_off / 8,
-                        type_id: r.type_id,
-                    })
-                    .collect(),
-            );
-        }
-        for (sec, recs) in &ext.line_info {
-            out.line.insert(
-                sec.clone(),
-                recs.iter()
-                    .map(|r| LineInfo {
-                        insn_off: r.insn_off / 8,
-                        file_name_off: r.file_name_off,
-                        line_off: r.line_off,
-                        line_col: r.line_col,
-                    })
-                    .collect(),
-            );
-        }
-    }
-    out
+    spec.btf_ext.as_ref().map(ExtInfo::from_btf_ext).unwrap_or_default()
 }
