@@ -419,36 +419,12 @@ fn test_run_returns_value_and_data() {
     assert!(e.to_string().contains("xdp_count"), "{e}");
 }
 
-/// The built `execsnoop` example next to this test binary.
-fn example(name: &str) -> std::path::PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    // target/debug/deps/events-HASH → target/debug/examples/NAME
-    let dir = exe.parent().and_then(|d| d.parent()).unwrap();
-    let path = dir.join("examples").join(name);
-    // `cargo test` builds the examples before running tests.
-    assert!(
-        path.exists(),
-        "{} missing: run `cargo build --examples`",
-        path.display()
-    );
-    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("examples")
-        .join(format!("{name}.rs"));
-    let mtime = |p: &std::path::Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
-    assert!(
-        mtime(&path) >= mtime(&src),
-        "{} is older than its source: run `cargo build --examples`",
-        path.display()
-    );
-    path
-}
-
 fn execsnoop_sees_true(args: &[&str]) {
     use std::io::BufRead;
     use std::process::{Command, Stdio};
     use std::sync::mpsc;
 
-    let mut child = Command::new(example("execsnoop"))
+    let mut child = Command::new(common::example("execsnoop"))
         .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

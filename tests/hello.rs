@@ -101,17 +101,6 @@ fn garbage_and_truncated_objects_are_parse_errors() {
     }
 }
 
-fn example(name: &str) -> std::path::PathBuf {
-    // target/debug/deps/hello-xxxx → target/debug/examples/<name>
-    let exe = std::env::current_exe().unwrap();
-    exe.parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join("examples")
-        .join(name)
-}
-
 /// `cargo run --example hello` as a newcomer runs it: tracefs unmounted at
 /// start (a private mount namespace), /bin/true prints Hello world! within
 /// 2 s, SIGINT exits 0, nothing left in the kernel.
@@ -121,7 +110,7 @@ fn hello_example_with_tracefs_unmounted() {
         return;
     }
     let _g = common::kernel_lock();
-    let bin = example("hello");
+    let bin = common::example("hello");
     assert!(bin.exists(), "{} not built", bin.display());
     let script = format!(
         "mount --make-rprivate / ; umount /sys/kernel/tracing 2>/dev/null; umount /sys/kernel/debug/tracing 2>/dev/null; \

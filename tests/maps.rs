@@ -322,23 +322,13 @@ fn legacy_maps_section() {
     );
 }
 
-fn example(name: &str) -> std::path::PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    exe.parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join("examples")
-        .join(name)
-}
-
 #[test]
 fn maps_example_prints_true_and_bpftool_sees_typed_values() {
     if !common::root_or_skip("maps_example_prints_true_and_bpftool_sees_typed_values") {
         return;
     }
     let _g = common::kernel_lock();
-    let child = Command::new(example("maps"))
+    let child = Command::new(common::example("maps"))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
