@@ -16,7 +16,7 @@ use crate::obj::{MapSpec, ObjectSpec};
 use crate::object::{self, LoadOptions, Object};
 use crate::program::Program;
 use crate::sys::{self, MapCreateAttr, ProgLoadAttr};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::path::PathBuf;
 
 const BPF_F_SLEEPABLE: u32 = 1 << 4;
@@ -85,10 +85,13 @@ pub(crate) fn load(mut spec: ObjectSpec, opts: &LoadOptions) -> Result<Object> {
             };
             let key = slot.to_le_bytes();
             let val = (fd as u32).to_le_bytes();
-            sys::map_update_elem(obj.maps[mi].fd(), &key, &val, 0).map_err(|e| Error::Map {
-                map: m.name.clone(),
-                source: e,
-            })?;
+            obj.maps[mi]
+                .map_fd()
+                .update(&key, &val, 0)
+                .map_err(|e| Error::Map {
+                    map: m.name.clone(),
+                    source: e,
+                })?;
         }
     }
 
@@ -151,17 +154,17 @@ fn create_raw(
     m: &MapSpec,
     btf_fd: Option<BorrowedFd<'_>>,
     inner: Option<BorrowedFd<'_>>,
-) -> Result<OwnedFd> {
+) -> Result<sys::MapFd> {
     let mut attr = map_attr(m, btf_fd);
     attr.inner_map_fd = inner;
-    match sys::map_create(&attr) {
+    match sys::MapFd::create(&attr) {
         Ok(fd) => Ok(fd),
         Err(e) if attr.btf_fd.is_some() => {
             log::debug!("map {}: {e}; retrying without BTF", m.name);
             attr.btf_fd = None;
             attr.btf_key_type_id = 0;
             attr.btf_value_type_id = 0;
-            sys::map_create(&attr).map_err(|source| Error::Map {
+            sys::MapFd::create(&attr).map_err(|source| Error::Map {
                 map: m.name.clone(),
                 source,
             })
@@ -201,6 +204,7 @@ fn create_map(
                 )));
             }
             log::debug!("map {}: reusing pin {}", m.name, p.display());
+            let fd = sys::MapFd::new(fd).map_err(|e| Error::sys(format!("map {}", m.name), e))?;
             return Ok(Map::new(m, fd));
         }
     }
@@ -225,12 +229,12 @@ fn create_map(
         if !m.initial.is_empty() {
             let mut v = m.initial.clone();
             v.resize(m.value_size as usize, 0);
-            sys::map_update_elem(map.fd(), &0u32.to_le_bytes(), &v, 0).map_err(|source| {
-                Error::Map {
+            map.map_fd()
+                .update(&0u32.to_le_bytes(), &v, 0)
+                .map_err(|source| Error::Map {
                     map: m.name.clone(),
                     source,
-                }
-            })?;
+                })?;
         }
         if matches!(kind, DataKind::Rodata | DataKind::Kconfig) {
             sys::map_freeze(map.fd()).map_err(|source| Error::Map {

@@ -32,11 +32,11 @@ pub struct Map {
     max_entries: u32,
     map_flags: u32,
     mmap: Option<Mmap>,
-    pub(crate) fd: OwnedFd,
+    fd: sys::MapFd,
 }
 
 impl Map {
-    pub(crate) fn new(spec: &MapSpec, fd: OwnedFd) -> Map {
+    pub(crate) fn new(spec: &MapSpec, fd: sys::MapFd) -> Map {
         Map {
             name: spec.name.clone(),
             symbol: spec.symbol.clone(),
@@ -48,6 +48,11 @@ impl Map {
             mmap: None,
             fd,
         }
+    }
+
+    /// The sized fd, for the loader's own element writes.
+    pub(crate) fn map_fd(&self) -> &sys::MapFd {
+        &self.fd
     }
 
     pub(crate) fn set_max_entries(&mut self, n: u32) {
@@ -70,6 +75,8 @@ impl Map {
     pub fn from_fd(fd: OwnedFd) -> Result<Map> {
         let info = sys::map_info(fd.as_fd())
             .map_err(|e| Error::sys("BPF_OBJ_GET_INFO_BY_FD of a map", e))?;
+        let fd =
+            sys::MapFd::new(fd).map_err(|e| Error::sys("BPF_OBJ_GET_INFO_BY_FD of a map", e))?;
         Ok(Map {
             symbol: info.name.clone(),
             name: info.name.clone(),
@@ -146,7 +153,11 @@ impl Map {
     pub fn lookup(&self, key: &[u8], flags: u64) -> Result<Option<Vec<u8>>> {
         self.check_key(key)?;
         let mut v = vec![0u8; self.user_value_size()];
-        match sys::map_lookup_elem(self.fd(), key, &mut v, flags).map_err(|e| self.err(e))? {
+        match self
+            .fd
+            .lookup(key, &mut v, flags)
+            .map_err(|e| self.err(e))?
+        {
             true => Ok(Some(v)),
             false => Ok(None),
         }
@@ -165,19 +176,19 @@ impl Map {
                 self.user_value_size()
             )));
         }
-        sys::map_update_elem(self.fd(), key, value, flags).map_err(|e| self.err(e))
+        self.fd.update(key, value, flags).map_err(|e| self.err(e))
     }
 
     /// Delete `key`; `false` when it was absent.
     pub fn delete(&self, key: &[u8]) -> Result<bool> {
         self.check_key(key)?;
-        sys::map_delete_elem(self.fd(), key).map_err(|e| self.err(e))
+        self.fd.delete(key).map_err(|e| self.err(e))
     }
 
     /// The key after `key` (the first key when `None`); `None` at the end.
     pub fn next_key(&self, key: Option<&[u8]>) -> Result<Option<Vec<u8>>> {
         let mut next = vec![0u8; self.key_size as usize];
-        match sys::map_get_next_key(self.fd(), key, &mut next).map_err(|e| self.err(e))? {
+        match self.fd.next_key(key, &mut next).map_err(|e| self.err(e))? {
             true => Ok(Some(next)),
             false => Ok(None),
         }
@@ -212,7 +223,11 @@ impl Map {
     /// Queue/stack: pop a value (`None` when empty).
     pub fn pop(&self) -> Result<Option<Vec<u8>>> {
         let mut v = vec![0u8; self.value_size as usize];
-        match sys::map_lookup_and_delete_elem(self.fd(), None, &mut v).map_err(|e| self.err(e))? {
+        match self
+            .fd
+            .lookup_and_delete(None, &mut v)
+            .map_err(|e| self.err(e))?
+        {
             true => Ok(Some(v)),
             false => Ok(None),
         }
@@ -221,7 +236,7 @@ impl Map {
     /// Queue/stack: read the next value without removing it.
     pub fn peek(&self) -> Result<Option<Vec<u8>>> {
         let mut v = vec![0u8; self.value_size as usize];
-        match sys::map_lookup_elem(self.fd(), &[], &mut v, 0).map_err(|e| self.err(e))? {
+        match self.fd.lookup(&[], &mut v, 0).map_err(|e| self.err(e))? {
             true => Ok(Some(v)),
             false => Ok(None),
         }
@@ -230,14 +245,16 @@ impl Map {
     /// Bloom filter: whether `value` may be in the set (`false`: surely not).
     pub fn peek_value(&self, value: &[u8]) -> Result<bool> {
         let mut v = value.to_vec();
-        sys::map_lookup_elem(self.fd(), &[], &mut v, 0).map_err(|e| self.err(e))
+        self.fd.lookup(&[], &mut v, 0).map_err(|e| self.err(e))
     }
 
     /// Look up and delete `key` atomically (hash maps).
     pub fn lookup_and_delete(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         self.check_key(key)?;
         let mut v = vec![0u8; self.user_value_size()];
-        match sys::map_lookup_and_delete_elem(self.fd(), Some(key), &mut v)
+        match self
+            .fd
+            .lookup_and_delete(Some(key), &mut v)
             .map_err(|e| self.err(e))?
         {
             true => Ok(Some(v)),
@@ -330,7 +347,7 @@ impl Map {
 
     /// Raw fd (for users bringing their own syscalls).
     pub fn raw_fd(&self) -> RawFd {
-        self.fd.as_raw_fd()
+        self.fd.as_fd().as_raw_fd()
     }
 }
 

@@ -224,13 +224,13 @@ fn elem_op(cmd: u32, call: &'static str, attr: &mut raw::MapElem) -> SysResult<b
 }
 
 /// Look `key` up; the value goes to `value`. `Ok(false)` when absent.
-pub fn map_lookup_elem(
+fn map_lookup_elem_sized(
     fd: BorrowedFd<'_>,
+    s: MapSizes,
     key: &[u8],
     value: &mut [u8],
     flags: u64,
 ) -> SysResult<bool> {
-    let s = map_sizes(fd)?;
     check_len(
         "BPF_MAP_LOOKUP_ELEM: key buffer too small",
         key.len(),
@@ -252,8 +252,13 @@ pub fn map_lookup_elem(
 }
 
 /// Insert or replace (`flags`: `BPF_ANY`, `BPF_NOEXIST`, `BPF_EXIST`, `BPF_F_LOCK`).
-pub fn map_update_elem(fd: BorrowedFd<'_>, key: &[u8], value: &[u8], flags: u64) -> SysResult<()> {
-    let s = map_sizes(fd)?;
+fn map_update_elem_sized(
+    fd: BorrowedFd<'_>,
+    s: MapSizes,
+    key: &[u8],
+    value: &[u8],
+    flags: u64,
+) -> SysResult<()> {
     check_len(
         "BPF_MAP_UPDATE_ELEM: key buffer too small",
         key.len(),
@@ -276,8 +281,7 @@ pub fn map_update_elem(fd: BorrowedFd<'_>, key: &[u8], value: &[u8], flags: u64)
 }
 
 /// Delete `key`; `Ok(false)` when it was absent.
-pub fn map_delete_elem(fd: BorrowedFd<'_>, key: &[u8]) -> SysResult<bool> {
-    let s = map_sizes(fd)?;
+fn map_delete_elem_sized(fd: BorrowedFd<'_>, s: MapSizes, key: &[u8]) -> SysResult<bool> {
     check_len(
         "BPF_MAP_DELETE_ELEM: key buffer too small",
         key.len(),
@@ -292,12 +296,12 @@ pub fn map_delete_elem(fd: BorrowedFd<'_>, key: &[u8]) -> SysResult<bool> {
 }
 
 /// The key after `key` (the first key when `None`) into `next`; `Ok(false)` at the end.
-pub fn map_get_next_key(
+fn map_get_next_key_sized(
     fd: BorrowedFd<'_>,
+    s: MapSizes,
     key: Option<&[u8]>,
     next: &mut [u8],
 ) -> SysResult<bool> {
-    let s = map_sizes(fd)?;
     if let Some(k) = key {
         check_len("BPF_MAP_GET_NEXT_KEY: key buffer too small", k.len(), s.key)?;
     }
@@ -317,12 +321,12 @@ pub fn map_get_next_key(
 
 /// Pop an element (queue/stack: `key` is `None`) or look up and delete `key`.
 /// `Ok(false)` when empty/absent.
-pub fn map_lookup_and_delete_elem(
+fn map_lookup_and_delete_elem_sized(
     fd: BorrowedFd<'_>,
+    s: MapSizes,
     key: Option<&[u8]>,
     value: &mut [u8],
 ) -> SysResult<bool> {
-    let s = map_sizes(fd)?;
     let call = "BPF_MAP_LOOKUP_AND_DELETE_ELEM";
     if let Some(k) = key {
         check_len(
@@ -348,6 +352,115 @@ pub fn map_lookup_and_delete_elem(
         ..Default::default()
     };
     elem_op(BPF_MAP_LOOKUP_AND_DELETE_ELEM, call, &mut attr)
+}
+
+/// Look `key` up; the value goes to `value`. `Ok(false)` when absent.
+pub fn map_lookup_elem(
+    fd: BorrowedFd<'_>,
+    key: &[u8],
+    value: &mut [u8],
+    flags: u64,
+) -> SysResult<bool> {
+    map_lookup_elem_sized(fd, map_sizes(fd)?, key, value, flags)
+}
+
+/// Insert or replace (`flags`: `BPF_ANY`, `BPF_NOEXIST`, `BPF_EXIST`, `BPF_F_LOCK`).
+pub fn map_update_elem(fd: BorrowedFd<'_>, key: &[u8], value: &[u8], flags: u64) -> SysResult<()> {
+    map_update_elem_sized(fd, map_sizes(fd)?, key, value, flags)
+}
+
+/// Delete `key`; `Ok(false)` when it was absent.
+pub fn map_delete_elem(fd: BorrowedFd<'_>, key: &[u8]) -> SysResult<bool> {
+    map_delete_elem_sized(fd, map_sizes(fd)?, key)
+}
+
+/// The key after `key` (the first key when `None`) into `next`; `Ok(false)` at the end.
+pub fn map_get_next_key(
+    fd: BorrowedFd<'_>,
+    key: Option<&[u8]>,
+    next: &mut [u8],
+) -> SysResult<bool> {
+    map_get_next_key_sized(fd, map_sizes(fd)?, key, next)
+}
+
+/// Pop an element (queue/stack: `key` is `None`) or look up and delete `key`.
+/// `Ok(false)` when empty/absent.
+pub fn map_lookup_and_delete_elem(
+    fd: BorrowedFd<'_>,
+    key: Option<&[u8]>,
+    value: &mut [u8],
+) -> SysResult<bool> {
+    map_lookup_and_delete_elem_sized(fd, map_sizes(fd)?, key, value)
+}
+
+/// A map fd that knows its key and value sizes, asked of the kernel once:
+/// its element operations check buffers against them without a
+/// BPF_OBJ_GET_INFO_BY_FD per call (the free functions above need one, since
+/// they can be given any fd).
+#[derive(Debug)]
+pub struct MapFd {
+    fd: OwnedFd,
+    sizes: MapSizes,
+}
+
+impl MapFd {
+    /// Wrap a map fd; its sizes come from BPF_OBJ_GET_INFO_BY_FD.
+    pub fn new(fd: OwnedFd) -> SysResult<MapFd> {
+        let sizes = map_sizes(std::os::fd::AsFd::as_fd(&fd))?;
+        Ok(MapFd { fd, sizes })
+    }
+
+    /// Create a map (BPF_MAP_CREATE); the sizes are the ones the kernel
+    /// accepted.
+    pub fn create(a: &MapCreateAttr<'_>) -> SysResult<MapFd> {
+        let fd = map_create(a)?;
+        let vs = a.value_size as usize;
+        let value = match a.map_type {
+            BPF_MAP_TYPE_PERCPU_HASH
+            | BPF_MAP_TYPE_PERCPU_ARRAY
+            | BPF_MAP_TYPE_LRU_PERCPU_HASH
+            | BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE => vs
+                .div_ceil(8)
+                .saturating_mul(8)
+                .saturating_mul(super::num_possible_cpus()? as usize),
+            _ => vs,
+        };
+        Ok(MapFd {
+            fd,
+            sizes: MapSizes {
+                key: a.key_size as usize,
+                value,
+            },
+        })
+    }
+
+    pub fn as_fd(&self) -> BorrowedFd<'_> {
+        std::os::fd::AsFd::as_fd(&self.fd)
+    }
+
+    pub fn sizes(&self) -> MapSizes {
+        self.sizes
+    }
+
+    pub fn lookup(&self, key: &[u8], value: &mut [u8], flags: u64) -> SysResult<bool> {
+        map_lookup_elem_sized(self.as_fd(), self.sizes, key, value, flags)
+    }
+
+    pub fn update(&self, key: &[u8], value: &[u8], flags: u64) -> SysResult<()> {
+        map_update_elem_sized(self.as_fd(), self.sizes, key, value, flags)
+    }
+
+    pub fn delete(&self, key: &[u8]) -> SysResult<bool> {
+        map_delete_elem_sized(self.as_fd(), self.sizes, key)
+    }
+
+    pub fn next_key(&self, key: Option<&[u8]>, next: &mut [u8]) -> SysResult<bool> {
+        map_get_next_key_sized(self.as_fd(), self.sizes, key, next)
+    }
+
+    pub fn lookup_and_delete(&self, key: Option<&[u8]>, value: &mut [u8]) -> SysResult<bool> {
+        map_lookup_and_delete_elem_sized(self.as_fd(), self.sizes, key, value)
+    }
 }
 
 /// Make the map read-only for user space (`.rodata`).
