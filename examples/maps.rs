@@ -14,8 +14,8 @@ struct Event {
     pid: u32,
     uid: u32,
 }
-// SAFETY: repr(C), integers only, no padding.
-unsafe impl tinybpf::sys::Pod for Event {}
+// Pod (readable from map bytes), checked at compile time to have no padding.
+tinybpf::pod!(Event { comm, pid, uid });
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     env_logger::init();

@@ -126,15 +126,74 @@ impl Map {
     }
 
     /// Size of a value as user space reads it (per-CPU maps: one 8-byte-aligned
-    /// slot per possible CPU).
+    /// slot per possible CPU, see [`Map::percpu_slot_size`]).
     pub fn user_value_size(&self) -> usize {
-        if map_type::is_per_cpu(self.map_type) {
-            (self.value_size as usize).div_ceil(8)
-                * 8
-                * sys::num_possible_cpus().unwrap_or(1) as usize
-        } else {
-            self.value_size as usize
+        self.fd.sizes().value
+    }
+
+    /// Whether this map holds one value per CPU (`PERCPU_ARRAY`, `PERCPU_HASH`,
+    /// `LRU_PERCPU_HASH`, ...): read it with [`Map::get_percpu`] or
+    /// [`Map::lookup_percpu`].
+    pub fn is_per_cpu(&self) -> bool {
+        map_type::is_per_cpu(self.map_type)
+    }
+
+    /// Bytes one CPU's value takes in a per-CPU value buffer: the value size
+    /// rounded up to 8, as the kernel lays the slots out.
+    pub fn percpu_slot_size(&self) -> usize {
+        sys::percpu_slot_size(self.value_size)
+    }
+
+    /// Number of per-CPU slots of a value (the possible CPUs); 1 for other maps.
+    fn percpu_slots(&self) -> usize {
+        match self.is_per_cpu() {
+            true => self.user_value_size() / self.percpu_slot_size().max(1),
+            false => 1,
         }
+    }
+
+    /// `size_of::<K>()` must be the key size (typed operation `op`).
+    fn check_key_type<K>(&self, op: &str) -> Result<()> {
+        let k = std::mem::size_of::<K>();
+        if k != self.key_size as usize {
+            return Err(Error::Invalid(format!(
+                "map {}: {op}: key type {} is {k} bytes, the map's keys are {} bytes",
+                self.name,
+                std::any::type_name::<K>(),
+                self.key_size
+            )));
+        }
+        Ok(())
+    }
+
+    /// `size_of::<V>()` must be the value size, and the map must be per-CPU
+    /// exactly when `percpu` (typed operation `op`).
+    fn check_value_type<V>(&self, op: &str, percpu: bool) -> Result<()> {
+        if self.is_per_cpu() && !percpu {
+            return Err(Error::Invalid(format!(
+                "map {}: {op}: a {} map holds one value per CPU; use get_percpu/set_percpu \
+                 (or lookup_percpu/update_percpu)",
+                self.name,
+                map_type::name(self.map_type)
+            )));
+        }
+        if !self.is_per_cpu() && percpu {
+            return Err(Error::Invalid(format!(
+                "map {}: {op}: a {} map is not per-CPU; use get/set (or lookup/update)",
+                self.name,
+                map_type::name(self.map_type)
+            )));
+        }
+        let v = std::mem::size_of::<V>();
+        if v != self.value_size as usize {
+            return Err(Error::Invalid(format!(
+                "map {}: {op}: value type {} is {v} bytes, the map's values are {} bytes",
+                self.name,
+                std::any::type_name::<V>(),
+                self.value_size
+            )));
+        }
+        Ok(())
     }
 
     fn check_key(&self, key: &[u8]) -> Result<()> {
@@ -262,9 +321,10 @@ impl Map {
         }
     }
 
-    /// Per-CPU maps: one value per possible CPU.
+    /// Per-CPU maps: one value per possible CPU (each `value_size` bytes).
     pub fn lookup_percpu(&self, key: &[u8]) -> Result<Option<Vec<Vec<u8>>>> {
-        let stride = (self.value_size as usize).div_ceil(8) * 8;
+        self.check_percpu("lookup_percpu")?;
+        let stride = self.percpu_slot_size().max(1);
         Ok(self.lookup(key, 0)?.map(|v| {
             v.chunks(stride)
                 .map(|c| c[..self.value_size as usize].to_vec())
@@ -272,40 +332,102 @@ impl Map {
         }))
     }
 
-    /// Per-CPU maps: set every CPU's value.
+    /// Per-CPU maps: set every CPU's value (one `value_size`-byte value per
+    /// possible CPU).
     pub fn update_percpu(&self, key: &[u8], values: &[Vec<u8>], flags: u64) -> Result<()> {
-        let stride = (self.value_size as usize).div_ceil(8) * 8;
-        let mut buf = vec![0u8; self.user_value_size()];
-        if values.len() != buf.len() / stride.max(1) {
+        self.check_percpu("update_percpu")?;
+        let vs = self.value_size as usize;
+        if let Some((cpu, v)) = values.iter().enumerate().find(|(_, v)| v.len() != vs) {
             return Err(Error::Invalid(format!(
-                "map {}: {} values given, {} CPUs possible",
+                "map {}: update_percpu: the value for CPU {cpu} is {} bytes, the map's values are {vs} bytes",
                 self.name,
-                values.len(),
-                buf.len() / stride.max(1)
+                v.len()
             )));
         }
-        for (i, v) in values.iter().enumerate() {
-            let n = v.len().min(self.value_size as usize);
-            buf[i * stride..i * stride + n].copy_from_slice(&v[..n]);
-        }
-        self.update(key, &buf, flags)
+        self.update(key, &self.percpu_buf(values)?, flags)
     }
 
-    /// Typed lookup for plain-old-data keys and values.
+    fn check_percpu(&self, op: &str) -> Result<()> {
+        if self.is_per_cpu() {
+            return Ok(());
+        }
+        Err(Error::Invalid(format!(
+            "map {}: {op}: a {} map is not per-CPU; use lookup/update (or get/set)",
+            self.name,
+            map_type::name(self.map_type)
+        )))
+    }
+
+    /// One buffer of per-CPU slots from one value per possible CPU.
+    fn percpu_buf<B: AsRef<[u8]>>(&self, values: &[B]) -> Result<Vec<u8>> {
+        let stride = self.percpu_slot_size().max(1);
+        let cpus = self.percpu_slots();
+        if values.len() != cpus {
+            return Err(Error::Invalid(format!(
+                "map {}: {} values given, one per possible CPU needed ({cpus})",
+                self.name,
+                values.len()
+            )));
+        }
+        let mut buf = vec![0u8; self.user_value_size()];
+        for (slot, v) in buf.chunks_mut(stride).zip(values) {
+            let v = v.as_ref();
+            slot[..v.len()].copy_from_slice(v);
+        }
+        Ok(buf)
+    }
+
+    /// Typed lookup for plain-old-data keys and values; `None` when the key is
+    /// absent. An error when `size_of::<K>()`/`size_of::<V>()` differ from the
+    /// map's key/value sizes, or when the map is per-CPU (use
+    /// [`Map::get_percpu`]).
     pub fn get<K: Pod, V: Pod>(&self, key: &K) -> Result<Option<V>> {
+        self.check_key_type::<K>("get")?;
+        self.check_value_type::<V>("get", false)?;
         Ok(self
             .lookup(key.as_bytes(), 0)?
             .and_then(|v| V::from_bytes(&v)))
     }
 
-    /// Typed update.
+    /// Typed update (same size checks as [`Map::get`]).
     pub fn set<K: Pod, V: Pod>(&self, key: &K, value: &V, flags: u64) -> Result<()> {
+        self.check_key_type::<K>("set")?;
+        self.check_value_type::<V>("set", false)?;
         self.update(key.as_bytes(), value.as_bytes(), flags)
     }
 
-    /// Typed delete.
+    /// Typed delete (an error when `size_of::<K>()` is not the key size).
     pub fn remove<K: Pod>(&self, key: &K) -> Result<bool> {
+        self.check_key_type::<K>("remove")?;
         self.delete(key.as_bytes())
+    }
+
+    /// Typed per-CPU lookup: one value per possible CPU (index = CPU number);
+    /// `None` when the key is absent. An error when the map is not per-CPU or
+    /// the sizes of `K`/`V` differ from the map's.
+    pub fn get_percpu<K: Pod, V: Pod>(&self, key: &K) -> Result<Option<Vec<V>>> {
+        self.check_key_type::<K>("get_percpu")?;
+        self.check_value_type::<V>("get_percpu", true)?;
+        let stride = self.percpu_slot_size().max(1);
+        let Some(buf) = self.lookup(key.as_bytes(), 0)? else {
+            return Ok(None);
+        };
+        let vals: Option<Vec<V>> = buf.chunks(stride).map(V::from_bytes).collect();
+        vals.map(Some).ok_or_else(|| {
+            Error::Invalid(format!(
+                "map {}: get_percpu: short per-CPU value buffer",
+                self.name
+            ))
+        })
+    }
+
+    /// Typed per-CPU update: `values[i]` is CPU `i`'s value, one per possible
+    /// CPU (see [`crate::sys::num_possible_cpus`]).
+    pub fn set_percpu<K: Pod, V: Pod>(&self, key: &K, values: &[V], flags: u64) -> Result<()> {
+        self.check_key_type::<K>("set_percpu")?;
+        self.check_value_type::<V>("set_percpu", true)?;
+        let bytes: Vec<&[u8]> = values.iter().map(Pod::as_bytes).collect();
+        self.update(key.as_bytes(), &self.percpu_buf(&bytes)?, flags)
     }
 
     /// Freeze the map: user space can no longer write it.

@@ -317,7 +317,7 @@ fn legacy_maps_section() {
     assert_eq!(obj.map("legacy_hash").unwrap().map_type(), map_type::HASH);
     assert_eq!(run(&obj, "xdp_legacy", 64), 42);
     assert_eq!(
-        obj.map("btf_hash").unwrap().get::<u32, u32>(&1).unwrap(),
+        obj.map("btf_hash").unwrap().get::<u32, u64>(&1).unwrap(),
         Some(42)
     );
 }
@@ -380,4 +380,126 @@ fn maps_example_prints_true_and_bpftool_sees_typed_values() {
         !common::prog_names().iter().any(|n| n == "handle_execve"),
         "left loaded"
     );
+}
+
+/// Load maptypes.bpf.o under a private pin root; the pin root is removed by
+/// the returned guard.
+fn load_maptypes(tag: &str) -> (Object, PinRootGuard) {
+    let root = pin_root(tag);
+    let mut open = OpenObject::open(common::obj("maptypes.bpf.o")).unwrap();
+    open.options_mut().pin_root = root.clone();
+    let obj = open.load().unwrap();
+    (obj, PinRootGuard(root))
+}
+
+struct PinRootGuard(std::path::PathBuf);
+
+impl Drop for PinRootGuard {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[test]
+fn typed_ops_with_wrong_sizes_are_errors_naming_both_sizes() {
+    if !common::root_or_skip("typed_ops_with_wrong_sizes_are_errors_naming_both_sizes") {
+        return;
+    }
+    let (obj, _root) = load_maptypes("typedsizes");
+    let arr = obj.map("arr").unwrap(); // u32 -> u64
+    arr.set(&0u32, &5u64, flags::ANY).unwrap();
+
+    // Value too small / too large: an error, not `Ok(None)` ("key absent").
+    let e = arr.get::<u32, u32>(&0).unwrap_err().to_string();
+    assert!(e.contains("4 bytes") && e.contains("8 bytes"), "{e}");
+    assert!(e.contains("arr") && e.contains("get"), "{e}");
+    let e = arr.get::<u32, [u8; 16]>(&0).unwrap_err().to_string();
+    assert!(e.contains("16 bytes") && e.contains("8 bytes"), "{e}");
+    // Key of the wrong size.
+    let e = arr.get::<u64, u64>(&0).unwrap_err().to_string();
+    assert!(e.contains("8 bytes") && e.contains("4 bytes"), "{e}");
+    assert!(e.contains("key"), "{e}");
+    // set and remove check too, and write nothing.
+    let e = arr.set(&0u32, &7u32, flags::ANY).unwrap_err().to_string();
+    assert!(e.contains("4 bytes") && e.contains("8 bytes"), "{e}");
+    let e = arr.set(&0u16, &7u64, flags::ANY).unwrap_err().to_string();
+    assert!(e.contains("2 bytes") && e.contains("4 bytes"), "{e}");
+    assert_eq!(arr.get::<u32, u64>(&0).unwrap(), Some(5));
+    let hash = obj.map("hash").unwrap();
+    hash.set(&9u32, &1u64, flags::ANY).unwrap();
+    let e = hash.remove(&9u64).unwrap_err().to_string();
+    assert!(e.contains("8 bytes") && e.contains("4 bytes"), "{e}");
+    assert_eq!(hash.get::<u32, u64>(&9).unwrap(), Some(1));
+    // Right sizes, absent key: still `Ok(None)`.
+    assert_eq!(hash.get::<u32, u64>(&10).unwrap(), None);
+}
+
+#[test]
+fn get_on_a_per_cpu_map_points_to_the_per_cpu_api() {
+    if !common::root_or_skip("get_on_a_per_cpu_map_points_to_the_per_cpu_api") {
+        return;
+    }
+    let (obj, _root) = load_maptypes("percpuget");
+    for name in ["pcpu_arr", "pcpu_hash", "lru_pcpu_hash"] {
+        let m = obj.map(name).unwrap();
+        assert!(m.is_per_cpu());
+        let e = m.get::<u32, u64>(&0).unwrap_err().to_string();
+        assert!(e.contains("get_percpu") && e.contains(name), "{e}");
+        let e = m.set(&0u32, &1u64, flags::ANY).unwrap_err().to_string();
+        assert!(e.contains("set_percpu"), "{e}");
+    }
+    // And the per-CPU API on a map that is not per-CPU.
+    let arr = obj.map("arr").unwrap();
+    assert!(!arr.is_per_cpu());
+    let e = arr.get_percpu::<u32, u64>(&0).unwrap_err().to_string();
+    assert!(e.contains("not per-CPU"), "{e}");
+    assert!(arr.lookup_percpu(&0u32.to_le_bytes()).is_err());
+}
+
+#[test]
+fn per_cpu_typed_round_trip() {
+    if !common::root_or_skip("per_cpu_typed_round_trip") {
+        return;
+    }
+    let (obj, _root) = load_maptypes("percpurt");
+    let ncpu = tinybpf::sys::num_possible_cpus().unwrap() as usize;
+    let pcpu = obj.map("pcpu_arr").unwrap(); // u32 -> u64, 4 entries
+    assert_eq!(pcpu.percpu_slot_size(), 8);
+    assert_eq!(pcpu.user_value_size(), 8 * ncpu);
+
+    let mine: Vec<u64> = (0..ncpu as u64).map(|i| 1000 + i * 7).collect();
+    pcpu.set_percpu(&2u32, &mine, flags::ANY).unwrap();
+    assert_eq!(pcpu.get_percpu::<u32, u64>(&2).unwrap(), Some(mine.clone()));
+    // The raw per-CPU view agrees, slot by slot.
+    let raw = pcpu.lookup_percpu(&2u32.to_le_bytes()).unwrap().unwrap();
+    let raw: Vec<u64> = raw
+        .iter()
+        .map(|v| u64::from_le_bytes(v[..].try_into().unwrap()))
+        .collect();
+    assert_eq!(raw, mine);
+
+    // Wrong number of values, wrong sizes: errors naming the numbers.
+    let e = pcpu
+        .set_percpu(&2u32, &mine[..ncpu - 1], flags::ANY)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains(&format!("{} values", ncpu - 1)), "{e}");
+    assert!(e.contains(&format!("({ncpu})")), "{e}");
+    let e = pcpu.get_percpu::<u32, u32>(&2).unwrap_err().to_string();
+    assert!(e.contains("4 bytes") && e.contains("8 bytes"), "{e}");
+    let short: Vec<Vec<u8>> = vec![vec![1u8; 4]; ncpu];
+    let e = pcpu
+        .update_percpu(&2u32.to_le_bytes(), &short, flags::ANY)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("4 bytes") && e.contains("8 bytes"), "{e}");
+    assert_eq!(pcpu.get_percpu::<u32, u64>(&2).unwrap(), Some(mine));
+
+    // Per-CPU hash: absent key is `None`, a written one round-trips.
+    let ph = obj.map("pcpu_hash").unwrap();
+    assert_eq!(ph.get_percpu::<u32, u64>(&77).unwrap(), None);
+    let vals = vec![3u64; ncpu];
+    ph.set_percpu(&77u32, &vals, flags::NOEXIST).unwrap();
+    assert_eq!(ph.get_percpu::<u32, u64>(&77).unwrap(), Some(vals));
+    assert!(ph.remove(&77u32).unwrap());
 }

@@ -51,12 +51,6 @@ const BPF_LINK_GET_NEXT_ID: u32 = 31;
 const BPF_LINK_DETACH: u32 = 34;
 const BPF_PROG_BIND_MAP: u32 = 35;
 
-// Map types whose user-space value is one slot per possible CPU.
-const BPF_MAP_TYPE_PERCPU_HASH: u32 = 5;
-const BPF_MAP_TYPE_PERCPU_ARRAY: u32 = 6;
-const BPF_MAP_TYPE_LRU_PERCPU_HASH: u32 = 10;
-const BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE: u32 = 21;
-
 /// Issue bpf(2) with `attr`; the size argument is `size_of::<T>()`.
 ///
 /// Callers (this module only) pass one of the `bpf_attr` structs, whose
@@ -189,21 +183,26 @@ pub struct MapSizes {
 /// The buffer sizes the kernel reads/writes for `fd`'s keys and values.
 pub fn map_sizes(fd: BorrowedFd<'_>) -> SysResult<MapSizes> {
     let info = map_info(fd)?;
-    let vs = info.value_size as usize;
-    let value = match info.map_type {
-        BPF_MAP_TYPE_PERCPU_HASH
-        | BPF_MAP_TYPE_PERCPU_ARRAY
-        | BPF_MAP_TYPE_LRU_PERCPU_HASH
-        | BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE => vs
-            .div_ceil(8)
-            .saturating_mul(8)
-            .saturating_mul(super::num_possible_cpus()? as usize),
-        _ => vs,
-    };
     Ok(MapSizes {
         key: info.key_size as usize,
-        value,
+        value: user_value_size(info.map_type, info.value_size)?,
     })
+}
+
+/// Bytes one CPU's value takes in a per-CPU map's user-space buffer: the
+/// value size rounded up to 8, as the kernel lays the slots out.
+pub fn percpu_slot_size(value_size: u32) -> usize {
+    (value_size as usize).div_ceil(8).saturating_mul(8)
+}
+
+/// Size of the value buffer user space passes for one element: `value_size`,
+/// or for per-CPU maps one [`percpu_slot_size`] slot per possible CPU.
+pub fn user_value_size(map_type: u32, value_size: u32) -> SysResult<usize> {
+    if crate::obj::maps::map_type::is_per_cpu(map_type) {
+        Ok(percpu_slot_size(value_size).saturating_mul(super::num_possible_cpus()? as usize))
+    } else {
+        Ok(value_size as usize)
+    }
 }
 
 fn check_len(call: &'static str, have: usize, need: usize) -> SysResult<()> {
@@ -413,18 +412,8 @@ impl MapFd {
     /// Create a map (BPF_MAP_CREATE); the sizes are the ones the kernel
     /// accepted.
     pub fn create(a: &MapCreateAttr<'_>) -> SysResult<MapFd> {
+        let value = user_value_size(a.map_type, a.value_size)?;
         let fd = map_create(a)?;
-        let vs = a.value_size as usize;
-        let value = match a.map_type {
-            BPF_MAP_TYPE_PERCPU_HASH
-            | BPF_MAP_TYPE_PERCPU_ARRAY
-            | BPF_MAP_TYPE_LRU_PERCPU_HASH
-            | BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE => vs
-                .div_ceil(8)
-                .saturating_mul(8)
-                .saturating_mul(super::num_possible_cpus()? as usize),
-            _ => vs,
-        };
         Ok(MapFd {
             fd,
             sizes: MapSizes {
