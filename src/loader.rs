@@ -128,7 +128,11 @@ fn btf_ids_unsupported(t: u32) -> bool {
     )
 }
 
-fn map_attr<'a>(m: &'a MapSpec, btf_fd: Option<BorrowedFd<'a>>) -> MapCreateAttr<'a> {
+fn map_attr<'a>(
+    m: &'a MapSpec,
+    kernel_name: &'a str,
+    btf_fd: Option<BorrowedFd<'a>>,
+) -> MapCreateAttr<'a> {
     let use_btf = btf_fd.is_some() && !btf_ids_unsupported(m.map_type) && m.btf_value_type_id != 0;
     let mut max_entries = m.max_entries;
     if m.map_type == map_type::PERF_EVENT_ARRAY && max_entries == 0 {
@@ -141,7 +145,7 @@ fn map_attr<'a>(m: &'a MapSpec, btf_fd: Option<BorrowedFd<'a>>) -> MapCreateAttr
         max_entries,
         map_flags: m.map_flags,
         numa_node: m.numa_node,
-        name: m.name.as_bytes(),
+        name: kernel_name.as_bytes(),
         btf_fd: if use_btf { btf_fd } else { None },
         btf_key_type_id: if use_btf { m.btf_key_type_id } else { 0 },
         btf_value_type_id: if use_btf { m.btf_value_type_id } else { 0 },
@@ -155,7 +159,8 @@ fn create_raw(
     btf_fd: Option<BorrowedFd<'_>>,
     inner: Option<BorrowedFd<'_>>,
 ) -> Result<sys::MapFd> {
-    let mut attr = map_attr(m, btf_fd);
+    let kernel_name = m.kernel_name();
+    let mut attr = map_attr(m, &kernel_name, btf_fd);
     attr.inner_map_fd = inner;
     match sys::MapFd::create(&attr) {
         Ok(fd) => Ok(fd),
@@ -185,7 +190,7 @@ fn create_map(
 ) -> Result<Map> {
     let m = &spec.maps[i];
     // A map pinned by name is reused when present.
-    let pin = object::pin_path(opts, m);
+    let pin = object::pin_path(opts, m)?;
     if let Some(p) = &pin {
         if p.exists() {
             let fd = sys::obj_get(p)
@@ -326,7 +331,7 @@ fn load_program(
     } else {
         0
     };
-    let name: String = p.name.chars().take(15).collect();
+    let name = crate::obj::maps::kernel_name(&p.name);
     let attr = ProgLoadAttr {
         prog_type: kind.prog_type,
         insns: &linked.insns,

@@ -90,7 +90,9 @@ impl Map {
         })
     }
 
-    /// The kernel's name of the map.
+    /// The map's full name: the variable, or `hello.rodata`-like for data
+    /// maps. The kernel keeps a copy cut to 15 bytes; for a map opened with
+    /// [`Map::from_pin`] or [`Map::from_fd`] that copy is all there is.
     pub fn name(&self) -> &str {
         &self.name
     }

@@ -230,9 +230,10 @@ impl Object {
         self.programs.iter().find(|p| p.name == name)
     }
 
-    /// A map by name: the kernel's name (`hello.rodata`, at most 15 bytes), the
-    /// name in the object (the variable, or the data section), or a longer
-    /// name whose 15-byte truncation is the kernel's.
+    /// A map by its full name ([`Map::name`]: the variable, or `hello.rodata`
+    /// for data maps) or its name in the object ([`Map::symbol`]: the
+    /// variable, or the data section such as `.rodata`). Names longer than
+    /// the kernel's 15 bytes are matched in full, never by their truncation.
     pub fn map(&self, name: &str) -> Option<&Map> {
         self.map_index(name).map(|i| &self.maps[i])
     }
@@ -242,11 +243,6 @@ impl Object {
             .iter()
             .position(|m| m.name() == name)
             .or_else(|| self.maps.iter().position(|m| m.symbol() == name))
-            .or_else(|| {
-                self.maps
-                    .iter()
-                    .position(|m| m.name().len() == 15 && name.starts_with(m.name()))
-            })
     }
 
     /// A map by name, mutably (to write memory-mapped `.data`/`.bss`).
@@ -359,10 +355,54 @@ pub(crate) fn is_prog_array(t: u32) -> bool {
     t == map_type::PROG_ARRAY
 }
 
-pub(crate) fn pin_path(opts: &LoadOptions, spec: &MapSpec) -> Option<PathBuf> {
-    (spec.pinning == Pinning::ByName).then(|| opts.pin_root.join(&spec.name))
+/// Where a map pinned by name lives: `<pin root>/<full map name>` (as libbpf
+/// does); `None` for maps not pinned. A name that is not a single path
+/// component is an error rather than a path outside the pin root.
+pub(crate) fn pin_path(opts: &LoadOptions, spec: &MapSpec) -> Result<Option<PathBuf>> {
+    if spec.pinning != Pinning::ByName {
+        return Ok(None);
+    }
+    let n = spec.name.as_str();
+    if n.is_empty() || n == "." || n == ".." || n.contains('/') || n.contains('\0') {
+        return Err(Error::Invalid(format!(
+            "map {n:?}: pinned by name, but its name is not usable as a file name in {}",
+            opts.pin_root.display()
+        )));
+    }
+    Ok(Some(opts.pin_root.join(n)))
 }
 
 pub(crate) fn link(spec: &ObjectSpec, i: usize, ext: &ExtInfo) -> Result<LinkedProgram> {
     Ok(linker::link_program(spec, i, ext)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pin_path_is_the_full_name_under_the_root_and_never_escapes_it() {
+        let opts = LoadOptions {
+            pin_root: PathBuf::from("/sys/fs/bpf/x"),
+            ..Default::default()
+        };
+        let spec = |name: &str| MapSpec {
+            name: name.into(),
+            pinning: Pinning::ByName,
+            ..Default::default()
+        };
+        assert_eq!(
+            pin_path(&opts, &spec("cilium_ratelimit_metrics")).unwrap(),
+            Some(PathBuf::from("/sys/fs/bpf/x/cilium_ratelimit_metrics"))
+        );
+        let unpinned = MapSpec {
+            name: "m".into(),
+            ..Default::default()
+        };
+        assert_eq!(pin_path(&opts, &unpinned).unwrap(), None);
+        for bad in ["", ".", "..", "../../etc/x", "a/b", "a\0b"] {
+            let e = pin_path(&opts, &spec(bad)).unwrap_err().to_string();
+            assert!(e.contains("not usable as a file name"), "{bad:?}: {e}");
+        }
+    }
 }

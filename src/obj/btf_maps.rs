@@ -3,7 +3,7 @@
 //! BTF-defined maps from `.maps`, and data-map value types.
 
 use super::error::ParseError;
-use super::maps::{kernel_name, MapSpec, Pinning};
+use super::maps::{MapSpec, Pinning};
 use super::ObjectSpec;
 use crate::btf::{Btf, Kind};
 
@@ -57,7 +57,7 @@ pub(crate) fn btf_maps(btf: &Btf, elf_index: usize) -> Result<Vec<MapSpec>, Pars
 fn to_spec(btf: &Btf, d: &crate::btf::BtfMapDef, elf_index: usize) -> MapSpec {
     let _ = btf;
     MapSpec {
-        name: kernel_name(&d.name),
+        name: d.name.clone(),
         symbol: d.name.clone(),
         section: ".maps".into(),
         map_type: d.map_type,

@@ -104,7 +104,10 @@ pub enum SlotTarget {
 /// Everything needed to create one map.
 #[derive(Clone, Debug, Default)]
 pub struct MapSpec {
-    /// Name given to the kernel (at most 15 bytes).
+    /// The map's name, in full: the variable name, or for data maps
+    /// `<obj>.rodata`-like names (see [`data_map_name`]). The kernel gets a
+    /// 15-byte sanitized copy ([`MapSpec::kernel_name`]); lookups, listings and
+    /// pin paths use this one.
     pub name: String,
     /// Name in the object: the variable, or the section for data maps.
     pub symbol: String,
@@ -132,7 +135,9 @@ pub struct MapSpec {
     pub(crate) values_offset: Option<u64>,
 }
 
-/// Kernel-visible name: letters, digits, '_' and '.', at most 15 bytes.
+/// The copy of a map or program name given to the kernel (`map_name`,
+/// `prog_name`): the characters the kernel accepts (letters, digits, '_' and
+/// '.'; others become '_'), at most 15 bytes.
 pub fn kernel_name(name: &str) -> String {
     name.chars()
         .map(|c| {
@@ -147,11 +152,13 @@ pub fn kernel_name(name: &str) -> String {
 }
 
 /// Name of a data map the way libbpf names it: `<obj prefix><section>` for the
-/// standard sections (`hello.rodata`), the section name for custom ones.
+/// standard sections (`hello.rodata`, the object name cut so that the whole
+/// fits the kernel's 15 bytes), the full section name for custom ones
+/// (`.rodata.str1.1`, `.data.my_counters`; the kernel gets a truncated copy).
 pub fn data_map_name(obj: &str, section: &str) -> String {
-    let custom = section[1..].contains('.');
-    if custom {
-        return kernel_name(section);
+    let custom = section.get(1..).is_some_and(|s| s.contains('.'));
+    if custom || section.len() >= 15 {
+        return section.to_string();
     }
     let pfx_len = 15usize.saturating_sub(section.len()).min(obj.len());
     let pfx: String = obj.chars().take(pfx_len).collect();
@@ -185,6 +192,11 @@ impl MapSpec {
             elf_section: Some(elf_index),
             ..Default::default()
         }
+    }
+
+    /// The copy of [`MapSpec::name`] given to the kernel (see [`kernel_name`]).
+    pub fn kernel_name(&self) -> String {
+        kernel_name(&self.name)
     }
 
     /// Whether user space sees per-CPU values.
@@ -235,7 +247,7 @@ pub(crate) fn legacy_maps(
             });
         }
         out.push(MapSpec {
-            name: kernel_name(name),
+            name: name.to_string(),
             symbol: name.to_string(),
             section: section.to_string(),
             map_type: f[0],
@@ -259,6 +271,13 @@ mod tests {
         assert_eq!(data_map_name("hello", ".rodata"), "hello.rodata");
         assert_eq!(data_map_name("execsnoop", ".rodata"), "execsnoo.rodata");
         assert_eq!(data_map_name("x", ".rodata.str1.1"), ".rodata.str1.1");
+        assert_eq!(
+            data_map_name("x", ".data.counters_of_all"),
+            ".data.counters_of_all"
+        );
+        assert_eq!(data_map_name("my-obj", ".bss"), "my_obj.bss");
         assert_eq!(kernel_name("a-very-long-map-name-here"), "a_very_long_map");
+        assert_eq!(kernel_name(".data.counters_of_all"), ".data.counters_");
+        assert_eq!(kernel_name("cilium_ratelimit_metrics"), "cilium_ratelimi");
     }
 }

@@ -657,7 +657,8 @@ impl ObjectSpec {
         self.programs.iter().find(|p| p.name == name)
     }
 
-    /// Find a map by name (kernel name or the name in the object).
+    /// Find a map by its full name or its name in the object (the variable,
+    /// or the data section).
     pub fn map(&self, name: &str) -> Option<&MapSpec> {
         self.maps
             .iter()
