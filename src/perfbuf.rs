@@ -370,7 +370,6 @@ impl<'cb> SendPerfBuffer<'cb> {
 }
 
 impl<'cb, K: Callbacks<'cb>> PerfBuffer<'cb, K> {
-
     /// The CPUs with a ring.
     pub fn cpus(&self) -> Vec<u32> {
         self.rings.iter().map(|r| r.cpu).collect()

@@ -28,8 +28,8 @@ use crate::error::{Error, Result};
 use crate::map::Map;
 use crate::obj::maps::map_type;
 use crate::sys::{self, Epoll, EpollEvent, Mmap};
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::marker::PhantomData;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
