@@ -91,7 +91,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         match load("handle_exec") {
             Ok(obj) => (obj, false),
             Err(e) if ringbuf_unsupported(&e) => {
-                eprintln!("no ring buffers on this kernel ({e}); using the perf buffer");
+                eprintln!("no ring buffers on this kernel ({e}); falling back to the perf buffer");
                 (load("handle_exec_perf")?, true)
             }
             Err(e) => return Err(e.into()),

@@ -4,9 +4,9 @@
 #
 # - Already root (uid 0, e.g. CI): exec the binary directly; arguments,
 #   stdin/stdout and the exit status pass through untouched.
-# - Otherwise: exec it through `sudo -E` (keeps RUST_LOG, CI, ...). The
-#   binary's path is the one cargo passes (absolute), so sudo's secure_path
-#   does not matter and target/ stays owned by you.
+# - Otherwise: exec it through `sudo -E` (keeps RUST_LOG, CI, ...). sudo
+#   keeps the working directory and the binary is named by its path, so
+#   secure_path does not matter, and target/ stays owned by you.
 # - TINYBPF_NO_SUDO=1, or no sudo installed: exec directly, unprivileged
 #   (root-only tests then skip, or fail under CI, and say why).
 if [ "$#" -eq 0 ]; then
