@@ -6,14 +6,20 @@
 //! sends them through a perf event array instead. The parent PID comes from
 //! `task->real_parent->tgid`, read with CO-RE against the running kernel's BTF.
 //!
-//! Run as root: `cargo run --example execsnoop [-- --perf]`.
+//! `cargo run --example execsnoop [-- --perf]` (the cargo runner uses sudo
+//! when you are not root). The object is embedded: the binary runs from any
+//! directory.
+
+#[path = "common/report.rs"]
+mod report;
 
 use std::cell::Cell;
+use std::process::ExitCode;
 use std::time::Duration;
 use tinybpf::events::Interrupt;
 use tinybpf::{Object, OpenObject, PerfBuffer, RingBuffer};
 
-const OBJ: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/bpf/execsnoop.bpf.o");
+const OBJ: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/bpf/execsnoop.bpf.o"));
 const EVENT_SIZE: usize = 96;
 
 /// `struct exec_event` of execsnoop.bpf.c.
@@ -55,14 +61,26 @@ fn print_event(raw: &[u8]) {
 }
 
 fn load(program: &str) -> tinybpf::Result<Object> {
-    let mut open = OpenObject::open(OBJ)?;
+    let mut open = OpenObject::from_bytes("execsnoop", OBJ)?;
     open.load_only(&[program])?;
     let mut obj = open.load()?;
     obj.attach(program)?;
     Ok(obj)
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// Whether `e` says this kernel has no ring buffers (creating the
+/// `BPF_MAP_TYPE_RINGBUF` map `events` was refused with EINVAL). Anything
+/// else — no privileges above all — is not a reason to try the perf buffer.
+fn ringbuf_unsupported(e: &tinybpf::Error) -> bool {
+    matches!(e, tinybpf::Error::Map { map, source }
+        if map == "events" && source.errno == nix::errno::Errno::EINVAL)
+}
+
+fn main() -> ExitCode {
+    report::run(run)
+}
+
+fn run() -> Result<(), Box<dyn std::error::Error>> {
     let perf_requested = std::env::args().skip(1).any(|a| a == "--perf");
     // Before anything else: blocks SIGINT/SIGTERM and receives them on a fd.
     let interrupt = Interrupt::new()?;
@@ -72,10 +90,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     } else {
         match load("handle_exec") {
             Ok(obj) => (obj, false),
-            Err(e) => {
-                eprintln!("ring buffer variant failed ({e}); falling back to the perf buffer");
+            Err(e) if ringbuf_unsupported(&e) => {
+                eprintln!("no ring buffers on this kernel ({e}); falling back to the perf buffer");
                 (load("handle_exec_perf")?, true)
             }
+            Err(e) => return Err(e.into()),
         }
     };
 

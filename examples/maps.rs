@@ -1,7 +1,13 @@
 //! The classic `maps`: the BPF side records every execve in the hash map
 //! `execs` (pid → comm, pid, uid); user space walks the map once a second,
-//! prints each entry and deletes it. Run as root; start any program.
+//! prints each entry and deletes it. `cargo run --example maps` (the cargo
+//! runner uses sudo when you are not root); start any program. The object
+//! is embedded: the binary runs from any directory.
 
+#[path = "common/report.rs"]
+mod report;
+
+use std::process::ExitCode;
 use std::time::Duration;
 use tinybpf::events::Interrupt;
 use tinybpf::OpenObject;
@@ -17,11 +23,16 @@ struct Event {
 // Pod (readable from map bytes), checked at compile time to have no padding.
 tinybpf::pod!(Event { comm, pid, uid });
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+const OBJ: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/bpf/maps.bpf.o"));
+
+fn main() -> ExitCode {
     env_logger::init();
+    report::run(run)
+}
+
+fn run() -> Result<(), Box<dyn std::error::Error>> {
     let interrupt = Interrupt::new()?;
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/bpf/maps.bpf.o");
-    let mut obj = OpenObject::open(path)?.load()?;
+    let mut obj = OpenObject::from_bytes("maps", OBJ)?.load()?;
     obj.attach_all()?;
     let execs = obj.map("execs").ok_or("no map execs")?;
     println!("Successfully started! Run any program (e.g. /bin/true); Ctrl-C to stop.");

@@ -129,6 +129,19 @@ pub(crate) fn prepare(spec: &mut ObjectSpec, opts: &LoadOptions) -> Result<ObjBt
     if let Some(btf) = &spec.btf {
         match sys::btf_load(&btf.to_bytes(), 1) {
             Ok(fd) => out.fd = BtfFd(Some(fd)),
+            // No privileges is not a BTF problem: going on without BTF
+            // would only fail again at the first map.
+            Err((e, _))
+                if matches!(
+                    e.errno,
+                    nix::errno::Errno::EPERM | nix::errno::Errno::EACCES
+                ) =>
+            {
+                return Err(Error::Permission {
+                    what: format!("object {}: load its BTF", spec.name),
+                    source: e,
+                });
+            }
             Err((e, log)) => {
                 log::warn!(
                     "object {}: kernel rejected its BTF ({e}); loading without it{}",

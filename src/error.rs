@@ -34,6 +34,11 @@ pub enum Error {
     /// A map could not be created.
     #[error("map {map}: {source}{}", hint(source.errno))]
     Map { map: String, source: SysError },
+    /// The kernel refused for lack of privileges (EPERM/EACCES where only
+    /// privileges explain it, e.g. loading the object's BTF): nothing else
+    /// was tried. The message says what to do (root, or which capabilities).
+    #[error("{what}: {source}{}", hint(source.errno))]
+    Permission { what: String, source: SysError },
     /// Any other failed system call, with the object it was for.
     #[error("{what}: {source}{}", hint(source.errno))]
     Sys { what: String, source: SysError },
@@ -64,7 +69,9 @@ impl Error {
     pub fn errno(&self) -> Option<Errno> {
         match self {
             Error::Verifier { errno, .. } => Some(*errno),
-            Error::Map { source, .. } | Error::Sys { source, .. } => Some(source.errno),
+            Error::Map { source, .. }
+            | Error::Sys { source, .. }
+            | Error::Permission { source, .. } => Some(source.errno),
             Error::Io { source, .. } => source.raw_os_error().map(Errno::from_raw),
             _ => None,
         }
@@ -85,7 +92,7 @@ pub(crate) fn hint(errno: Errno) -> &'static str {
             if nix::unistd::geteuid().is_root() {
                 " (hint: root, but the kernel said no: CAP_BPF/CAP_PERFMON or CAP_SYS_ADMIN may be dropped, lockdown may be active, or RLIMIT_MEMLOCK is too low on a kernel before 5.11)"
             } else {
-                " (hint: loading BPF needs root, or CAP_BPF plus CAP_PERFMON; run with sudo)"
+                " (hint: loading BPF needs root, or CAP_BPF plus CAP_PERFMON: run it as root, e.g. with sudo)"
             }
         }
         Errno::E2BIG => " (hint: a size or count exceeds what this kernel accepts)",

@@ -71,6 +71,30 @@ impl TracePipe {
         })
     }
 
+    /// Throw away what `trace_pipe` already holds (output of earlier runs or
+    /// other programs), without waiting; returns the bytes discarded. Call it
+    /// right after [`TracePipe::open`], before attaching, so that only this
+    /// session's lines are read.
+    pub fn discard_pending(&mut self) -> Result<usize> {
+        let mut buf = [0u8; 8192];
+        let mut total = self.partial.len();
+        self.partial.clear();
+        loop {
+            match self.file.read(&mut buf) {
+                Ok(0) => return Ok(total),
+                Ok(n) => total += n,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return Ok(total),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(source) => {
+                    return Err(Error::Io {
+                        path: "trace_pipe".into(),
+                        source,
+                    })
+                }
+            }
+        }
+    }
+
     /// Wait up to `timeout` for output (or for `interrupt`), and return the
     /// complete lines read.
     pub fn read_lines(

@@ -3,6 +3,7 @@
 
 pub mod btf;
 mod btf_load;
+pub mod callback;
 pub mod core_load;
 pub mod error;
 pub mod events;
@@ -28,6 +29,6 @@ pub use error::{Error, Result};
 pub use link::Link;
 pub use map::Map;
 pub use object::{LoadOptions, Object, OpenObject};
-pub use perfbuf::PerfBuffer;
+pub use perfbuf::{PerfBuffer, SendPerfBuffer};
 pub use program::{Program, TestRun, TestRunOpts};
-pub use ringbuf::RingBuffer;
+pub use ringbuf::{RingBuffer, SendRingBuffer};

@@ -58,9 +58,19 @@ impl OpenObject {
         OpenObject::from_bytes(&name, &data)
     }
 
-    /// Parse an object from memory; `name` prefixes data map names.
+    /// Parse an object from memory; `name` prefixes data map names. `data`
+    /// may have any alignment (e.g. `include_bytes!`): the ELF reader needs
+    /// 8-byte alignment, so unaligned input is parsed from an aligned copy.
     pub fn from_bytes(name: &str, data: &[u8]) -> Result<OpenObject> {
-        let spec = ObjectSpec::parse(name, data)?;
+        let spec = if data.as_ptr().align_offset(8) == 0 {
+            ObjectSpec::parse(name, data)?
+        } else {
+            let mut buf = vec![0u8; data.len() + 8];
+            let off = buf.as_ptr().align_offset(8).min(8);
+            let copy = &mut buf[off..off + data.len()];
+            copy.copy_from_slice(data);
+            ObjectSpec::parse(name, copy)?
+        };
         Ok(OpenObject {
             spec,
             opts: LoadOptions::default(),

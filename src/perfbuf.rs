@@ -20,6 +20,7 @@
 //! # Ok(()) }
 //! ```
 
+use crate::callback::{Callbacks, IntoLostFn, IntoSampleFn, Local, Sendable};
 use crate::error::{Error, Result};
 use crate::map::Map;
 use crate::obj::maps::map_type;
@@ -114,9 +115,6 @@ pub fn online_cpus() -> Result<Vec<u32>> {
     }
 }
 
-type SampleFn<'cb> = Box<dyn FnMut(u32, &[u8]) + 'cb>;
-type LostFn<'cb> = Box<dyn FnMut(u32, u64) + 'cb>;
-
 /// One CPU's perf event and its mapped ring.
 struct CpuRing {
     cpu: u32,
@@ -176,15 +174,25 @@ impl CpuRing {
 }
 
 /// Builder of a [`PerfBuffer`].
-pub struct PerfBufferBuilder<'m, 'cb> {
+pub struct PerfBufferBuilder<'m, 'cb, K: Callbacks<'cb> = Local> {
     map: &'m Map,
     pages: usize,
     cpus: Option<Vec<u32>>,
-    sample: Option<SampleFn<'cb>>,
-    lost: Option<LostFn<'cb>>,
+    sample: Option<Box<K::Sample>>,
+    lost: Option<Box<K::Lost>>,
 }
 
-impl<'m, 'cb> PerfBufferBuilder<'m, 'cb> {
+impl<'m, 'cb, K: Callbacks<'cb>> PerfBufferBuilder<'m, 'cb, K> {
+    fn new(map: &'m Map) -> Self {
+        PerfBufferBuilder {
+            map,
+            pages: DEFAULT_PAGES,
+            cpus: None,
+            sample: None,
+            lost: None,
+        }
+    }
+
     /// Data pages per CPU: a power of two ([`DEFAULT_PAGES`] by default).
     pub fn pages(mut self, pages: usize) -> Self {
         self.pages = pages;
@@ -198,20 +206,26 @@ impl<'m, 'cb> PerfBufferBuilder<'m, 'cb> {
     }
 
     /// Called with (CPU, raw sample bytes) for every sample.
-    pub fn on_sample(mut self, f: impl FnMut(u32, &[u8]) + 'cb) -> Self {
-        self.sample = Some(Box::new(f));
+    pub fn on_sample<F>(mut self, f: F) -> Self
+    where
+        F: FnMut(u32, &[u8]) + IntoSampleFn<'cb, K>,
+    {
+        self.sample = Some(f.boxed());
         self
     }
 
     /// Called with (CPU, number of samples lost) for every lost record
     /// (default: a log warning).
-    pub fn on_lost(mut self, f: impl FnMut(u32, u64) + 'cb) -> Self {
-        self.lost = Some(Box::new(f));
+    pub fn on_lost<F>(mut self, f: F) -> Self
+    where
+        F: FnMut(u32, u64) + IntoLostFn<'cb, K>,
+    {
+        self.lost = Some(f.boxed());
         self
     }
 
     /// Open, map and enable one perf event per CPU and store them in the map.
-    pub fn build(self) -> Result<PerfBuffer<'cb>> {
+    pub fn build(self) -> Result<PerfBuffer<'cb, K>> {
         let name = self.map.name().to_string();
         let info = sys::map_info(self.map.fd())
             .map_err(|e| Error::sys(format!("perf buffer {name}: BPF_OBJ_GET_INFO_BY_FD"), e))?;
@@ -255,7 +269,7 @@ impl<'m, 'cb> PerfBufferBuilder<'m, 'cb> {
             rings: Vec::new(),
             epoll,
             events: Vec::new(),
-            sample: self.sample.unwrap_or_else(|| Box::new(|_, _| {})),
+            sample: self.sample,
             lost: self.lost,
             scratch: Vec::new(),
         };
@@ -282,18 +296,34 @@ impl<'m, 'cb> PerfBufferBuilder<'m, 'cb> {
 }
 
 /// A reader of a perf event array: one ring per CPU, polled through epoll.
-pub struct PerfBuffer<'cb> {
+///
+/// # Threads and async runtimes
+///
+/// `PerfBuffer::builder` accepts any closures and the reader stays on its
+/// thread. [`PerfBuffer::builder_send`] (type [`SendPerfBuffer`]) takes
+/// `Send` closures only, and the reader is `Send`: move it into a reader
+/// thread that loops on [`PerfBuffer::poll`] and feeds a channel.
+///
+/// With an async runtime, no thread is needed: the reader is [`AsFd`] (its
+/// epoll fd, readable when any CPU's ring has data). Register that fd with
+/// the runtime's readiness API (e.g. tokio's `AsyncFd`, async-io's `Async`);
+/// when it reports readable, call [`PerfBuffer::consume`] (which never
+/// blocks) and wait again. The reader must outlive the registration.
+pub struct PerfBuffer<'cb, K: Callbacks<'cb> = Local> {
     name: String,
     map_fd: OwnedFd,
     rings: Vec<CpuRing>,
     epoll: Epoll,
     events: Vec<EpollEvent>,
-    sample: SampleFn<'cb>,
-    lost: Option<LostFn<'cb>>,
+    sample: Option<Box<K::Sample>>,
+    lost: Option<Box<K::Lost>>,
     scratch: Vec<u8>,
 }
 
-impl std::fmt::Debug for PerfBuffer<'_> {
+/// A [`PerfBuffer`] whose callbacks are `Send`, and which is `Send` itself.
+pub type SendPerfBuffer<'cb> = PerfBuffer<'cb, Sendable>;
+
+impl<'cb, K: Callbacks<'cb>> std::fmt::Debug for PerfBuffer<'cb, K> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let cpus: Vec<u32> = self.rings.iter().map(|r| r.cpu).collect();
         f.debug_struct("PerfBuffer")
@@ -305,14 +335,8 @@ impl std::fmt::Debug for PerfBuffer<'_> {
 
 impl<'cb> PerfBuffer<'cb> {
     /// Start building a reader of `map` (a `BPF_MAP_TYPE_PERF_EVENT_ARRAY`).
-    pub fn builder<'m>(map: &'m Map) -> PerfBufferBuilder<'m, 'cb> {
-        PerfBufferBuilder {
-            map,
-            pages: DEFAULT_PAGES,
-            cpus: None,
-            sample: None,
-            lost: None,
-        }
+    pub fn builder(map: &Map) -> PerfBufferBuilder<'_, 'cb> {
+        PerfBufferBuilder::new(map)
     }
 
     /// A reader with [`DEFAULT_PAGES`] per CPU calling `sample` for every
@@ -324,7 +348,28 @@ impl<'cb> PerfBuffer<'cb> {
     ) -> Result<PerfBuffer<'cb>> {
         Self::builder(map).on_sample(sample).on_lost(lost).build()
     }
+}
 
+impl<'cb> SendPerfBuffer<'cb> {
+    /// [`PerfBuffer::builder`] for `Send` callbacks: the reader is `Send`.
+    pub fn builder_send(map: &Map) -> PerfBufferBuilder<'_, 'cb, Sendable> {
+        PerfBufferBuilder::new(map)
+    }
+
+    /// [`PerfBuffer::new`] with `Send` callbacks: the reader is `Send`.
+    pub fn new_send(
+        map: &Map,
+        sample: impl FnMut(u32, &[u8]) + Send + 'cb,
+        lost: impl FnMut(u32, u64) + Send + 'cb,
+    ) -> Result<SendPerfBuffer<'cb>> {
+        Self::builder_send(map)
+            .on_sample(sample)
+            .on_lost(lost)
+            .build()
+    }
+}
+
+impl<'cb, K: Callbacks<'cb>> PerfBuffer<'cb, K> {
     /// The CPUs with a ring.
     pub fn cpus(&self) -> Vec<u32> {
         self.rings.iter().map(|r| r.cpu).collect()
@@ -387,7 +432,9 @@ impl<'cb> PerfBuffer<'cb> {
             match decode_record(&self.scratch) {
                 Some(PerfRecord::Sample(raw)) => {
                     samples += 1;
-                    (self.sample)(cpu, raw);
+                    if let Some(f) = &mut self.sample {
+                        f(cpu, raw);
+                    }
                 }
                 Some(PerfRecord::Lost(n)) => match &mut self.lost {
                     Some(f) => f(cpu, n),
@@ -416,13 +463,13 @@ impl<'cb> PerfBuffer<'cb> {
     }
 }
 
-impl AsFd for PerfBuffer<'_> {
+impl<'cb, K: Callbacks<'cb>> AsFd for PerfBuffer<'cb, K> {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.epoll_fd()
     }
 }
 
-impl Drop for PerfBuffer<'_> {
+impl<'cb, K: Callbacks<'cb>> Drop for PerfBuffer<'cb, K> {
     fn drop(&mut self) {
         for r in &self.rings {
             let _ = sys::perf_event_ioc_disable(r.event.as_fd());

@@ -23,10 +23,12 @@
 //! # Ok(()) }
 //! ```
 
+use crate::callback::{Callbacks, IntoRecordFn, Local, Sendable};
 use crate::error::{Error, Result};
 use crate::map::Map;
 use crate::obj::maps::map_type;
 use crate::sys::{self, Epoll, EpollEvent, Mmap};
+use std::marker::PhantomData;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -68,10 +70,8 @@ pub(crate) fn record_span(len: u32) -> Option<u64> {
         .map(|n| n.div_ceil(8) * 8)
 }
 
-type Callback<'cb> = Box<dyn FnMut(&[u8]) -> i32 + 'cb>;
-
 /// One mapped ring buffer map and its callback.
-struct Ring<'cb> {
+struct Ring<'cb, K: Callbacks<'cb>> {
     name: String,
     /// A duplicate of the map's fd (keeps the map alive, registered in epoll).
     fd: OwnedFd,
@@ -82,13 +82,13 @@ struct Ring<'cb> {
     /// Size of the data area (a power of two, the map's max_entries).
     size: u64,
     page: usize,
-    callback: Callback<'cb>,
+    callback: Box<K::Record>,
     /// Reused copy of the current record.
     scratch: Vec<u8>,
 }
 
-impl<'cb> Ring<'cb> {
-    fn open(map: &Map, callback: Callback<'cb>) -> Result<Ring<'cb>> {
+impl<'cb, K: Callbacks<'cb>> Ring<'cb, K> {
+    fn open(map: &Map, callback: Box<K::Record>) -> Result<Ring<'cb, K>> {
         let name = map.name().to_string();
         let err =
             |what: &str, e: sys::SysError| Error::sys(format!("ring buffer {name}: {what}"), e);
@@ -222,14 +222,33 @@ impl<'cb> Ring<'cb> {
 /// value stops the current [`RingBuffer::poll`]/[`RingBuffer::consume`] after
 /// that record (the record counts as consumed) and is reported by
 /// [`RingBuffer::stopped`].
-pub struct RingBuffer<'cb> {
-    rings: Vec<Ring<'cb>>,
+///
+/// # Threads and async runtimes
+///
+/// `RingBuffer::new` accepts any closure and the reader stays on its
+/// thread. [`RingBuffer::new_send`] (type [`SendRingBuffer`]) takes `Send`
+/// closures only, and the reader is `Send`: build it, move it into a reader
+/// thread that loops on [`RingBuffer::poll`] and hands records to the rest
+/// of the program through a channel (`examples/ringbuf_thread.rs`).
+///
+/// With an async runtime, no thread is needed: the reader is [`AsFd`] (its
+/// epoll fd, readable when any ring has data). Register that fd with the
+/// runtime's readiness API (e.g. tokio's `AsyncFd`, async-io's `Async`,
+/// glib's `unix_fd_add`); when it reports readable, call
+/// [`RingBuffer::consume`] (which never blocks) and wait again. The reader
+/// must outlive the registration.
+pub struct RingBuffer<'cb, K: Callbacks<'cb> = Local> {
+    rings: Vec<Ring<'cb, K>>,
     epoll: Epoll,
     events: Vec<EpollEvent>,
     stopped: Option<i32>,
+    _cb: PhantomData<&'cb ()>,
 }
 
-impl std::fmt::Debug for RingBuffer<'_> {
+/// A [`RingBuffer`] whose callbacks are `Send`, and which is `Send` itself.
+pub type SendRingBuffer<'cb> = RingBuffer<'cb, Sendable>;
+
+impl<'cb, K: Callbacks<'cb>> std::fmt::Debug for RingBuffer<'cb, K> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let names: Vec<&str> = self.rings.iter().map(|r| r.name.as_str()).collect();
         f.debug_struct("RingBuffer").field("maps", &names).finish()
@@ -241,24 +260,39 @@ impl<'cb> RingBuffer<'cb> {
     /// every record. The reader keeps its own reference to the map: it stays
     /// valid after the [`Map`] (or its object) is dropped.
     pub fn new(map: &Map, callback: impl FnMut(&[u8]) -> i32 + 'cb) -> Result<RingBuffer<'cb>> {
+        RingBuffer::empty()?.with(map, callback)
+    }
+}
+
+impl<'cb> SendRingBuffer<'cb> {
+    /// [`RingBuffer::new`] with a `Send` callback: the reader is `Send`
+    /// (move it into a reader thread).
+    pub fn new_send(
+        map: &Map,
+        callback: impl FnMut(&[u8]) -> i32 + Send + 'cb,
+    ) -> Result<SendRingBuffer<'cb>> {
+        RingBuffer::empty()?.with(map, callback)
+    }
+}
+
+impl<'cb, K: Callbacks<'cb>> RingBuffer<'cb, K> {
+    fn empty() -> Result<Self> {
         let epoll = Epoll::new().map_err(|e| Error::sys("ring buffer: epoll", e))?;
-        let mut rb = RingBuffer {
+        Ok(RingBuffer {
             rings: Vec::new(),
             epoll,
             events: Vec::new(),
             stopped: None,
-        };
-        rb.add(map, callback)?;
-        Ok(rb)
+            _cb: PhantomData,
+        })
     }
 
     /// Also read `map`, with its own callback.
-    pub fn add(
-        &mut self,
-        map: &Map,
-        callback: impl FnMut(&[u8]) -> i32 + 'cb,
-    ) -> Result<&mut RingBuffer<'cb>> {
-        let ring = Ring::open(map, Box::new(callback))?;
+    pub fn add<F>(&mut self, map: &Map, callback: F) -> Result<&mut Self>
+    where
+        F: FnMut(&[u8]) -> i32 + IntoRecordFn<'cb, K>,
+    {
+        let ring = Ring::open(map, callback.boxed())?;
         let token = self.rings.len() as u64;
         self.epoll
             .add(ring.fd.as_fd(), token)
@@ -269,7 +303,10 @@ impl<'cb> RingBuffer<'cb> {
     }
 
     /// [`RingBuffer::add`], by value (for chaining after `new`).
-    pub fn with(mut self, map: &Map, callback: impl FnMut(&[u8]) -> i32 + 'cb) -> Result<Self> {
+    pub fn with<F>(mut self, map: &Map, callback: F) -> Result<Self>
+    where
+        F: FnMut(&[u8]) -> i32 + IntoRecordFn<'cb, K>,
+    {
         self.add(map, callback)?;
         Ok(self)
     }
@@ -345,7 +382,7 @@ impl<'cb> RingBuffer<'cb> {
     }
 }
 
-impl AsFd for RingBuffer<'_> {
+impl<'cb, K: Callbacks<'cb>> AsFd for RingBuffer<'cb, K> {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.epoll_fd()
     }

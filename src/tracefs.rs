@@ -12,6 +12,10 @@ pub const TRACEFS_DEFAULT: &str = "/sys/kernel/tracing";
 pub enum TracefsError {
     #[error("tracefs is not mounted and mounting it at {} failed: {source} (hint: `mount -t tracefs nodev {}` as root; the kernel needs CONFIG_TRACING)", .path.display(), .path.display())]
     Mount { path: PathBuf, source: SysError },
+    /// tracefs is there, but this process may not look inside (its root
+    /// is mode 0700: CAP_BPF and CAP_PERFMON are not enough).
+    #[error("tracefs at {} is not readable: needs root or CAP_DAC_READ_SEARCH (or attach with raw_tp / tp_btf, which need no tracefs)", .path.display())]
+    NotReadable { path: PathBuf },
     #[error("tracefs mounted at {} has no events/ directory (kernel without CONFIG_TRACING events?)", .path.display())]
     NoEvents { path: PathBuf },
     #[error("invalid tracepoint name {category:?}/{name:?}: must be non-empty, without '/' or NUL, not '.' or '..'")]
@@ -90,19 +94,45 @@ fn tracing_dirs_from_mountinfo(mountinfo: &str) -> Vec<PathBuf> {
     tracefs
 }
 
+/// Whether `dir/events` is a directory; `Err` when `dir` exists but may not
+/// be searched by this process.
+fn has_events(dir: &Path) -> Result<bool, TracefsError> {
+    match std::fs::metadata(dir.join("events")) {
+        Ok(m) => Ok(m.is_dir()),
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            Err(TracefsError::NotReadable {
+                path: dir.to_path_buf(),
+            })
+        }
+        Err(_) => Ok(false),
+    }
+}
+
 fn find_or_mount() -> Result<PathBuf, TracefsError> {
     let default = Path::new(TRACEFS_DEFAULT);
-    if default.join("events").is_dir() {
-        return Ok(default.to_path_buf());
+    // A mount we cannot read is reported as such, not as "not mounted".
+    let mut unreadable = None;
+    match has_events(default) {
+        Ok(true) => return Ok(default.to_path_buf()),
+        Ok(false) => {}
+        Err(e) => unreadable = Some(e),
     }
     if let Ok(mi) = std::fs::read_to_string("/proc/self/mountinfo") {
-        if let Some(dir) = tracing_dirs_from_mountinfo(&mi)
-            .into_iter()
-            .find(|d| d.join("events").is_dir())
-        {
-            log::debug!("tracefs found at {}", dir.display());
-            return Ok(dir);
+        for dir in tracing_dirs_from_mountinfo(&mi) {
+            match has_events(&dir) {
+                Ok(true) => {
+                    log::debug!("tracefs found at {}", dir.display());
+                    return Ok(dir);
+                }
+                Ok(false) => {}
+                Err(e) => {
+                    unreadable.get_or_insert(e);
+                }
+            }
         }
+    }
+    if let Some(e) = unreadable {
+        return Err(e);
     }
     sys::mount_fs("tracefs", default).map_err(|source| TracefsError::Mount {
         path: default.to_path_buf(),

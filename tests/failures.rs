@@ -26,6 +26,7 @@ fn variant(e: &Error) -> &'static str {
         Error::Verifier { .. } => "Verifier",
         Error::Map { .. } => "Map",
         Error::Sys { .. } => "Sys",
+        Error::Permission { .. } => "Permission",
         Error::Attach { .. } => "Attach",
         Error::Tracefs(_) => "Tracefs",
         Error::NotFound { .. } => "NotFound",
@@ -430,10 +431,10 @@ fn unprivileged_load_is_eperm_with_a_hint() {
     // the fd-leak checks of the other tests count.)
     let _g = common::kernel_lock();
     let r = run_child("unprivileged", &[]);
-    // hello's first kernel object is its .rodata map (the format string).
-    assert!(r.starts_with("kind=Map "), "{r}");
+    // hello's first kernel object is its BTF: EPERM there stops the load.
+    assert!(r.starts_with("kind=Permission "), "{r}");
     assert!(r.contains("errno=Some(EPERM)"), "{r}");
-    assert!(r.contains("map hello.rodata"), "{r}");
+    assert!(r.contains("object hello: load its BTF"), "{r}");
     assert!(
         r.contains("loading BPF needs root, or CAP_BPF plus CAP_PERFMON"),
         "no privilege hint: {r}"
