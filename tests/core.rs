@@ -155,3 +155,98 @@ fn second_kernel_btf_gives_that_kernels_offsets() {
         results[1]
     );
 }
+
+// ------------------------------------------------------------ selection
+
+/// Load `select.bpf.o` against its target BTF with only `progs` selected.
+fn load_select(progs: &[&str]) -> tinybpf::Result<tinybpf::Object> {
+    let mut open = OpenObject::open(core_obj("select.bpf.o")).unwrap();
+    open.options_mut().target_btf = Some(core_obj("select.target.bpf.o"));
+    for p in ["good_a", "good_b", "bad"] {
+        open.set_autoload(p, progs.contains(&p)).unwrap();
+    }
+    open.load()
+}
+
+fn retval(obj: &tinybpf::Object, prog: &str) -> u32 {
+    let data = [0u8; 64];
+    obj.program(prog)
+        .unwrap_or_else(|| panic!("{prog} not loaded"))
+        .test_run(&TestRunOpts {
+            data_in: &data,
+            repeat: 1,
+            ..Default::default()
+        })
+        .unwrap()
+        .retval
+}
+
+#[test]
+fn deselected_program_with_ambiguous_relocation_does_not_break_the_others() {
+    if !common::root_or_skip("deselected_program_with_ambiguous_relocation") {
+        return;
+    }
+    for progs in [&["good_a"][..], &["good_b"], &["good_a", "good_b"]] {
+        let obj = load_select(progs).unwrap_or_else(|e| panic!("{progs:?}: {e}"));
+        for p in progs {
+            assert_eq!(retval(&obj, p), 0, "{p}: non-zero = failing check");
+        }
+        assert!(obj.program("bad").is_none());
+    }
+    // load_only selects the same way.
+    let mut open = OpenObject::open(core_obj("select.bpf.o")).unwrap();
+    open.options_mut().target_btf = Some(core_obj("select.target.bpf.o"));
+    open.load_only(&["good_b"]).unwrap();
+    let obj = open.load().unwrap();
+    assert_eq!(retval(&obj, "good_b"), 0);
+}
+
+#[test]
+fn selected_ambiguous_program_fails_naming_type_and_candidates() {
+    for progs in [&["bad"][..], &["good_a", "bad"]] {
+        match load_select(progs) {
+            Err(Error::Core(msg)) => {
+                for want in ["ambiguous", "struct sel_amb", "sel_amb___x", "sel_amb___y"] {
+                    assert!(msg.contains(want), "{progs:?}: {want} missing in {msg}");
+                }
+            }
+            Err(e) => panic!("{progs:?}: expected a CO-RE ambiguity error, got {e}"),
+            Ok(_) => panic!("{progs:?}: ambiguous relocation loaded"),
+        }
+    }
+}
+
+#[test]
+fn cli_test_run_relocates_only_the_program_it_runs() {
+    if !common::root_or_skip("cli_test_run_relocates_only_the_program_it_runs") {
+        return;
+    }
+    let obj = core_obj("select.bpf.o");
+    let target = core_obj("select.target.bpf.o");
+    let run = |prog: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_tinybpf"))
+            .arg("test-run")
+            .arg(&obj)
+            .arg(prog)
+            .arg("--btf")
+            .arg(&target)
+            .output()
+            .unwrap()
+    };
+    for prog in ["good_a", "good_b"] {
+        let out = run(prog);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && stdout.contains("retval: 0"),
+            "{prog}: {stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let out = run("bad");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("ambiguous") && stderr.contains("sel_amb___y"),
+        "{stderr}"
+    );
+}
