@@ -219,8 +219,7 @@ impl ObjBtf {
         });
         let last = match failing {
             Some((pos, r)) => format!(
-                "program {prog}: instruction {pos} was poisoned because CO-RE relocation {} \
-                 could not be resolved against the target BTF",
+                "instruction {pos} is poisoned: CO-RE relocation {} is unresolved in the target BTF",
                 describe(r)
             ),
             None => format!(

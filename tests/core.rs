@@ -250,3 +250,27 @@ fn cli_test_run_relocates_only_the_program_it_runs() {
         "{stderr}"
     );
 }
+
+// ------------------------------------------------------------ poison
+
+#[test]
+fn poisoned_instruction_summary_names_the_relocation_at_the_failing_insn() {
+    if !common::root_or_skip("poisoned_instruction_summary_names_the_relocation") {
+        return;
+    }
+    let mut open = OpenObject::open(core_obj("poison.bpf.o")).unwrap();
+    open.options_mut().target_btf = Some(core_obj("poison.target.bpf.o"));
+    let err = match open.load() {
+        Err(e) => e,
+        Ok(_) => panic!("a program reaching a poisoned instruction loaded"),
+    };
+    let log = err.verifier_log().unwrap_or_else(|| panic!("{err}"));
+    // Both relocations are listed; `poi.y` (insn 5) comes last.
+    assert!(log.contains("(poi.x)") && log.contains("(poi.y)"), "{log}");
+    let summary = err.to_string();
+    assert!(
+        summary.contains("at instruction 0:") && summary.contains("(poi.x)"),
+        "summary must name the relocation at the failing insn: {summary}"
+    );
+    assert!(!summary.contains("poi.y"), "{summary}");
+}
