@@ -104,11 +104,8 @@ pub(crate) fn prepare(spec: &mut ObjectSpec, opts: &LoadOptions) -> Result<ObjBt
         .is_some_and(crate::reloc_core::needs_kernel_btf);
     if needs_core {
         let target = core_target(opts)?;
-        out.core = crate::core_load::relocate_spec(
-            spec,
-            crate::core_load::Selection::Autoload,
-            &target,
-        )?;
+        out.core =
+            crate::core_load::relocate_spec(spec, crate::core_load::Selection::Autoload, &target)?;
     }
     // The object's BTF into the kernel; without it, go on (logged).
     if let Some(btf) = &spec.btf {

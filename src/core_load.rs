@@ -21,6 +21,10 @@ pub enum CoreTarget {
     /// vmlinux) is read and searched only when some relocation found no
     /// candidate in vmlinux.
     Kernel(Arc<Btf>),
+    /// Like [`Kernel`](Self::Kernel), with these BTFs searched as the
+    /// kernel modules' instead of those under /sys/kernel/btf (offline
+    /// checks, tests).
+    KernelWithModules(Arc<Btf>, Vec<Arc<Btf>>),
     /// One BTF in place of the kernel's (no module search).
     Custom(Arc<Btf>),
 }
@@ -33,15 +37,17 @@ impl CoreTarget {
 
     /// A BTF file (raw BTF or an ELF file with `.BTF`) in place of the kernel's.
     pub fn file(path: &Path) -> Result<CoreTarget> {
-        Ok(CoreTarget::Custom(Arc::new(crate::btf_load::read_btf_file(
-            path,
-        )?)))
+        Ok(CoreTarget::Custom(Arc::new(
+            crate::btf_load::read_btf_file(path)?,
+        )))
     }
 
     /// The main target BTF (vmlinux, or the custom one).
     pub fn btf(&self) -> &Arc<Btf> {
         match self {
-            CoreTarget::Kernel(b) | CoreTarget::Custom(b) => b,
+            CoreTarget::Kernel(b) | CoreTarget::KernelWithModules(b, _) | CoreTarget::Custom(b) => {
+                b
+            }
         }
     }
 }
@@ -100,8 +106,11 @@ pub fn loaded_functions(spec: &ObjectSpec, progs: &[usize]) -> Vec<(usize, usize
     out
 }
 
+/// Whether the relocation at (section name, instruction index) is selected.
+type Selector<'s> = Box<dyn Fn(&str, usize) -> bool + 's>;
+
 /// The selection as a predicate on (section name, instruction index).
-fn selector<'s>(spec: &'s ObjectSpec, sel: Selection<'_>) -> Box<dyn Fn(&str, usize) -> bool + 's> {
+fn selector<'s>(spec: &'s ObjectSpec, sel: Selection<'_>) -> Selector<'s> {
     let progs: Vec<usize> = match sel {
         Selection::All => return Box::new(|_, _| true),
         Selection::Autoload => (0..spec.programs.len())
@@ -170,16 +179,24 @@ fn relocate_code(
     target: &CoreTarget,
 ) -> Result<Vec<RelocOutcome>> {
     let selected = selector(spec, sel);
-    let vmlinux = match target {
+    let (vmlinux, given) = match target {
         CoreTarget::Custom(b) => return run_once(spec, code, &*selected, &[b]),
-        CoreTarget::Kernel(v) => v,
+        CoreTarget::Kernel(v) => (v, None),
+        CoreTarget::KernelWithModules(v, m) => (v, Some(m)),
     };
     let pristine: Vec<Vec<Insn>> = code.iter().map(|(_, i)| i.clone()).collect();
     let out = run_once(spec, code, &*selected, &[vmlinux])?;
     if out.iter().all(|r| r.target_value.is_some()) {
         return Ok(out);
     }
-    let modules = module_btfs(vmlinux);
+    let read;
+    let modules: Vec<&Btf> = match given {
+        Some(m) => m.iter().map(|b| &**b).collect(),
+        None => {
+            read = module_btfs(vmlinux);
+            read.iter().collect()
+        }
+    };
     if modules.is_empty() {
         return Ok(out);
     }
@@ -192,7 +209,7 @@ fn relocate_code(
         *c = orig;
     }
     let mut targets: Vec<&Btf> = vec![vmlinux];
-    targets.extend(modules.iter());
+    targets.extend(modules);
     run_once(spec, code, &*selected, &targets)
 }
 

@@ -274,3 +274,64 @@ fn poisoned_instruction_summary_names_the_relocation_at_the_failing_insn() {
     );
     assert!(!summary.contains("poi.y"), "{summary}");
 }
+
+// ------------------------------------------------------------ one driver
+
+/// The CO-RE driver behind both `load` and `check`: against the kernel,
+/// types missing from vmlinux are looked up in module BTF (here a stand-in
+/// module: types.target.bpf.o's BTF), giving what that BTF alone gives.
+#[test]
+fn kernel_target_falls_back_to_module_btf() {
+    use tinybpf::core_load::{relocate_copy, CoreTarget, Selection};
+    let bytes = std::fs::read(core_obj("types.bpf.o")).unwrap();
+    let spec = tinybpf::obj::ObjectSpec::parse("types", &bytes).unwrap();
+    let module = CoreTarget::file(&core_obj("types.target.bpf.o")).unwrap();
+    let vmlinux = CoreTarget::kernel().unwrap();
+    let with_module =
+        CoreTarget::KernelWithModules(vmlinux.btf().clone(), vec![module.btf().clone()]);
+    let alone = relocate_copy(&spec, Selection::All, &module).unwrap();
+    let via_kernel = relocate_copy(&spec, Selection::All, &with_module).unwrap();
+    assert!(alone.iter().all(|r| r.target_value.is_some()));
+    let values = |o: &[tinybpf::reloc_core::RelocOutcome]| {
+        o.iter().map(|r| r.target_value).collect::<Vec<_>>()
+    };
+    assert_eq!(values(&via_kernel), values(&alone));
+    assert!(
+        via_kernel.iter().any(|r| r.target_btf_index == Some(1)),
+        "some relocation resolved in the module BTF"
+    );
+    // vmlinux alone (no module has these types) leaves some unresolved.
+    let no_module = CoreTarget::KernelWithModules(vmlinux.btf().clone(), Vec::new());
+    let out = relocate_copy(&spec, Selection::All, &no_module).unwrap();
+    assert!(out.iter().any(|r| r.target_value.is_none()));
+}
+
+/// `tinybpf check` (default target) runs that driver against the kernel,
+/// modules included: one line per outcome, the same values.
+#[test]
+fn check_cli_reports_the_drivers_kernel_outcomes() {
+    use tinybpf::core_load::{relocate_copy, CoreTarget, Selection};
+    let path = core_obj("types.bpf.o");
+    let spec = tinybpf::obj::ObjectSpec::parse("types", &std::fs::read(&path).unwrap()).unwrap();
+    let want = relocate_copy(&spec, Selection::All, &CoreTarget::kernel().unwrap()).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tinybpf"))
+        .arg("check")
+        .arg(&path)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("vmlinux (+ module BTF)"), "{text}");
+    for r in &want {
+        let value = match r.target_value {
+            Some(v) => format!("{} -> {v}", r.local_value),
+            None => format!("{} -> unresolved", r.local_value),
+        };
+        assert!(
+            text.lines()
+                .any(|l| l.contains(&format!(" {} ", r.insn_idx))
+                    && l.contains(r.kind.as_str())
+                    && l.trim_end().ends_with(&value)),
+            "no line for {r:?} in\n{text}"
+        );
+    }
+}

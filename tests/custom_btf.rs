@@ -115,7 +115,9 @@ fn custom_btf_is_for_core_only_and_matches_libbpf() {
     let mut open = OpenObject::open(&obj_path).unwrap();
     open.options_mut().target_btf = Some(btf.clone());
     open.options_mut().dump_insns = Some(ours.clone());
-    let obj = open.load().unwrap_or_else(|e| panic!("biolatency --btf: {e}"));
+    let obj = open
+        .load()
+        .unwrap_or_else(|e| panic!("biolatency --btf: {e}"));
     assert!(obj.program("block_rq_insert_btf").is_some());
     drop(obj);
 
