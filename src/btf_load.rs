@@ -98,11 +98,7 @@ pub(crate) fn prepare(spec: &mut ObjectSpec, opts: &LoadOptions) -> Result<ObjBt
     };
     // CO-RE: relocate the code of the programs that load (and their
     // subprograms) against the target BTF.
-    let needs_core = spec
-        .btf_ext
-        .as_ref()
-        .is_some_and(crate::reloc_core::needs_kernel_btf);
-    if needs_core {
+    if crate::core_load::needs_target(spec, crate::core_load::Selection::Autoload) {
         let target = core_target(opts)?;
         out.core =
             crate::core_load::relocate_spec(spec, crate::core_load::Selection::Autoload, &target)?;

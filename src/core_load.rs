@@ -129,6 +129,21 @@ fn selector<'s>(spec: &'s ObjectSpec, sel: Selection<'_>) -> Selector<'s> {
     })
 }
 
+/// Whether any selected relocation needs a target BTF (any kind but
+/// `local_type_id`): when none does, no target need be read.
+pub fn needs_target(spec: &ObjectSpec, sel: Selection) -> bool {
+    let Some(ext) = &spec.btf_ext else {
+        return false;
+    };
+    let selected = selector(spec, sel);
+    ext.core_relos.iter().any(|(sec, relos)| {
+        relos.iter().any(|r| {
+            r.kind != crate::reloc_core::RelocKind::TypeIdLocal as u32
+                && selected(sec, (r.insn_off / 8) as usize)
+        })
+    })
+}
+
 /// Relocate the selected code of `spec` in place against `target`; returns
 /// one outcome per selected relocation (unresolved ones poisoned their
 /// instruction). Relocations outside the selection are not touched.

@@ -90,6 +90,11 @@ fn missing_kernel_btf_fails_core_objects_only() {
     let mut open = OpenObject::open(common::obj("hello.bpf.o")).unwrap();
     open.options_mut().target_btf = Some("/nonexistent/vmlinux.btf".into());
     open.load().unwrap();
+    // Nor does one whose CO-RE programs are all deselected.
+    let mut open = OpenObject::open(core_obj("select.bpf.o")).unwrap();
+    open.options_mut().target_btf = Some("/nonexistent/vmlinux.btf".into());
+    open.load_only(&[]).unwrap();
+    open.load().unwrap();
 }
 
 #[path = "common/realworld.rs"]

@@ -6,7 +6,8 @@
 //! member/array indices). Candidates are target types with the same
 //! essential name (flavor suffix `___x` ignored) and a compatible kind. The
 //! set of candidates of each local root type is narrowed across every
-//! relocation of that type in the whole object, so that one layout wins; if
+//! relocation of that type among the selected relocations (those of the
+//! programs being loaded, see [`relocate_selected`]), so that one layout wins; if
 //! several remain and disagree on a relocated value, that is an error.
 
 mod matching;
