@@ -18,7 +18,6 @@ use std::sync::{Arc, Mutex};
 pub(crate) struct ObjBtf {
     pub fd: BtfFd,
     pub ext_info: Option<ExtInfo>,
-    pub target: Option<Arc<Btf>>,
     pub core: Vec<crate::reloc_core::RelocOutcome>,
 }
 
@@ -83,20 +82,12 @@ fn ext_info(spec: &ObjectSpec) -> Option<ExtInfo> {
     spec.btf_ext.as_ref().map(ExtInfo::from_btf_ext)
 }
 
-/// Whether any program to load needs kernel BTF for its attach target.
-fn needs_attach_btf(spec: &ObjectSpec) -> bool {
-    spec.programs.iter().filter(|p| p.autoload).any(|p| {
-        p.kind
-            .as_ref()
-            .is_some_and(|k| matches!(k.prog_type, prog_type::TRACING | prog_type::LSM))
-    })
-}
-
-/// Load the target BTF (custom path, or the kernel's) for CO-RE.
-pub(crate) fn target_btf(opts: &LoadOptions) -> Result<Arc<Btf>> {
+/// Load the CO-RE target: the custom BTF file when given (it replaces the
+/// kernel's BTF for CO-RE only), else the running kernel.
+pub(crate) fn core_target(opts: &LoadOptions) -> Result<crate::core_load::CoreTarget> {
     match &opts.target_btf {
-        Some(p) => Ok(Arc::new(read_btf_file(p)?)),
-        None => kernel_btf(),
+        Some(p) => crate::core_load::CoreTarget::file(p),
+        None => crate::core_load::CoreTarget::kernel(),
     }
 }
 
@@ -105,25 +96,12 @@ pub(crate) fn prepare(spec: &mut ObjectSpec, opts: &LoadOptions) -> Result<ObjBt
         ext_info: ext_info(spec),
         ..Default::default()
     };
-    // CO-RE: relocate the code sections against the target BTF.
-    let needs_core = spec
-        .btf_ext
-        .as_ref()
-        .is_some_and(crate::reloc_core::needs_kernel_btf);
-    if needs_core || needs_attach_btf(spec) {
-        let target = if needs_core || opts.target_btf.is_some() {
-            target_btf(opts)?
-        } else {
-            kernel_btf()?
-        };
-        if needs_core {
-            out.core = if opts.target_btf.is_some() {
-                crate::core_load::relocate(spec, &target)?
-            } else {
-                crate::core_load::relocate_kernel(spec, &target)?
-            };
-        }
-        out.target = Some(target);
+    // CO-RE: relocate the code of the programs that load (and their
+    // subprograms) against the target BTF.
+    if crate::core_load::needs_target(spec, crate::core_load::Selection::Autoload) {
+        let target = core_target(opts)?;
+        out.core =
+            crate::core_load::relocate_spec(spec, crate::core_load::Selection::Autoload, &target)?;
     }
     // The object's BTF into the kernel; without it, go on (logged).
     if let Some(btf) = &spec.btf {
@@ -180,10 +158,8 @@ impl ObjBtf {
             attach_type::TRACE_ITER => (format!("bpf_iter_{name}"), Kind::Func),
             _ => (name.clone(), Kind::Func),
         };
-        let vmlinux = match &self.target {
-            Some(t) => t.clone(),
-            None => kernel_btf()?,
-        };
+        // Attach targets live in the running kernel, whatever BTF CO-RE used.
+        let vmlinux = kernel_btf()?;
         if let Some(id) = vmlinux.find_by_name_kind(&tname, tkind) {
             log::debug!("program {prog}: attach target {tname} is vmlinux BTF id {id}");
             return Ok((id, None));
@@ -197,27 +173,69 @@ impl ObjBtf {
         )))
     }
 
-    /// Add to a verifier log which CO-RE relocations of `prog` were
-    /// unresolved (their instructions were poisoned).
-    pub fn explain_poison(&self, log: &str, prog: &str, section: &str) -> String {
-        let poisoned: Vec<String> = self
-            .core
-            .iter()
-            .filter(|r| r.target_value.is_none() && (r.section == section || r.section == ".text"))
-            .map(|r| {
-                format!(
-                    "  insn {}: {} {} ({})",
-                    r.insn_idx, r.kind, r.access, r.type_name
-                )
-            })
-            .collect();
-        if poisoned.is_empty() || !(log.contains("195896080") || log.contains("bad2310")) {
+    /// Add to a verifier log which CO-RE relocations of the linked program
+    /// were unresolved (their instructions were poisoned), ending with the one
+    /// at the instruction where the verifier stopped (so the log's summary
+    /// names it).
+    pub fn explain_poison(
+        &self,
+        log: &str,
+        prog: &str,
+        linked: &LinkedProgram,
+        spec: &ObjectSpec,
+    ) -> String {
+        if !(log.contains("195896080") || log.contains("bad2310")) {
             return log.to_string();
         }
+        let describe = |r: &crate::reloc_core::RelocOutcome| {
+            format!(
+                "{} {} {} (section {} insn {})",
+                r.kind, r.type_name, r.access, r.section, r.insn_idx
+            )
+        };
+        // Unresolved relocations in the code linked into this program, by
+        // position in the linked program.
+        let mut poisoned: Vec<(usize, &crate::reloc_core::RelocOutcome)> = Vec::new();
+        for (sec, start, len, at) in &linked.placed {
+            let name = spec.code[*sec].name.as_str();
+            for r in &self.core {
+                if r.target_value.is_none()
+                    && r.section == name
+                    && r.insn_idx >= *start
+                    && r.insn_idx < start + len
+                {
+                    poisoned.push((at + r.insn_idx - start, r));
+                }
+            }
+        }
+        if poisoned.is_empty() {
+            return log.to_string();
+        }
+        poisoned.sort_by_key(|(pos, _)| *pos);
+        let list: Vec<String> = poisoned
+            .iter()
+            .map(|(pos, r)| format!("  insn {pos}: {}", describe(r)))
+            .collect();
+        // The verifier stopped at the poisoned call: that insn, or the second
+        // half of a poisoned ld_imm64.
+        let failing = crate::error::log_failing_insn(log).and_then(|f| {
+            poisoned
+                .iter()
+                .find(|(pos, _)| *pos == f || (*pos + 1 == f && linked.insns[*pos].is_ld_imm64()))
+        });
+        let last = match failing {
+            Some((pos, r)) => format!(
+                "instruction {pos} is poisoned: CO-RE relocation {} is unresolved in the target BTF",
+                describe(r)
+            ),
+            None => format!(
+                "program {prog} reached an instruction poisoned by an unresolved CO-RE relocation \
+                 (see the list above)"
+            ),
+        };
         format!(
-            "{log}\nprogram {prog} reached an instruction poisoned by an unresolved CO-RE relocation; \
-             unresolved in section {section}:\n{}",
-            poisoned.join("\n")
+            "{log}\nunresolved CO-RE relocations in program {prog} (instructions poisoned):\n{}\n{last}",
+            list.join("\n")
         )
     }
 }

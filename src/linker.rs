@@ -78,6 +78,20 @@ pub struct LinkedProgram {
     pub refs: Vec<LoadRef>,
     pub func_info: Vec<FuncInfo>,
     pub line_info: Vec<LineInfo>,
+    /// Where the code came from: (code section index, first insn in that
+    /// section, insn count, position in `insns`), one per function placed.
+    pub placed: Vec<(usize, usize, usize, usize)>,
+}
+
+impl LinkedProgram {
+    /// The code section index and instruction index (in that section) of
+    /// instruction `pos` of the linked program.
+    pub fn origin(&self, pos: usize) -> Option<(usize, usize)> {
+        self.placed
+            .iter()
+            .find(|(_, _, len, at)| pos >= *at && pos < at + len)
+            .map(|(sec, start, _, at)| (*sec, start + (pos - at)))
+    }
 }
 
 impl LinkedProgram {
@@ -117,6 +131,7 @@ pub fn link_program(
         };
         out.insns
             .extend_from_slice(&cs.insns[fstart..fstart + flen]);
+        out.placed.push((sec, fstart, flen, base));
         for fi in ext.func.get(&cs.name).into_iter().flatten() {
             let o = fi.insn_off as usize;
             if o >= fstart && o < fstart + flen {

@@ -371,7 +371,7 @@ fn load_program(
             fd,
         }),
         Err((e, log)) => {
-            let log = btf.explain_poison(&log, &p.name, &p.section);
+            let log = btf.explain_poison(&log, &p.name, &linked, spec);
             Err(Error::Verifier {
                 program: p.name.clone(),
                 errno: e.errno,

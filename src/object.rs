@@ -19,7 +19,9 @@ use std::path::{Path, PathBuf};
 pub struct LoadOptions {
     /// Verifier log level used when a program is rejected (1 or 2).
     pub log_level: u32,
-    /// BTF to relocate against instead of the running kernel's.
+    /// BTF to relocate CO-RE against instead of the running kernel's (like
+    /// libbpf's `btf_custom_path`). BTF attach targets (tp_btf, fentry, lsm,
+    /// iter, ...) are still looked up in the running kernel.
     pub target_btf: Option<PathBuf>,
     /// Where `LIBBPF_PIN_BY_NAME` maps are pinned (default /sys/fs/bpf).
     pub pin_root: PathBuf,

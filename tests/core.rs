@@ -90,6 +90,11 @@ fn missing_kernel_btf_fails_core_objects_only() {
     let mut open = OpenObject::open(common::obj("hello.bpf.o")).unwrap();
     open.options_mut().target_btf = Some("/nonexistent/vmlinux.btf".into());
     open.load().unwrap();
+    // Nor does one whose CO-RE programs are all deselected.
+    let mut open = OpenObject::open(core_obj("select.bpf.o")).unwrap();
+    open.options_mut().target_btf = Some("/nonexistent/vmlinux.btf".into());
+    open.load_only(&[]).unwrap();
+    open.load().unwrap();
 }
 
 #[path = "common/realworld.rs"]
@@ -154,4 +159,184 @@ fn second_kernel_btf_gives_that_kernels_offsets() {
         results[0],
         results[1]
     );
+}
+
+// ------------------------------------------------------------ selection
+
+/// Load `select.bpf.o` against its target BTF with only `progs` selected.
+fn load_select(progs: &[&str]) -> tinybpf::Result<tinybpf::Object> {
+    let mut open = OpenObject::open(core_obj("select.bpf.o")).unwrap();
+    open.options_mut().target_btf = Some(core_obj("select.target.bpf.o"));
+    for p in ["good_a", "good_b", "bad"] {
+        open.set_autoload(p, progs.contains(&p)).unwrap();
+    }
+    open.load()
+}
+
+fn retval(obj: &tinybpf::Object, prog: &str) -> u32 {
+    let data = [0u8; 64];
+    obj.program(prog)
+        .unwrap_or_else(|| panic!("{prog} not loaded"))
+        .test_run(&TestRunOpts {
+            data_in: &data,
+            repeat: 1,
+            ..Default::default()
+        })
+        .unwrap()
+        .retval
+}
+
+#[test]
+fn deselected_program_with_ambiguous_relocation_does_not_break_the_others() {
+    if !common::root_or_skip("deselected_program_with_ambiguous_relocation") {
+        return;
+    }
+    for progs in [&["good_a"][..], &["good_b"], &["good_a", "good_b"]] {
+        let obj = load_select(progs).unwrap_or_else(|e| panic!("{progs:?}: {e}"));
+        for p in progs {
+            assert_eq!(retval(&obj, p), 0, "{p}: non-zero = failing check");
+        }
+        assert!(obj.program("bad").is_none());
+    }
+    // load_only selects the same way.
+    let mut open = OpenObject::open(core_obj("select.bpf.o")).unwrap();
+    open.options_mut().target_btf = Some(core_obj("select.target.bpf.o"));
+    open.load_only(&["good_b"]).unwrap();
+    let obj = open.load().unwrap();
+    assert_eq!(retval(&obj, "good_b"), 0);
+}
+
+#[test]
+fn selected_ambiguous_program_fails_naming_type_and_candidates() {
+    for progs in [&["bad"][..], &["good_a", "bad"]] {
+        match load_select(progs) {
+            Err(Error::Core(msg)) => {
+                for want in ["ambiguous", "struct sel_amb", "sel_amb___x", "sel_amb___y"] {
+                    assert!(msg.contains(want), "{progs:?}: {want} missing in {msg}");
+                }
+            }
+            Err(e) => panic!("{progs:?}: expected a CO-RE ambiguity error, got {e}"),
+            Ok(_) => panic!("{progs:?}: ambiguous relocation loaded"),
+        }
+    }
+}
+
+#[test]
+fn cli_test_run_relocates_only_the_program_it_runs() {
+    if !common::root_or_skip("cli_test_run_relocates_only_the_program_it_runs") {
+        return;
+    }
+    let obj = core_obj("select.bpf.o");
+    let target = core_obj("select.target.bpf.o");
+    let run = |prog: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_tinybpf"))
+            .arg("test-run")
+            .arg(&obj)
+            .arg(prog)
+            .arg("--btf")
+            .arg(&target)
+            .output()
+            .unwrap()
+    };
+    for prog in ["good_a", "good_b"] {
+        let out = run(prog);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && stdout.contains("retval: 0"),
+            "{prog}: {stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let out = run("bad");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("ambiguous") && stderr.contains("sel_amb___y"),
+        "{stderr}"
+    );
+}
+
+// ------------------------------------------------------------ poison
+
+#[test]
+fn poisoned_instruction_summary_names_the_relocation_at_the_failing_insn() {
+    if !common::root_or_skip("poisoned_instruction_summary_names_the_relocation") {
+        return;
+    }
+    let mut open = OpenObject::open(core_obj("poison.bpf.o")).unwrap();
+    open.options_mut().target_btf = Some(core_obj("poison.target.bpf.o"));
+    let err = match open.load() {
+        Err(e) => e,
+        Ok(_) => panic!("a program reaching a poisoned instruction loaded"),
+    };
+    let log = err.verifier_log().unwrap_or_else(|| panic!("{err}"));
+    // Both relocations are listed; `poi.y` (insn 5) comes last.
+    assert!(log.contains("(poi.x)") && log.contains("(poi.y)"), "{log}");
+    let summary = err.to_string();
+    assert!(
+        summary.contains("at instruction 0:") && summary.contains("(poi.x)"),
+        "summary must name the relocation at the failing insn: {summary}"
+    );
+    assert!(!summary.contains("poi.y"), "{summary}");
+}
+
+// ------------------------------------------------------------ one driver
+
+/// The CO-RE driver behind both `load` and `check`: against the kernel,
+/// types missing from vmlinux are looked up in module BTF (here a stand-in
+/// module: types.target.bpf.o's BTF), giving what that BTF alone gives.
+#[test]
+fn kernel_target_falls_back_to_module_btf() {
+    use tinybpf::core_load::{relocate_copy, CoreTarget, Selection};
+    let bytes = std::fs::read(core_obj("types.bpf.o")).unwrap();
+    let spec = tinybpf::obj::ObjectSpec::parse("types", &bytes).unwrap();
+    let module = CoreTarget::file(&core_obj("types.target.bpf.o")).unwrap();
+    let vmlinux = CoreTarget::kernel().unwrap();
+    let with_module =
+        CoreTarget::KernelWithModules(vmlinux.btf().clone(), vec![module.btf().clone()]);
+    let alone = relocate_copy(&spec, Selection::All, &module).unwrap();
+    let via_kernel = relocate_copy(&spec, Selection::All, &with_module).unwrap();
+    assert!(alone.iter().all(|r| r.target_value.is_some()));
+    let values = |o: &[tinybpf::reloc_core::RelocOutcome]| {
+        o.iter().map(|r| r.target_value).collect::<Vec<_>>()
+    };
+    assert_eq!(values(&via_kernel), values(&alone));
+    assert!(
+        via_kernel.iter().any(|r| r.target_btf_index == Some(1)),
+        "some relocation resolved in the module BTF"
+    );
+    // vmlinux alone (no module has these types) leaves some unresolved.
+    let no_module = CoreTarget::KernelWithModules(vmlinux.btf().clone(), Vec::new());
+    let out = relocate_copy(&spec, Selection::All, &no_module).unwrap();
+    assert!(out.iter().any(|r| r.target_value.is_none()));
+}
+
+/// `tinybpf check` (default target) runs that driver against the kernel,
+/// modules included: one line per outcome, the same values.
+#[test]
+fn check_cli_reports_the_drivers_kernel_outcomes() {
+    use tinybpf::core_load::{relocate_copy, CoreTarget, Selection};
+    let path = core_obj("types.bpf.o");
+    let spec = tinybpf::obj::ObjectSpec::parse("types", &std::fs::read(&path).unwrap()).unwrap();
+    let want = relocate_copy(&spec, Selection::All, &CoreTarget::kernel().unwrap()).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tinybpf"))
+        .arg("check")
+        .arg(&path)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("vmlinux (+ module BTF)"), "{text}");
+    for r in &want {
+        let value = match r.target_value {
+            Some(v) => format!("{} -> {v}", r.local_value),
+            None => format!("{} -> unresolved", r.local_value),
+        };
+        assert!(
+            text.lines()
+                .any(|l| l.contains(&format!(" {} ", r.insn_idx))
+                    && l.contains(r.kind.as_str())
+                    && l.trim_end().ends_with(&value)),
+            "no line for {r:?} in\n{text}"
+        );
+    }
 }

@@ -6,7 +6,8 @@
 //! member/array indices). Candidates are target types with the same
 //! essential name (flavor suffix `___x` ignored) and a compatible kind. The
 //! set of candidates of each local root type is narrowed across every
-//! relocation of that type in the whole object, so that one layout wins; if
+//! relocation of that type among the selected relocations (those of the
+//! programs being loaded, see [`relocate_selected`]), so that one layout wins; if
 //! several remain and disagree on a relocated value, that is an error.
 
 mod matching;
@@ -265,12 +266,35 @@ pub fn relocate_object(
     target: &Target,
     sections: &mut [(&str, &mut [Insn])],
 ) -> Result<Vec<RelocOutcome>, CoreError> {
-    // 1. Parse every local spec.
+    relocate_selected(local, ext, target, sections, &|_, _| true)
+}
+
+/// Like [`relocate_object`], but only the relocations for which
+/// `selected(section, insn_idx)` is true are parsed, take part in candidate
+/// narrowing, and are applied; the others are left alone (their
+/// instructions unchanged, no outcome). A loader passes the instructions of
+/// the programs it loads and the subprograms they call.
+pub fn relocate_selected(
+    local: &Btf,
+    ext: &BtfExt,
+    target: &Target,
+    sections: &mut [(&str, &mut [Insn])],
+    selected: &dyn Fn(&str, usize) -> bool,
+) -> Result<Vec<RelocOutcome>, CoreError> {
+    // 1. Parse every selected local spec.
     let mut items = Vec::new();
+    let mut skipped = 0usize;
     for (sec, relos) in &ext.core_relos {
         for r in relos {
+            if !selected(sec, (r.insn_off / 8) as usize) {
+                skipped += 1;
+                continue;
+            }
             items.push(parse_item(local, sec, r)?);
         }
+    }
+    if skipped > 0 {
+        log::debug!("core: {skipped} relocations outside the selected programs skipped");
     }
     log::debug!(
         "core: {} relocations in {} sections, {} target BTFs",

@@ -5,18 +5,17 @@ use crate::args::{val, Args};
 use crate::info::parse_object;
 use crate::table::Table;
 use crate::Fail;
-use tinybpf::btf::Btf;
-use tinybpf::insn::Insn;
+use tinybpf::core_load::{relocate_copy, CoreTarget, Selection};
 use tinybpf::obj::ObjectSpec;
-use tinybpf::reloc_core::{relocate_object, RelocOutcome, Target};
+use tinybpf::reloc_core::RelocOutcome;
 
 pub const HELP: &str = "\
 tinybpf check: resolve CO-RE relocations against BTF without loading (no root)
 
 Usage: tinybpf check OBJ [--btf FILE]...
 
-Runs the CO-RE engine on a copy of OBJ's code for each target BTF (default:
-the running kernel's, /sys/kernel/btf/vmlinux) and prints one line per
+Runs the loader's CO-RE driver on a copy of OBJ's code for each target BTF
+(default: the running kernel's, vmlinux then module BTF) and prints one line per
 relocation: program (function), ELF section, instruction index, kind, local
 type, access string (with field names), and the value the instruction holds
 locally -> the value for the target, or \"unresolved\" (the loader would
@@ -31,17 +30,13 @@ Exit status: 0 every relocation resolved against every BTF; 1 some could not
 be resolved (or a BTF could not be read); 2 usage error.
 ";
 
-const DEFAULT_BTF: &str = "/sys/kernel/btf/vmlinux";
-
-/// Read a target BTF: raw, or the `.BTF` section of an ELF file.
-pub fn read_btf(path: &str) -> Result<Btf, Fail> {
-    let bytes = std::fs::read(path).map_err(|e| Fail::error(format!("{path}: {e}")))?;
-    let btf = if bytes.starts_with(b"\x7fELF") {
-        Btf::from_elf(&bytes)
-    } else {
-        Btf::parse(bytes)
-    };
-    btf.map_err(|e| Fail::error(format!("{path}: {e}")))
+/// The target: the running kernel (vmlinux, then module BTF), or a file.
+pub fn read_target(path: Option<&str>) -> Result<CoreTarget, Fail> {
+    match path {
+        None => CoreTarget::kernel(),
+        Some(p) => CoreTarget::file(std::path::Path::new(p)),
+    }
+    .map_err(|e| Fail::error(e.to_string()))
 }
 
 /// The function (program or subprogram) holding instruction `insn` of `section`.
@@ -58,22 +53,10 @@ fn func_at<'a>(spec: &'a ObjectSpec, section: &str, insn: usize) -> &'a str {
         .unwrap_or("?")
 }
 
-/// Relocate a copy of the object's code against `target`.
-pub fn relocate(spec: &ObjectSpec, target: &Btf) -> Result<Vec<RelocOutcome>, String> {
-    let (Some(local), Some(ext)) = (&spec.btf, &spec.btf_ext) else {
-        return Ok(Vec::new());
-    };
-    let mut code: Vec<(String, Vec<Insn>)> = spec
-        .code
-        .iter()
-        .map(|c| (c.name.clone(), c.insns.clone()))
-        .collect();
-    let mut sections: Vec<(&str, &mut [Insn])> = code
-        .iter_mut()
-        .map(|(n, i)| (n.as_str(), i.as_mut_slice()))
-        .collect();
-    relocate_object(local, ext, &Target { btfs: vec![target] }, &mut sections)
-        .map_err(|e| e.to_string())
+/// Relocate a copy of the object's code against `target` (the library's
+/// CO-RE driver, every relocation).
+pub fn relocate(spec: &ObjectSpec, target: &CoreTarget) -> Result<Vec<RelocOutcome>, String> {
+    relocate_copy(spec, Selection::All, target).map_err(|e| e.to_string())
 }
 
 pub fn run(argv: &[String]) -> Result<(), Fail> {
@@ -94,16 +77,17 @@ pub fn run(argv: &[String]) -> Result<(), Fail> {
         println!("{}: no CO-RE relocations; nothing to check", spec.name);
         return Ok(());
     }
-    let mut btfs: Vec<&str> = a.all("btf");
+    let mut btfs: Vec<Option<&str>> = a.all("btf").into_iter().map(Some).collect();
     if btfs.is_empty() {
-        btfs.push(DEFAULT_BTF);
+        btfs.push(None);
     }
     let mut failed = false;
-    for (i, btf_path) in btfs.iter().enumerate() {
+    for (i, btf_arg) in btfs.iter().enumerate() {
         if i > 0 {
             println!();
         }
-        let target = match read_btf(btf_path) {
+        let btf_path = btf_arg.unwrap_or("/sys/kernel/btf/vmlinux (+ module BTF)");
+        let target = match read_target(*btf_arg) {
             Ok(t) => t,
             Err(f) => {
                 println!("target {btf_path}: cannot read: {}", f.msg);
@@ -113,7 +97,7 @@ pub fn run(argv: &[String]) -> Result<(), Fail> {
         };
         println!(
             "target {btf_path} ({} types): {} CO-RE relocations in {}",
-            target.len().saturating_sub(1),
+            target.btf().len().saturating_sub(1),
             total,
             spec.name
         );
