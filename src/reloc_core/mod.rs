@@ -10,6 +10,7 @@
 //! several remain and disagree on a relocated value, that is an error.
 
 mod matching;
+pub mod reach;
 mod spec;
 
 use std::collections::HashMap;

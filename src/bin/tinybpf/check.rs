@@ -8,6 +8,7 @@ use crate::Fail;
 use tinybpf::btf::Btf;
 use tinybpf::insn::Insn;
 use tinybpf::obj::ObjectSpec;
+use tinybpf::reloc_core::reach::{classify_object, Reach};
 use tinybpf::reloc_core::{relocate_object, RelocOutcome, Target};
 
 pub const HELP: &str = "\
@@ -132,13 +133,29 @@ pub fn run(argv: &[String]) -> Result<(), Fail> {
                 "PROGRAM", "SECTION", "INSN", "KIND", "TYPE", "ACCESS", "VALUE",
             ],
         );
-        let mut unresolved = 0;
-        for r in &out {
-            let value = match r.target_value {
-                Some(v) => format!("{} -> {v}", r.local_value),
-                None => {
-                    unresolved += 1;
-                    format!("{} -> unresolved", r.local_value)
+        let reach = classify_object(&spec, &out);
+        let (mut dead, mut unknown, mut reachable) = (0, 0, 0);
+        for (r, class) in out.iter().zip(&reach) {
+            let value = match (r.target_value, class) {
+                (Some(v), _) => format!("{} -> {v}", r.local_value),
+                (None, Reach::Reachable { program }) => {
+                    reachable += 1;
+                    format!("{} -> unresolved, REACHABLE from {program}", r.local_value)
+                }
+                (None, Reach::Unknown { reason }) => {
+                    unknown += 1;
+                    log::debug!(
+                        "check: insn #{}: reachability unknown: {reason}",
+                        r.insn_idx
+                    );
+                    format!("{} -> poisoned, reachability unknown", r.local_value)
+                }
+                (None, _) => {
+                    dead += 1;
+                    format!(
+                        "{} -> poisoned; fine if unreachable (guarded/dead)",
+                        r.local_value
+                    )
                 }
             };
             t.row(vec![
@@ -156,13 +173,15 @@ pub fn run(argv: &[String]) -> Result<(), Fail> {
             .iter()
             .filter(|r| r.target_value.is_some_and(|v| v != r.local_value))
             .count();
+        let unresolved = dead + unknown + reachable;
         println!(
-            "summary for {btf_path}: {} relocations, {} resolved ({changed} changed), {unresolved} unresolved: {}",
+            "summary for {btf_path}: {} relocations, {} resolved ({changed} changed), {unresolved} unresolved \
+             ({dead} unreachable, {unknown} reachability unknown, {reachable} reachable): {}",
             out.len(),
             out.len() - unresolved,
-            if unresolved == 0 { "OK" } else { "FAILED" }
+            if reachable == 0 { "OK" } else { "FAILED" }
         );
-        if unresolved > 0 {
+        if reachable > 0 {
             failed = true;
         }
     }
