@@ -260,7 +260,9 @@ impl Explorer<'_, '_> {
 
     /// Interpret one instruction; push the successor states.
     fn step(&mut self, pc: Pc, mut st: State, out: &mut Vec<(Pc, State)>) -> Result<(), String> {
-        let code = &self.code[pc.0];
+        let Some(code) = self.code.get(pc.0) else {
+            return Err(format!("no code section #{}", pc.0));
+        };
         let Some(&insn) = code.insns.get(pc.1) else {
             return Err(format!(
                 "{}: runs past the end at insn #{}",
@@ -377,7 +379,10 @@ impl Explorer<'_, '_> {
         out: &mut Vec<(Pc, State)>,
     ) -> Result<(), String> {
         let is64 = insn.class() == BPF_JMP;
-        let name = self.code[pc.0].name;
+        let Some(here) = self.code.get(pc.0) else {
+            return Err(format!("no code section #{}", pc.0));
+        };
+        let name = here.name;
         let next = (pc.0, pc.1 + 1);
         match insn.code & 0xf0 {
             0x00 => {
@@ -397,7 +402,7 @@ impl Explorer<'_, '_> {
                     if st.callers.len() >= MAX_CALL_DEPTH {
                         return Err(format!("{name}: insn #{}: calls nest too deep", pc.1));
                     }
-                    let target = match self.code[pc.0].funcs.get(&pc.1) {
+                    let target = match here.funcs.get(&pc.1) {
                         Some(&t) => t,
                         None => self.jump(pc, insn.imm as i64)?,
                     };
