@@ -174,9 +174,13 @@ pub fn run(argv: &[String]) -> Result<(), Fail> {
             .filter(|r| r.target_value.is_some_and(|v| v != r.local_value))
             .count();
         let unresolved = dead + unknown + reachable;
+        let classes = if unresolved == 0 {
+            String::new()
+        } else {
+            format!(" ({dead} unreachable, {unknown} reachability unknown, {reachable} reachable)")
+        };
         println!(
-            "summary for {btf_path}: {} relocations, {} resolved ({changed} changed), {unresolved} unresolved \
-             ({dead} unreachable, {unknown} reachability unknown, {reachable} reachable): {}",
+            "summary for {btf_path}: {} relocations, {} resolved ({changed} changed), {unresolved} unresolved{classes}: {}",
             out.len(),
             out.len() - unresolved,
             if reachable == 0 { "OK" } else { "FAILED" }
