@@ -1,5 +1,6 @@
 //! `tinybpf check OBJ [--btf FILE]...`: CO-RE relocations against target BTF,
-//! without loading (pure: parsing and relocation only).
+//! without loading (pure: parsing, relocation, and the reachability of
+//! unresolved relocations, `tinybpf::reloc_core::reach`).
 
 use crate::args::{val, Args};
 use crate::info::parse_object;
@@ -20,16 +21,29 @@ Runs the CO-RE engine on a copy of OBJ's code for each target BTF (default:
 the running kernel's, /sys/kernel/btf/vmlinux) and prints one line per
 relocation: program (function), ELF section, instruction index, kind, local
 type, access string (with field names), and the value the instruction holds
-locally -> the value for the target, or \"unresolved\" (the loader would
-poison that instruction). Then a summary per BTF.
+locally -> the value for the target. Then a summary per BTF.
+
+A relocation the target cannot satisfy poisons its instruction; the kernel
+rejects a program only if a poisoned instruction is reachable. check follows
+each program's control flow (with existence checks and other relocated
+constants as known values, into subprograms) and puts each unresolved
+relocation in one of three classes:
+  poisoned; fine if unreachable (guarded/dead)
+      behind a failed bpf_core_*_exists() check, or in code no program
+      reaches: the verifier removes it
+  poisoned, reachability unknown
+      the analysis could not decide (TINYBPF_LOG=debug says why); not a
+      failure
+  unresolved, REACHABLE from PROG
+      on a path PROG can take: loading PROG fails
 
 Options:
   --btf FILE  Target BTF: raw BTF (like /sys/kernel/btf/vmlinux) or an ELF
               file with a .BTF section (repeatable: each is checked in turn)
   -h, --help  Show this help
 
-Exit status: 0 every relocation resolved against every BTF; 1 some could not
-be resolved (or a BTF could not be read); 2 usage error.
+Exit status: 0 no unresolved relocation is reachable, against every BTF; 1
+some is (or a relocation or a BTF could not be read); 2 usage error.
 ";
 
 const DEFAULT_BTF: &str = "/sys/kernel/btf/vmlinux";

@@ -134,7 +134,7 @@ pub fn classify(code: &[CodeRef], entries: &[Entry], outcomes: &[RelocOutcome]) 
         }
     }
     let need = outcomes.iter().any(|o| o.target_value.is_none());
-    let mut runs: Vec<(&str, HashSet<(usize, usize)>, Option<String>)> = Vec::new();
+    let mut runs: Vec<Run> = Vec::new();
     if need {
         for e in entries {
             let mut x = Explorer {
@@ -152,7 +152,11 @@ pub fn classify(code: &[CodeRef], entries: &[Entry], outcomes: &[RelocOutcome]) 
                     .map(|r| format!(", incomplete: {r}"))
                     .unwrap_or_default()
             );
-            runs.push((e.name, x.reached, err));
+            runs.push(Run {
+                program: e.name,
+                reached: x.reached,
+                incomplete: err,
+            });
         }
     }
     outcomes
@@ -167,19 +171,30 @@ pub fn classify(code: &[CodeRef], entries: &[Entry], outcomes: &[RelocOutcome]) 
                 };
             };
             let pc = (ci, o.insn_idx);
-            if let Some((name, _, _)) = runs.iter().find(|r| r.1.contains(&pc)) {
+            if let Some(r) = runs.iter().find(|r| r.reached.contains(&pc)) {
                 return Reach::Reachable {
-                    program: name.to_string(),
+                    program: r.program.to_string(),
                 };
             }
-            if let Some((name, _, Some(why))) = runs.iter().find(|r| r.2.is_some()) {
-                return Reach::Unknown {
-                    reason: format!("analysis of {name} incomplete: {why}"),
-                };
+            for r in &runs {
+                if let Some(why) = &r.incomplete {
+                    return Reach::Unknown {
+                        reason: format!("analysis of {} incomplete: {why}", r.program),
+                    };
+                }
             }
             Reach::Unreachable
         })
         .collect()
+}
+
+/// What the exploration from one program entry found.
+struct Run<'a> {
+    program: &'a str,
+    /// Relocation sites reached.
+    reached: HashSet<(usize, usize)>,
+    /// Why the exploration stopped early, if it did.
+    incomplete: Option<String>,
 }
 
 /// Per-(call stack, instruction) record of the states explored there.
