@@ -310,7 +310,7 @@ impl Explorer<'_, '_> {
                     return Ok(());
                 }
                 BPF_ST | BPF_STX => {
-                    if let V::Fp(_) = cur.regs[dst] {
+                    if cur.regs[dst].maybe_stack() {
                         cur.clobber_stack();
                     }
                 }
@@ -349,12 +349,11 @@ impl Explorer<'_, '_> {
                 } else {
                     cur.regs[src]
                 };
-                if let V::Fp(o) = cur.regs[dst] {
-                    if mode == BPF_MEM {
-                        cur.store(o.saturating_add(off), size, val);
-                    } else {
-                        cur.store(o.saturating_add(off), size, V::Unknown);
-                    }
+                match cur.regs[dst] {
+                    V::Fp(o) if mode == BPF_MEM => cur.store(o.saturating_add(off), size, val),
+                    V::Fp(o) => cur.store(o.saturating_add(off), size, V::Unknown),
+                    V::StackAny => cur.clobber_stack(),
+                    _ => {}
                 }
                 if class == BPF_STX && mode == 0xc0 && insn.imm & 1 != 0 {
                     // Atomic with fetch (or cmpxchg): registers change.
@@ -412,7 +411,7 @@ impl Explorer<'_, '_> {
                 if insn.code & BPF_X != 0 {
                     return Err(format!("{name}: insn #{}: indirect call", pc.1));
                 }
-                let args_on_stack = st.cur.regs[1..6].iter().any(|v| matches!(v, V::Fp(_)));
+                let args_on_stack = st.cur.regs[1..6].iter().any(|v| v.maybe_stack());
                 if insn.is_pseudo_call() {
                     if st.callers.len() >= MAX_CALL_DEPTH {
                         return Err(format!("{name}: insn #{}: calls nest too deep", pc.1));
@@ -528,10 +527,14 @@ fn alu(insn: Insn, imm: i32, cur: &Frame, is64: bool) -> V {
         V::Const(imm as i64 as u64)
     };
     let fix = |v: u64| if is64 { v } else { truncate(v, 4) };
+    if !is64 && (a.maybe_stack() || b.maybe_stack()) {
+        // 32-bit arithmetic on a pointer: the verifier rejects it.
+        return V::Unknown;
+    }
     match op {
         0xb0 => match (insn.off, b) {
             (0, V::Const(c)) => V::Const(fix(c)),
-            (0, V::Fp(o)) if is64 => V::Fp(o),
+            (0, V::Fp(_) | V::StackAny) => b,
             (8 | 16 | 32, V::Const(c)) => V::Const(fix(sext(c, insn.off as u32))),
             _ => V::Unknown,
         },
@@ -548,9 +551,12 @@ fn alu(insn: Insn, imm: i32, cur: &Frame, is64: bool) -> V {
                     o.wrapping_sub(c)
                 })
             }
+            (V::Const(c), V::Fp(o)) if op == 0x00 => V::Fp(o.wrapping_add(c as i64)),
             (V::Const(x), V::Const(y)) => alu_const(op, x, y, true).map_or(V::Unknown, V::Const),
+            _ if a.maybe_stack() || b.maybe_stack() => V::StackAny,
             _ => V::Unknown,
         },
+        _ if a.maybe_stack() || b.maybe_stack() => V::StackAny,
         _ => match (a, b) {
             (V::Const(x), V::Const(y)) => alu_const(op, x, y, is64).map_or(V::Unknown, V::Const),
             _ => V::Unknown,

@@ -16,12 +16,22 @@ pub(super) enum V {
     Const(u64),
     /// The current frame's stack pointer (`r10`) plus this offset.
     Fp(i64),
+    /// Possibly a pointer somewhere into the current frame's stack: a
+    /// store through it may overwrite any slot.
+    StackAny,
 }
 
 impl V {
+    /// Whether this may point into the current frame's stack.
+    pub fn maybe_stack(self) -> bool {
+        matches!(self, V::Fp(_) | V::StackAny)
+    }
+
     fn join(self, other: V) -> V {
         if self == other {
             self
+        } else if self.maybe_stack() || other.maybe_stack() {
+            V::StackAny
         } else {
             V::Unknown
         }
@@ -72,7 +82,7 @@ impl Frame {
             .retain(|s| s.off.saturating_add(s.size as i64) <= off || s.off >= end);
         let val = match val {
             V::Const(c) => V::Const(truncate(c, size)),
-            V::Fp(_) if size == 8 => val,
+            V::Fp(_) | V::StackAny if size == 8 => val,
             _ => V::Unknown,
         };
         if val != V::Unknown && self.stack.len() < MAX_SLOTS {

@@ -2,6 +2,7 @@
 //! `bpf_core_*_exists()` guards, and inputs that must not confuse the
 //! analysis (loops, recursion, wild jumps, garbage).
 
+use super::state::V;
 use super::*;
 use crate::reloc_core::RelocKind;
 
@@ -416,4 +417,84 @@ fn garbage_never_panics() {
         let r = classify(&c, &entries, &o);
         assert_eq!(r.len(), o.len());
     }
+}
+
+/// Spill the guard, then store through `fp - 64 + r2` (unknown index).
+fn variable_index_store(store: bool) -> Vec<Insn> {
+    let mut v = vec![
+        mov(1, 1),           // 0: field_exists = 0
+        stx(10, 1, -8),      // 1: spill
+        ldx(2, 6, 0),        // 2: unknown index
+        mov_reg(3, 10),      // 3
+        add(3, -64),         // 4
+        i(0x0f, 3, 2, 0, 0), // 5: r3 += r2: somewhere in the stack
+        i(0x7a, 3, 0, 0, 1), // 6: *(u64 *)(r3 + 0) = 1
+        ldx(4, 10, -8),      // 7: fill
+        jeq(4, 0, 1),        // 8
+        mov(5, 8),           // 9: poisoned
+        exit(),              // 10
+    ];
+    if !store {
+        v[6] = mov(0, 0);
+    }
+    v
+}
+
+#[test]
+fn store_at_unknown_stack_offset_forgets_slots() {
+    let o = [exists(PROG, 0, 0), poisoned(PROG, 9)];
+    let insns = variable_index_store(false);
+    assert_eq!(run(&[code(PROG, &insns)], &o)[1], Reach::Unreachable);
+    let insns = variable_index_store(true);
+    assert_eq!(run(&[code(PROG, &insns)], &o)[1], reachable());
+}
+
+#[test]
+fn joined_stack_pointers_stay_stack_pointers() {
+    let insns = [
+        mov(1, 1),           // 0: field_exists = 0
+        stx(10, 1, -8),      // 1: spill
+        mov_reg(3, 10),      // 2
+        add(3, -16),         // 3: r3 = fp - 16
+        ldx(2, 6, 0),        // 4
+        jeq(2, 0, 1),        // 5: unknown: both ways
+        add(3, 8),           // 6: r3 = fp - 8 on this path
+        i(0x7a, 3, 0, 0, 1), // 7: store through fp-16 or fp-8
+        ldx(4, 10, -8),      // 8
+        jeq(4, 0, 1),        // 9
+        mov(5, 8),           // 10: poisoned
+        exit(),              // 11
+    ];
+    let o = [exists(PROG, 0, 0), poisoned(PROG, 10)];
+    // Path-sensitive: one path overwrites the spilled guard with 1.
+    assert_eq!(run(&[code(PROG, &insns)], &o)[1], reachable());
+}
+
+#[test]
+fn join_keeps_stack_pointers_as_possibly_stack() {
+    let mut a = State::entry();
+    let mut b = State::entry();
+    a.cur.regs[3] = V::Fp(-8);
+    b.cur.regs[3] = V::Fp(-16);
+    a.cur.regs[4] = V::Const(1);
+    b.cur.regs[4] = V::Const(2);
+    a.cur.regs[5] = V::Const(7);
+    b.cur.regs[5] = V::Const(7);
+    a.cur.store(-8, 8, V::Const(0));
+    b.cur.store(-8, 8, V::Const(0));
+    a.cur.store(-16, 4, V::Const(3));
+    let j = a.join(&b);
+    assert_eq!(j.cur.regs[3], V::StackAny);
+    assert_eq!(j.cur.regs[4], V::Unknown);
+    assert_eq!(j.cur.regs[5], V::Const(7));
+    assert_eq!(j.cur.load(-8, 8), V::Const(0));
+    assert_eq!(j.cur.load(-16, 4), V::Unknown);
+    // Overlapping stores replace; partial overlap forgets.
+    a.cur.store(-12, 4, V::Const(9));
+    assert_eq!(a.cur.load(-16, 4), V::Const(3));
+    assert_eq!(a.cur.load(-12, 4), V::Const(9));
+    a.cur.store(-14, 4, V::Const(1));
+    assert_eq!(a.cur.load(-16, 4), V::Unknown);
+    assert_eq!(a.cur.load(-12, 4), V::Unknown);
+    assert_eq!(a.cur.load(-14, 4), V::Const(1));
 }
