@@ -309,11 +309,7 @@ impl Explorer<'_, '_> {
                     out.push(((pc.0, pc.1 + 2), st));
                     return Ok(());
                 }
-                BPF_ST | BPF_STX => {
-                    if cur.regs[dst].maybe_stack() {
-                        cur.clobber_stack();
-                    }
-                }
+                BPF_ST | BPF_STX if cur.regs[dst].maybe_stack() => cur.clobber_stack(),
                 _ => {}
             }
             out.push((next, st));
