@@ -159,33 +159,46 @@ pub fn classify(code: &[CodeRef], entries: &[Entry], outcomes: &[RelocOutcome]) 
             });
         }
     }
-    outcomes
-        .iter()
-        .map(|o| {
-            if o.target_value.is_some() {
-                return Reach::Resolved;
-            }
-            let Some(ci) = code.iter().position(|c| c.name == o.section) else {
-                return Reach::Unknown {
-                    reason: format!("no code section '{}'", o.section),
-                };
+    let verdicts: Vec<Reach> = outcomes.iter().map(|o| verdict(code, &runs, o)).collect();
+    for (o, v) in outcomes.iter().zip(&verdicts) {
+        if o.target_value.is_none() {
+            log::trace!(
+                "core reach: {} insn #{}: {} {} {}: {v:?}",
+                o.section,
+                o.insn_idx,
+                o.kind,
+                o.type_name,
+                o.access
+            );
+        }
+    }
+    verdicts
+}
+
+/// The verdict on one outcome, given what each program's exploration found.
+fn verdict(code: &[CodeRef], runs: &[Run], o: &RelocOutcome) -> Reach {
+    if o.target_value.is_some() {
+        return Reach::Resolved;
+    }
+    let Some(ci) = code.iter().position(|c| c.name == o.section) else {
+        return Reach::Unknown {
+            reason: format!("no code section '{}'", o.section),
+        };
+    };
+    let pc = (ci, o.insn_idx);
+    if let Some(r) = runs.iter().find(|r| r.reached.contains(&pc)) {
+        return Reach::Reachable {
+            program: r.program.to_string(),
+        };
+    }
+    for r in runs {
+        if let Some(why) = &r.incomplete {
+            return Reach::Unknown {
+                reason: format!("analysis of {} incomplete: {why}", r.program),
             };
-            let pc = (ci, o.insn_idx);
-            if let Some(r) = runs.iter().find(|r| r.reached.contains(&pc)) {
-                return Reach::Reachable {
-                    program: r.program.to_string(),
-                };
-            }
-            for r in &runs {
-                if let Some(why) = &r.incomplete {
-                    return Reach::Unknown {
-                        reason: format!("analysis of {} incomplete: {why}", r.program),
-                    };
-                }
-            }
-            Reach::Unreachable
-        })
-        .collect()
+        }
+    }
+    Reach::Unreachable
 }
 
 /// What the exploration from one program entry found.

@@ -370,35 +370,63 @@ fn resolved_outcomes_need_no_analysis() {
     assert!(matches!(r[0], Reach::Unknown { .. }));
 }
 
+/// Opcodes for the structured half of `garbage_never_panics`.
+const CODES: &[u8] = &[
+    0xb7, 0xbf, 0xb4, 0x07, 0x0f, 0x17, 0xa4, 0x57, 0x67, 0x77, 0xc7, 0x87, 0x37, 0x15, 0x55, 0x25,
+    0x1d, 0x16, 0x56, 0x65, 0x05, 0x06, 0x79, 0x61, 0x91, 0x7b, 0x63, 0x7a, 0x72, 0xdb, 0x85, 0x95,
+    0x18, 0xe5, 0x8d,
+];
+
+/// xorshift64: deterministic pseudo-random numbers.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    /// Raw bytes, or a well-formed instruction with small operands (so that
+    /// jumps, calls, loops and the stack get exercised).
+    fn insn(&mut self, structured: bool) -> Insn {
+        let r = self.next();
+        if !structured {
+            return Insn::from_bytes(&r.to_le_bytes());
+        }
+        let c = CODES[(r % CODES.len() as u64) as usize];
+        let off = ((r >> 8) % 17) as i16 - 8;
+        let imm = ((r >> 16) % 9) as i32 - 4;
+        let off = if matches!(c & 0x07, 0x01..=0x03) {
+            off * 8
+        } else {
+            off
+        };
+        i(c, ((r >> 24) % 11) as u8, ((r >> 28) % 11) as u8, off, imm)
+    }
+}
+
 #[test]
 fn garbage_never_panics() {
-    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut next = || {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        x
-    };
-    for _ in 0..300 {
-        let n = (next() % 40) as usize + 1;
-        let insns: Vec<Insn> = (0..n)
-            .map(|_| Insn::from_bytes(&next().to_le_bytes()))
-            .collect();
-        let text: Vec<Insn> = (0..(next() % 8) as usize)
-            .map(|_| Insn::from_bytes(&next().to_le_bytes()))
-            .collect();
+    let mut g = Rng(0x9e37_79b9_7f4a_7c15);
+    for _ in 0..2000 {
+        let structured = g.next() % 2 == 0;
+        let n = (g.next() % 40) as usize + 1;
+        let insns: Vec<Insn> = (0..n).map(|_| g.insn(structured)).collect();
+        let m = (g.next() % 8) as usize;
+        let text: Vec<Insn> = (0..m).map(|_| g.insn(structured)).collect();
         let mut p = code(PROG, &insns);
         for _ in 0..3 {
-            p.funcs.insert(
-                (next() % 48) as usize,
-                ((next() % 3) as usize, (next() % 10) as usize),
-            );
+            let at = (g.next() % 48) as usize;
+            let to = ((g.next() % 3) as usize, (g.next() % 10) as usize);
+            p.funcs.insert(at, to);
         }
         let o: Vec<RelocOutcome> = (0..4)
             .map(|_| {
-                let sec = if next() % 2 == 0 { PROG } else { TEXT };
-                let v = (next() % 3 != 0).then(|| next() % 4);
-                out(sec, (next() % 48) as usize, RelocKind::FieldExists, v)
+                let sec = if g.next() % 2 == 0 { PROG } else { TEXT };
+                let v = (g.next() % 3 != 0).then(|| g.next() % 4);
+                out(sec, (g.next() % 48) as usize, RelocKind::FieldExists, v)
             })
             .collect();
         let c = [p, code(TEXT, &text)];
@@ -406,11 +434,11 @@ fn garbage_never_panics() {
             Entry {
                 name: PROG,
                 code: 0,
-                start: (next() % 48) as usize,
+                start: (g.next() % 48) as usize,
             },
             Entry {
                 name: "bad",
-                code: (next() % 4) as usize,
+                code: (g.next() % 4) as usize,
                 start: 0,
             },
         ];
