@@ -83,17 +83,41 @@ fn tinybpf_loads_at_least_what_libbpf_loads() {
             .find(|l| !l.trim().is_empty())
             .unwrap_or("")
             .to_string();
-        table.insert(name.clone(), (progs, libbpf, ours, why));
+        // `check` is a CI gate: OK for whatever loads here, FAILED only for
+        // what cannot load (an unresolved relocation on a reachable path).
+        let check = Command::new(tinybpf())
+            .arg("check")
+            .arg(&path)
+            .output()
+            .unwrap();
+        let check_out = String::from_utf8_lossy(&check.stdout).to_string();
+        assert!(
+            matches!(check.status.code(), Some(0 | 1)),
+            "{name}: check: {check_out}{}",
+            String::from_utf8_lossy(&check.stderr)
+        );
+        let check_ok = check.status.success();
+        if libbpf && ours {
+            assert!(check_ok, "{name} loads, but check says:\n{check_out}");
+        }
+        if !check_ok {
+            assert!(
+                !libbpf && !ours && check_out.contains("REACHABLE"),
+                "{name}: check FAILED, yet it loads (libbpf {libbpf}, tinybpf {ours}):\n{check_out}"
+            );
+        }
+        table.insert(name.clone(), (progs, libbpf, ours, check_ok, why));
     }
     println!(
-        "{:<16} {:>5}  {:<7} {:<7} reason",
-        "object", "progs", "libbpf", "tinybpf"
+        "{:<16} {:>5}  {:<7} {:<7} {:<7} reason",
+        "object", "progs", "libbpf", "tinybpf", "check"
     );
-    for (name, (progs, libbpf, ours, why)) in &table {
+    for (name, (progs, libbpf, ours, check_ok, why)) in &table {
         println!(
-            "{name:<16} {progs:>5}  {:<7} {:<7} {}",
+            "{name:<16} {progs:>5}  {:<7} {:<7} {:<7} {}",
             if *libbpf { "ok" } else { "fail" },
             if *ours { "ok" } else { "fail" },
+            if *check_ok { "OK" } else { "FAILED" },
             if *ours { "" } else { why.as_str() }
         );
     }
@@ -104,8 +128,10 @@ fn tinybpf_loads_at_least_what_libbpf_loads() {
         .collect();
     let n_lib = table.values().filter(|v| v.1).count();
     let n_ours = table.values().filter(|v| v.2).count();
+    let n_check = table.values().filter(|v| v.3).count();
     println!(
-        "libbpf loads {n_lib}/{}, tinybpf loads {n_ours}/{}",
+        "libbpf loads {n_lib}/{}, tinybpf loads {n_ours}/{}, check OK for {n_check}/{}",
+        table.len(),
         table.len(),
         table.len()
     );

@@ -11,6 +11,7 @@
 //! several remain and disagree on a relocated value, that is an error.
 
 mod matching;
+pub mod reach;
 mod spec;
 
 use std::collections::HashMap;

@@ -1,5 +1,6 @@
 //! `tinybpf check OBJ [--btf FILE]...`: CO-RE relocations against target BTF,
-//! without loading (pure: parsing and relocation only).
+//! without loading (pure: parsing, relocation, and the reachability of
+//! unresolved relocations, `tinybpf::reloc_core::reach`).
 
 use crate::args::{val, Args};
 use crate::info::parse_object;
@@ -7,6 +8,7 @@ use crate::table::Table;
 use crate::Fail;
 use tinybpf::core_load::{relocate_copy, CoreTarget, Selection};
 use tinybpf::obj::ObjectSpec;
+use tinybpf::reloc_core::reach::{classify_object, Reach};
 use tinybpf::reloc_core::RelocOutcome;
 
 pub const HELP: &str = "\
@@ -18,16 +20,29 @@ Runs the loader's CO-RE driver on a copy of OBJ's code for each target BTF
 (default: the running kernel's, vmlinux then module BTF) and prints one line per
 relocation: program (function), ELF section, instruction index, kind, local
 type, access string (with field names), and the value the instruction holds
-locally -> the value for the target, or \"unresolved\" (the loader would
-poison that instruction). Then a summary per BTF.
+locally -> the value for the target. Then a summary per BTF.
+
+A relocation the target cannot satisfy poisons its instruction; the kernel
+rejects a program only if a poisoned instruction is reachable. check follows
+each program's control flow (with existence checks and other relocated
+constants as known values, into subprograms) and puts each unresolved
+relocation in one of three classes:
+  poisoned; fine if unreachable (guarded/dead)
+      behind a failed bpf_core_*_exists() check, or in code no program
+      reaches: the verifier removes it
+  poisoned, reachability unknown
+      the analysis could not decide (TINYBPF_LOG=debug says why); not a
+      failure
+  unresolved, REACHABLE from PROG
+      on a path PROG can take: loading PROG fails
 
 Options:
   --btf FILE  Target BTF: raw BTF (like /sys/kernel/btf/vmlinux) or an ELF
               file with a .BTF section (repeatable: each is checked in turn)
   -h, --help  Show this help
 
-Exit status: 0 every relocation resolved against every BTF; 1 some could not
-be resolved (or a BTF could not be read); 2 usage error.
+Exit status: 0 no unresolved relocation is reachable, against every BTF; 1
+some is (or a relocation or a BTF could not be read); 2 usage error.
 ";
 
 /// The target: the running kernel (vmlinux, then module BTF), or a file.
@@ -116,13 +131,29 @@ pub fn run(argv: &[String]) -> Result<(), Fail> {
                 "PROGRAM", "SECTION", "INSN", "KIND", "TYPE", "ACCESS", "VALUE",
             ],
         );
-        let mut unresolved = 0;
-        for r in &out {
-            let value = match r.target_value {
-                Some(v) => format!("{} -> {v}", r.local_value),
-                None => {
-                    unresolved += 1;
-                    format!("{} -> unresolved", r.local_value)
+        let reach = classify_object(&spec, &out);
+        let (mut dead, mut unknown, mut reachable) = (0, 0, 0);
+        for (r, class) in out.iter().zip(&reach) {
+            let value = match (r.target_value, class) {
+                (Some(v), _) => format!("{} -> {v}", r.local_value),
+                (None, Reach::Reachable { program }) => {
+                    reachable += 1;
+                    format!("{} -> unresolved, REACHABLE from {program}", r.local_value)
+                }
+                (None, Reach::Unknown { reason }) => {
+                    unknown += 1;
+                    log::debug!(
+                        "check: insn #{}: reachability unknown: {reason}",
+                        r.insn_idx
+                    );
+                    format!("{} -> poisoned, reachability unknown", r.local_value)
+                }
+                (None, _) => {
+                    dead += 1;
+                    format!(
+                        "{} -> poisoned; fine if unreachable (guarded/dead)",
+                        r.local_value
+                    )
                 }
             };
             t.row(vec![
@@ -140,13 +171,19 @@ pub fn run(argv: &[String]) -> Result<(), Fail> {
             .iter()
             .filter(|r| r.target_value.is_some_and(|v| v != r.local_value))
             .count();
+        let unresolved = dead + unknown + reachable;
+        let classes = if unresolved == 0 {
+            String::new()
+        } else {
+            format!(" ({dead} unreachable, {unknown} reachability unknown, {reachable} reachable)")
+        };
         println!(
-            "summary for {btf_path}: {} relocations, {} resolved ({changed} changed), {unresolved} unresolved: {}",
+            "summary for {btf_path}: {} relocations, {} resolved ({changed} changed), {unresolved} unresolved{classes}: {}",
             out.len(),
             out.len() - unresolved,
-            if unresolved == 0 { "OK" } else { "FAILED" }
+            if reachable == 0 { "OK" } else { "FAILED" }
         );
-        if unresolved > 0 {
+        if reachable > 0 {
             failed = true;
         }
     }
