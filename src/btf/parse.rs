@@ -1,0 +1,287 @@
+//! Parsing: the header checks and the one-pass walk of the type section
+//! that records where each type starts.
+
+use std::sync::{Arc, OnceLock};
+
+use super::index::KIND_FUNC;
+use super::types::rd32;
+use super::{Btf, BtfError, Kind, Storage, BTF_MAGIC, HDR_MIN, TYPE_HDR};
+
+/// Marks an invalid kind in [`EXTRA`].
+const BAD_KIND: u8 = 0xff;
+
+/// Bytes after the fixed 12-byte header of a type: (fixed part, per vlen
+/// entry), by kind number (0 and > 19 are invalid).
+const EXTRA: [(u8, u8); 32] = [
+    (BAD_KIND, 0), // void (invalid in the type section)
+    (4, 0),        // int
+    (0, 0),        // ptr
+    (12, 0),       // array
+    (0, 12),       // struct
+    (0, 12),       // union
+    (0, 8),        // enum
+    (0, 0),        // fwd
+    (0, 0),        // typedef
+    (0, 0),        // volatile
+    (0, 0),        // const
+    (0, 0),        // restrict
+    (0, 0),        // func
+    (0, 8),        // func_proto
+    (4, 0),        // var
+    (0, 12),       // datasec
+    (0, 0),        // float
+    (4, 0),        // decl_tag
+    (0, 0),        // type_tag
+    (0, 12),       // enum64
+    (BAD_KIND, 0),
+    (BAD_KIND, 0),
+    (BAD_KIND, 0),
+    (BAD_KIND, 0),
+    (BAD_KIND, 0),
+    (BAD_KIND, 0),
+    (BAD_KIND, 0),
+    (BAD_KIND, 0),
+    (BAD_KIND, 0),
+    (BAD_KIND, 0),
+    (BAD_KIND, 0),
+    (BAD_KIND, 0),
+];
+
+/// Record where each type of `types` starts (ids from `first_id`) and which
+/// named non-FUNC types there are; returns the number of named FUNCs.
+#[inline(never)]
+fn walk_types(
+    types: &[u8],
+    total_str: u64,
+    first_id: u32,
+    offsets: &mut Vec<u32>,
+    named_types: &mut Vec<u32>,
+) -> Result<u32, BtfError> {
+    let type_len = types.len();
+    let max_types = (u32::MAX - first_id) as usize;
+    let mut named_funcs = 0u32;
+    let mut off = 0usize;
+    let mut rest = types;
+    while rest.len() >= TYPE_HDR {
+        let n = offsets.len();
+        let name_off = u32::from_le_bytes([rest[0], rest[1], rest[2], rest[3]]);
+        let vlen = u16::from_le_bytes([rest[4], rest[5]]) as usize;
+        let k = rest[7] & 0x1f;
+        let (fixed, per) = EXTRA[k as usize];
+        let need = TYPE_HDR + fixed as usize + per as usize * vlen;
+        if (fixed == BAD_KIND)
+            | (name_off as u64 >= total_str)
+            | (rest.len() < need)
+            | (n >= max_types)
+        {
+            let id = first_id.wrapping_add(n as u32);
+            return Err(parse_error(types, off, id, total_str, n >= max_types));
+        }
+        offsets.push(off as u32);
+        if name_off != 0 {
+            if k as u32 == KIND_FUNC {
+                named_funcs += 1;
+            } else {
+                named_types.push(first_id + n as u32);
+            }
+        }
+        off += need;
+        rest = &rest[need..];
+    }
+    if !rest.is_empty() {
+        return Err(parse_error(
+            types,
+            off,
+            first_id.wrapping_add(offsets.len() as u32),
+            total_str,
+            false,
+        ));
+    }
+    debug_assert_eq!(off, type_len);
+    Ok(named_funcs)
+}
+
+/// The error for the type at `off` of the type section (the parse loop's
+/// cold path: works out which check failed).
+#[cold]
+fn parse_error(types: &[u8], off: usize, id: u32, total_str: u64, too_many: bool) -> BtfError {
+    if too_many {
+        return BtfError::BadHeader("too many types".into());
+    }
+    let len = types.len().saturating_sub(off);
+    if len < TYPE_HDR {
+        return BtfError::Truncated {
+            what: "type header",
+            offset: off,
+            need: TYPE_HDR,
+            len,
+        };
+    }
+    let name_off = rd32(types, off);
+    let info = rd32(types, off + 4);
+    let k = (info >> 24) & 0x1f;
+    let (fixed, per) = EXTRA[k as usize];
+    if fixed == BAD_KIND {
+        return BtfError::BadType {
+            id,
+            offset: off,
+            what: format!("unknown kind {k}"),
+        };
+    }
+    if name_off as u64 >= total_str {
+        return BtfError::BadType {
+            id,
+            offset: off,
+            what: format!("name offset {name_off} outside string section"),
+        };
+    }
+    BtfError::Truncated {
+        what: "type data",
+        offset: off,
+        need: TYPE_HDR + fixed as usize + per as usize * (info & 0xffff) as usize,
+        len,
+    }
+}
+
+/// Size of the data following the 12-byte header of a type.
+pub(super) fn extra_len(kind: Kind, vlen: usize) -> usize {
+    use Kind::*;
+    match kind {
+        Int => 4,
+        Array => 12,
+        Struct | Union => 12 * vlen,
+        Enum => 8 * vlen,
+        FuncProto => 8 * vlen,
+        Var => 4,
+        Datasec => 12 * vlen,
+        DeclTag => 4,
+        Enum64 => 12 * vlen,
+        _ => 0,
+    }
+}
+
+impl Btf {
+    /// Parse BTF from owned bytes (patchable in place).
+    pub fn parse(bytes: Vec<u8>) -> Result<Btf, BtfError> {
+        Btf::from_storage(Storage::Owned(bytes), None)
+    }
+
+    /// Parse BTF from any byte storage (e.g. an mmap of
+    /// `/sys/kernel/btf/vmlinux`) without copying.
+    pub fn parse_shared(bytes: Box<dyn AsRef<[u8]> + Send + Sync>) -> Result<Btf, BtfError> {
+        Btf::from_storage(Storage::Shared(bytes), None)
+    }
+
+    /// Parse split BTF (a kernel module's) on top of `base`: type ids and
+    /// string offsets continue after the base's.
+    pub fn parse_split(
+        bytes: Box<dyn AsRef<[u8]> + Send + Sync>,
+        base: Arc<Btf>,
+    ) -> Result<Btf, BtfError> {
+        Btf::from_storage(Storage::Shared(bytes), Some(base))
+    }
+
+    /// Take the `.BTF` section of an ELF object file.
+    pub fn from_elf(elf: &[u8]) -> Result<Btf, BtfError> {
+        use object::{Object, ObjectSection};
+        let file = object::File::parse(elf).map_err(|e| BtfError::Elf(e.to_string()))?;
+        let sec = file
+            .section_by_name(".BTF")
+            .ok_or_else(|| BtfError::Elf("no .BTF section".into()))?;
+        let data = sec
+            .data()
+            .map_err(|e| BtfError::Elf(format!(".BTF section: {e}")))?;
+        Btf::parse(data.to_vec())
+    }
+
+    fn from_storage(data: Storage, base: Option<Arc<Btf>>) -> Result<Btf, BtfError> {
+        let b = data.bytes();
+        let len = b.len();
+        if len < HDR_MIN {
+            return Err(BtfError::Truncated {
+                what: "header",
+                offset: 0,
+                need: HDR_MIN,
+                len,
+            });
+        }
+        let magic = u16::from_le_bytes([b[0], b[1]]);
+        if magic != BTF_MAGIC {
+            if magic == BTF_MAGIC.swap_bytes() {
+                return Err(BtfError::BigEndian);
+            }
+            return Err(BtfError::BadMagic(magic));
+        }
+        if b[2] != 1 {
+            return Err(BtfError::Version(b[2]));
+        }
+        let hdr_len = rd32(b, 4) as usize;
+        if hdr_len < HDR_MIN || hdr_len > len {
+            return Err(BtfError::BadHeader(format!(
+                "hdr_len {hdr_len} (buffer is {len} bytes)"
+            )));
+        }
+        let type_off = rd32(b, 8) as usize;
+        let type_len = rd32(b, 12) as usize;
+        let str_off = rd32(b, 16) as usize;
+        let str_len = rd32(b, 20) as usize;
+        let body = len - hdr_len;
+        let types_end = type_off.checked_add(type_len);
+        let strs_end = str_off.checked_add(str_len);
+        match (types_end, strs_end) {
+            (Some(te), Some(se)) if te <= body && se <= body => {}
+            _ => {
+                return Err(BtfError::BadHeader(format!(
+                    "type section {type_off}+{type_len} or string section {str_off}+{str_len} \
+                     exceeds the {body} bytes after the header"
+                )))
+            }
+        }
+        if type_off % 4 != 0 {
+            return Err(BtfError::BadHeader(format!(
+                "type_off {type_off} not aligned"
+            )));
+        }
+        let strs_start = hdr_len + str_off;
+        let strs = &b[strs_start..strs_start + str_len];
+        let (first_id, base_str_len) = match &base {
+            None => {
+                if str_len == 0 || strs[0] != 0 {
+                    return Err(BtfError::BadHeader(
+                        "string section must start with an empty string".into(),
+                    ));
+                }
+                (1u32, 0u32)
+            }
+            Some(base) => (base.next_id(), base.total_str_len()),
+        };
+        if str_len > 0 && strs[str_len - 1] != 0 {
+            return Err(BtfError::BadHeader(
+                "string section is not NUL-terminated".into(),
+            ));
+        }
+        let total_str = base_str_len as u64 + str_len as u64;
+        let types_start = hdr_len + type_off;
+        let types = &b[types_start..types_start + type_len];
+        // One tight pass recording where each type starts (vmlinux: 127k
+        // types; this loop is most of the cost of opening kernel BTF). All
+        // checks share one cold error path.
+        let mut offsets: Vec<u32> = Vec::with_capacity(type_len / 24);
+        let mut named_types: Vec<u32> = Vec::with_capacity(type_len / 256);
+        let named_funcs = walk_types(types, total_str, first_id, &mut offsets, &mut named_types)?;
+        Ok(Btf {
+            data,
+            types_start,
+            types_len: type_len,
+            strs_start,
+            strs_len: str_len,
+            offsets,
+            first_id,
+            base,
+            base_str_len,
+            named_types,
+            named_funcs,
+            index: [OnceLock::new(), OnceLock::new()],
+        })
+    }
+}

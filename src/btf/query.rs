@@ -1,0 +1,187 @@
+//! Lookups by type id and string offset, and the questions answered by
+//! following type chains (modifiers, sizes).
+
+use super::parse::extra_len;
+use super::types::rd32;
+use super::{Btf, BtfError, Kind, Type, MAX_CHAIN, PTR_SIZE, TYPE_HDR};
+
+impl Btf {
+    /// The NUL-terminated string at `off` (split BTF: offsets continue
+    /// after the base's string section).
+    pub fn str_at(&self, off: u32) -> Result<&str, BtfError> {
+        if off < self.base_str_len {
+            if let Some(base) = &self.base {
+                return base.str_at(off);
+            }
+        }
+        let o = (off - self.base_str_len) as usize;
+        let s = self.strs();
+        let rest = s.get(o..).ok_or(BtfError::BadString {
+            offset: off,
+            what: "outside string section",
+        })?;
+        let end = rest
+            .iter()
+            .position(|&c| c == 0)
+            .ok_or(BtfError::BadString {
+                offset: off,
+                what: "not NUL-terminated",
+            })?;
+        std::str::from_utf8(&rest[..end]).map_err(|_| BtfError::BadString {
+            offset: off,
+            what: "not UTF-8",
+        })
+    }
+
+    /// The type with id `id` (0 is void).
+    pub fn type_by_id(&self, id: u32) -> Result<Type<'_>, BtfError> {
+        if id < self.first_id {
+            if let Some(base) = &self.base {
+                return base.type_by_id(id);
+            }
+            // id 0: void
+            return Ok(Type {
+                id: 0,
+                kind: Kind::Void,
+                name: "void",
+                name_off: 0,
+                kind_flag: false,
+                vlen: 0,
+                size_or_type: 0,
+                extra: &[],
+                btf: self,
+            });
+        }
+        let idx = (id - self.first_id) as usize;
+        let off = *self.offsets.get(idx).ok_or(BtfError::NoSuchType {
+            id,
+            last: self.next_id().saturating_sub(1),
+        })? as usize;
+        let types = self.types();
+        let name_off = rd32(types, off);
+        let info = rd32(types, off + 4);
+        let kind = Kind::from_u32((info >> 24) & 0x1f).unwrap_or(Kind::Void);
+        let vlen = (info & 0xffff) as u16;
+        let elen = extra_len(kind, vlen as usize);
+        let extra = types
+            .get(off + TYPE_HDR..off + TYPE_HDR + elen)
+            .unwrap_or(&[]);
+        let name = self.str_at(name_off).map_err(|e| BtfError::BadType {
+            id,
+            offset: off,
+            what: e.to_string(),
+        })?;
+        Ok(Type {
+            id,
+            kind,
+            name,
+            name_off,
+            kind_flag: info >> 31 == 1,
+            vlen,
+            size_or_type: rd32(types, off + 8),
+            extra,
+            btf: self,
+        })
+    }
+
+    /// Name of type `id` ("" if anonymous).
+    pub fn name(&self, id: u32) -> Result<&str, BtfError> {
+        if id == 0 {
+            return Ok("");
+        }
+        Ok(self.type_by_id(id)?.name)
+    }
+
+    /// Iterate over all types (own and base), skipping void.
+    pub fn iter(&self) -> impl Iterator<Item = Type<'_>> + '_ {
+        (1..self.next_id()).filter_map(move |id| self.type_by_id(id).ok())
+    }
+
+    /// Raw bytes of the string at `off` (no UTF-8 check); empty if invalid.
+    pub(super) fn raw_str(&self, off: u32) -> &[u8] {
+        if off < self.base_str_len {
+            if let Some(base) = &self.base {
+                return base.raw_str(off);
+            }
+        }
+        let rest = self
+            .strs()
+            .get((off - self.base_str_len) as usize..)
+            .unwrap_or(&[]);
+        let end = rest.iter().position(|&c| c == 0).unwrap_or(0);
+        &rest[..end]
+    }
+
+    /// The string section from offset `off` to its end (the base's for
+    /// offsets below its length); empty if out of range.
+    pub(super) fn str_tail(&self, off: u32) -> &[u8] {
+        if off < self.base_str_len {
+            if let Some(base) = &self.base {
+                return base.str_tail(off);
+            }
+        }
+        self.strs()
+            .get((off - self.base_str_len) as usize..)
+            .unwrap_or(&[])
+    }
+
+    /// Follow typedefs and modifiers (const, volatile, restrict, type tags).
+    pub fn skip_mods_and_typedefs(&self, id: u32) -> Result<Type<'_>, BtfError> {
+        let mut t = self.type_by_id(id)?;
+        for _ in 0..MAX_CHAIN {
+            if !t.kind.is_mod_or_typedef() {
+                return Ok(t);
+            }
+            t = self.type_by_id(t.size_or_type)?;
+        }
+        Err(BtfError::TooDeep { id })
+    }
+
+    /// Size in bytes of a type, following typedefs, modifiers, VARs and arrays.
+    pub fn resolve_size(&self, id: u32) -> Result<u32, BtfError> {
+        let mut cur = id;
+        let mut mult: u64 = 1;
+        for _ in 0..MAX_CHAIN {
+            let t = self.type_by_id(cur)?;
+            let no_size = |what| BtfError::NoSize {
+                id,
+                name: t.name.to_string(),
+                what,
+            };
+            match t.kind {
+                k if k.has_size() => {
+                    let total = mult * t.size_or_type as u64;
+                    return u32::try_from(total).map_err(|_| no_size("size overflows u32"));
+                }
+                Kind::Ptr => {
+                    let total = mult * PTR_SIZE as u64;
+                    return u32::try_from(total).map_err(|_| no_size("size overflows u32"));
+                }
+                Kind::Typedef
+                | Kind::Volatile
+                | Kind::Const
+                | Kind::Restrict
+                | Kind::TypeTag
+                | Kind::Var
+                | Kind::DeclTag => cur = t.size_or_type,
+                Kind::Array => {
+                    let a = t.array().ok_or_else(|| no_size("bad array"))?;
+                    mult = mult
+                        .checked_mul(a.nelems as u64)
+                        .filter(|m| *m <= u32::MAX as u64)
+                        .ok_or_else(|| no_size("size overflows u32"))?;
+                    cur = a.elem_type;
+                }
+                _ => return Err(no_size("kind has no size")),
+            }
+        }
+        Err(BtfError::TooDeep { id })
+    }
+
+    /// All DATASEC types (own types only).
+    pub fn datasecs(&self) -> impl Iterator<Item = Type<'_>> + '_ {
+        self.own_ids()
+            .filter_map(move |id| self.type_by_id(id).ok())
+            .filter(|t| t.kind == Kind::Datasec)
+    }
+}

@@ -1,0 +1,382 @@
+//! BTF kinds and borrowed views of one type and its trailing data
+//! (members, parameters, enumerators, DATASEC entries).
+
+use std::fmt;
+
+use super::{Btf, BtfError};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum Kind {
+    Void = 0,
+    Int = 1,
+    Ptr = 2,
+    Array = 3,
+    Struct = 4,
+    Union = 5,
+    Enum = 6,
+    Fwd = 7,
+    Typedef = 8,
+    Volatile = 9,
+    Const = 10,
+    Restrict = 11,
+    Func = 12,
+    FuncProto = 13,
+    Var = 14,
+    Datasec = 15,
+    Float = 16,
+    DeclTag = 17,
+    TypeTag = 18,
+    Enum64 = 19,
+}
+
+impl Kind {
+    pub fn from_u32(k: u32) -> Option<Kind> {
+        use Kind::*;
+        Some(match k {
+            0 => Void,
+            1 => Int,
+            2 => Ptr,
+            3 => Array,
+            4 => Struct,
+            5 => Union,
+            6 => Enum,
+            7 => Fwd,
+            8 => Typedef,
+            9 => Volatile,
+            10 => Const,
+            11 => Restrict,
+            12 => Func,
+            13 => FuncProto,
+            14 => Var,
+            15 => Datasec,
+            16 => Float,
+            17 => DeclTag,
+            18 => TypeTag,
+            19 => Enum64,
+            _ => return None,
+        })
+    }
+    /// Lower-case name as `bpftool` prints it.
+    pub fn as_str(self) -> &'static str {
+        use Kind::*;
+        match self {
+            Void => "void",
+            Int => "int",
+            Ptr => "ptr",
+            Array => "array",
+            Struct => "struct",
+            Union => "union",
+            Enum => "enum",
+            Fwd => "fwd",
+            Typedef => "typedef",
+            Volatile => "volatile",
+            Const => "const",
+            Restrict => "restrict",
+            Func => "func",
+            FuncProto => "func_proto",
+            Var => "var",
+            Datasec => "datasec",
+            Float => "float",
+            DeclTag => "decl_tag",
+            TypeTag => "type_tag",
+            Enum64 => "enum64",
+        }
+    }
+    pub fn is_composite(self) -> bool {
+        matches!(self, Kind::Struct | Kind::Union)
+    }
+    pub fn is_any_enum(self) -> bool {
+        matches!(self, Kind::Enum | Kind::Enum64)
+    }
+    /// Modifiers and typedefs, skipped by [`Btf::skip_mods_and_typedefs`].
+    pub fn is_mod_or_typedef(self) -> bool {
+        matches!(
+            self,
+            Kind::Typedef | Kind::Volatile | Kind::Const | Kind::Restrict | Kind::TypeTag
+        )
+    }
+    /// Kinds whose third word is a size.
+    pub(super) fn has_size(self) -> bool {
+        matches!(
+            self,
+            Kind::Int
+                | Kind::Struct
+                | Kind::Union
+                | Kind::Enum
+                | Kind::Enum64
+                | Kind::Datasec
+                | Kind::Float
+        )
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `BTF_INT_SIGNED` etc.
+pub const BTF_INT_SIGNED: u8 = 1;
+pub const BTF_INT_CHAR: u8 = 2;
+pub const BTF_INT_BOOL: u8 = 4;
+
+/// Extra word of an INT.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IntInfo {
+    pub encoding: u8,
+    pub offset: u8,
+    pub bits: u8,
+}
+
+/// Extra data of an ARRAY.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ArrayInfo {
+    pub elem_type: u32,
+    pub index_type: u32,
+    pub nelems: u32,
+}
+
+/// A STRUCT/UNION member.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Member<'a> {
+    pub name: &'a str,
+    pub type_id: u32,
+    pub bit_offset: u32,
+    /// 0 unless this is a bitfield (only with kind_flag set).
+    pub bitfield_size: u32,
+}
+
+/// A FUNC_PROTO parameter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Param<'a> {
+    pub name: &'a str,
+    pub type_id: u32,
+}
+
+/// An ENUM or ENUM64 enumerator. `value` holds the raw bits: for 32-bit
+/// enums it is sign-extended when the enum is signed, zero-extended otherwise.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Enumerator<'a> {
+    pub name: &'a str,
+    pub value: u64,
+}
+
+/// A DATASEC entry (`struct btf_var_secinfo`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VarSecinfo {
+    pub type_id: u32,
+    pub offset: u32,
+    pub size: u32,
+}
+
+/// A borrowed view of one BTF type.
+#[derive(Clone, Copy)]
+pub struct Type<'a> {
+    pub id: u32,
+    pub kind: Kind,
+    pub name: &'a str,
+    pub name_off: u32,
+    pub kind_flag: bool,
+    pub vlen: u16,
+    /// The third word: size for INT/STRUCT/UNION/ENUM*/DATASEC/FLOAT, a type
+    /// id for the others.
+    pub size_or_type: u32,
+    pub(super) extra: &'a [u8],
+    pub(super) btf: &'a Btf,
+}
+
+impl fmt::Debug for Type<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "[{}] {} '{}'", self.id, self.kind, self.name)
+    }
+}
+
+/// Little-endian u32 at `off` of `b` (0 if out of range).
+pub(super) fn rd32(b: &[u8], off: usize) -> u32 {
+    match b.get(off..off.saturating_add(4)) {
+        Some(s) => u32::from_le_bytes([s[0], s[1], s[2], s[3]]),
+        None => 0,
+    }
+}
+
+impl<'a> Type<'a> {
+    /// Size in bytes for sized kinds.
+    pub fn size(&self) -> Option<u32> {
+        self.kind.has_size().then_some(self.size_or_type)
+    }
+    /// Referenced type for PTR, TYPEDEF, modifiers, FUNC, VAR, DECL_TAG,
+    /// TYPE_TAG (and FUNC_PROTO's return type).
+    pub fn ref_type(&self) -> Option<u32> {
+        use Kind::*;
+        match self.kind {
+            Ptr | Typedef | Volatile | Const | Restrict | Func | FuncProto | Var | DeclTag
+            | TypeTag => Some(self.size_or_type),
+            _ => None,
+        }
+    }
+    pub fn is_composite(&self) -> bool {
+        self.kind.is_composite()
+    }
+    pub fn int(&self) -> Option<IntInfo> {
+        if self.kind != Kind::Int {
+            return None;
+        }
+        let v = rd32(self.extra, 0);
+        Some(IntInfo {
+            encoding: ((v >> 24) & 0x0f) as u8,
+            offset: ((v >> 16) & 0xff) as u8,
+            bits: (v & 0xff) as u8,
+        })
+    }
+    pub fn array(&self) -> Option<ArrayInfo> {
+        if self.kind != Kind::Array {
+            return None;
+        }
+        Some(ArrayInfo {
+            elem_type: rd32(self.extra, 0),
+            index_type: rd32(self.extra, 4),
+            nelems: rd32(self.extra, 8),
+        })
+    }
+    /// Number of members/params/enumerators/vars.
+    pub fn vlen(&self) -> usize {
+        match self.kind {
+            Kind::Struct
+            | Kind::Union
+            | Kind::Enum
+            | Kind::Enum64
+            | Kind::FuncProto
+            | Kind::Datasec => self.vlen as usize,
+            _ => 0,
+        }
+    }
+    /// Member `i` of a STRUCT/UNION.
+    pub fn member(&self, i: usize) -> Result<Member<'a>, BtfError> {
+        if !self.is_composite() || i >= self.vlen as usize {
+            return Err(self.bad(format!("no member #{i}")));
+        }
+        let o = i * 12;
+        let name_off = rd32(self.extra, o);
+        let type_id = rd32(self.extra, o + 4);
+        let off = rd32(self.extra, o + 8);
+        let (bit_offset, bitfield_size) = if self.kind_flag {
+            (off & 0x00ff_ffff, off >> 24)
+        } else {
+            (off, 0)
+        };
+        Ok(Member {
+            name: self.btf.str_at(name_off)?,
+            type_id,
+            bit_offset,
+            bitfield_size,
+        })
+    }
+    /// All members of a STRUCT/UNION (empty for other kinds).
+    pub fn members(&self) -> impl Iterator<Item = Result<Member<'a>, BtfError>> + 'a {
+        let t = *self;
+        let n = if t.is_composite() { t.vlen as usize } else { 0 };
+        (0..n).map(move |i| t.member(i))
+    }
+    /// Parameter `i` of a FUNC_PROTO.
+    pub fn param(&self, i: usize) -> Result<Param<'a>, BtfError> {
+        if self.kind != Kind::FuncProto || i >= self.vlen as usize {
+            return Err(self.bad(format!("no parameter #{i}")));
+        }
+        Ok(Param {
+            name: self.btf.str_at(rd32(self.extra, i * 8))?,
+            type_id: rd32(self.extra, i * 8 + 4),
+        })
+    }
+    pub fn params(&self) -> impl Iterator<Item = Result<Param<'a>, BtfError>> + 'a {
+        let t = *self;
+        let n = if t.kind == Kind::FuncProto {
+            t.vlen as usize
+        } else {
+            0
+        };
+        (0..n).map(move |i| t.param(i))
+    }
+    /// Enumerator `i` of an ENUM or ENUM64.
+    pub fn enumerator(&self, i: usize) -> Result<Enumerator<'a>, BtfError> {
+        if i >= self.vlen as usize {
+            return Err(self.bad(format!("no enumerator #{i}")));
+        }
+        match self.kind {
+            Kind::Enum => {
+                let v = rd32(self.extra, i * 8 + 4);
+                let value = if self.kind_flag {
+                    v as i32 as i64 as u64
+                } else {
+                    v as u64
+                };
+                Ok(Enumerator {
+                    name: self.btf.str_at(rd32(self.extra, i * 8))?,
+                    value,
+                })
+            }
+            Kind::Enum64 => {
+                let lo = rd32(self.extra, i * 12 + 4) as u64;
+                let hi = rd32(self.extra, i * 12 + 8) as u64;
+                Ok(Enumerator {
+                    name: self.btf.str_at(rd32(self.extra, i * 12))?,
+                    value: lo | (hi << 32),
+                })
+            }
+            _ => Err(self.bad(format!("no enumerator #{i}"))),
+        }
+    }
+    pub fn enumerators(&self) -> impl Iterator<Item = Result<Enumerator<'a>, BtfError>> + 'a {
+        let t = *self;
+        let n = if t.kind.is_any_enum() {
+            t.vlen as usize
+        } else {
+            0
+        };
+        (0..n).map(move |i| t.enumerator(i))
+    }
+    /// Entry `i` of a DATASEC.
+    pub fn var_secinfo(&self, i: usize) -> Result<VarSecinfo, BtfError> {
+        if self.kind != Kind::Datasec || i >= self.vlen as usize {
+            return Err(self.bad(format!("no datasec entry #{i}")));
+        }
+        Ok(VarSecinfo {
+            type_id: rd32(self.extra, i * 12),
+            offset: rd32(self.extra, i * 12 + 4),
+            size: rd32(self.extra, i * 12 + 8),
+        })
+    }
+    pub fn vars(&self) -> impl Iterator<Item = VarSecinfo> + 'a {
+        let t = *self;
+        let n = if t.kind == Kind::Datasec {
+            t.vlen as usize
+        } else {
+            0
+        };
+        (0..n).filter_map(move |i| t.var_secinfo(i).ok())
+    }
+    /// Linkage of a VAR (0 static, 1 global, 2 extern) or FUNC (vlen).
+    pub fn linkage(&self) -> Option<u32> {
+        match self.kind {
+            Kind::Var => Some(rd32(self.extra, 0)),
+            Kind::Func => Some(self.vlen as u32),
+            _ => None,
+        }
+    }
+    /// `component_idx` of a DECL_TAG (-1 for the type itself).
+    pub fn decl_tag_component(&self) -> Option<i32> {
+        (self.kind == Kind::DeclTag).then(|| rd32(self.extra, 0) as i32)
+    }
+    /// For ENUM/ENUM64: signed (kind_flag). For FWD: union (kind_flag).
+    pub fn is_signed_enum(&self) -> bool {
+        self.kind.is_any_enum() && self.kind_flag
+    }
+    fn bad(&self, what: String) -> BtfError {
+        BtfError::BadType {
+            id: self.id,
+            offset: 0,
+            what: format!("{} '{}': {what}", self.kind, self.name),
+        }
+    }
+}
