@@ -5,6 +5,7 @@ use std::fmt;
 
 use super::{Btf, BtfError};
 
+/// BTF kinds (`BTF_KIND_*`). `Void` is type id 0.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(u8)]
 pub enum Kind {
