@@ -39,16 +39,8 @@ pub fn read_btf_file(path: &Path) -> Result<Btf> {
     };
     let file = std::fs::File::open(path).map_err(io)?;
     let btf = match sys::Mmap::map_file_readonly(&file) {
-        Ok(m) if m.as_slice().starts_with(b"\x7fELF") => Btf::from_elf(m.as_slice()),
-        Ok(m) => Btf::parse_shared(Box::new(m)),
-        Err(_) => {
-            let bytes = std::fs::read(path).map_err(io)?;
-            if bytes.starts_with(b"\x7fELF") {
-                Btf::from_elf(&bytes)
-            } else {
-                Btf::parse(bytes)
-            }
-        }
+        Ok(m) => Btf::from_shared_auto(Box::new(m)),
+        Err(_) => Btf::from_bytes_auto(std::fs::read(path).map_err(io)?),
     };
     btf.map_err(|e| Error::Btf(format!("{}: {e}", path.display())))
 }

@@ -7,6 +7,9 @@ use super::index::KIND_FUNC;
 use super::types::rd32;
 use super::{Btf, BtfError, Kind, Storage, BTF_MAGIC, HDR_MIN, TYPE_HDR};
 
+/// First bytes of an ELF file.
+const ELF_MAGIC: &[u8; 4] = b"\x7fELF";
+
 /// Marks an invalid kind in [`EXTRA`].
 const BAD_KIND: u8 = 0xff;
 
@@ -194,6 +197,27 @@ impl Btf {
         Btf::parse(data.to_vec())
     }
 
+    /// Parse a BTF file's contents, told apart by their first bytes: an ELF
+    /// object (its `.BTF` section is taken, as [`Btf::from_elf`]) or raw BTF
+    /// (as [`Btf::parse`]).
+    pub fn from_bytes_auto(bytes: Vec<u8>) -> Result<Btf, BtfError> {
+        if bytes.starts_with(ELF_MAGIC) {
+            Btf::from_elf(&bytes)
+        } else {
+            Btf::parse(bytes)
+        }
+    }
+
+    /// Like [`Btf::from_bytes_auto`], but raw BTF is used in place (as
+    /// [`Btf::parse_shared`], e.g. an mmap of a 5 MB vmlinux BTF).
+    pub fn from_shared_auto(bytes: Box<dyn AsRef<[u8]> + Send + Sync>) -> Result<Btf, BtfError> {
+        if (*bytes).as_ref().starts_with(ELF_MAGIC) {
+            Btf::from_elf((*bytes).as_ref())
+        } else {
+            Btf::parse_shared(bytes)
+        }
+    }
+
     fn from_storage(data: Storage, base: Option<Arc<Btf>>) -> Result<Btf, BtfError> {
         let b = data.bytes();
         let len = b.len();
@@ -283,5 +307,45 @@ impl Btf {
             named_funcs,
             index: [OnceLock::new(), OnceLock::new()],
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Raw BTF with no types and an empty string section.
+    fn empty_raw() -> Vec<u8> {
+        let mut b = Vec::new();
+        b.extend_from_slice(&BTF_MAGIC.to_le_bytes());
+        b.extend_from_slice(&[1, 0]);
+        for w in [HDR_MIN as u32, 0, 0, 0, 1] {
+            b.extend_from_slice(&w.to_le_bytes());
+        }
+        b.push(0);
+        b
+    }
+
+    #[test]
+    fn auto_tells_raw_from_elf() {
+        let raw = empty_raw();
+        assert_eq!(Btf::from_bytes_auto(raw.clone()).unwrap().len(), 1);
+        assert_eq!(Btf::from_shared_auto(Box::new(raw)).unwrap().len(), 1);
+
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/bpf/tests/core/fields.bpf.o");
+        let elf = std::fs::read(path).unwrap();
+        let want = Btf::from_elf(&elf).unwrap().len();
+        assert!(want > 1);
+        assert_eq!(Btf::from_bytes_auto(elf.clone()).unwrap().len(), want);
+        assert_eq!(Btf::from_shared_auto(Box::new(elf)).unwrap().len(), want);
+
+        // An ELF magic on garbage is an ELF error, not a BTF magic error.
+        let mut bad = b"\x7fELF".to_vec();
+        bad.resize(64, 0);
+        assert!(matches!(Btf::from_bytes_auto(bad), Err(BtfError::Elf(_))));
+        assert!(matches!(
+            Btf::from_bytes_auto(vec![0; 8]),
+            Err(BtfError::Truncated { .. })
+        ));
     }
 }
