@@ -9,18 +9,27 @@
 //! [`OwnedFd`]: std::os::fd::OwnedFd
 //! [`BorrowedFd`]: std::os::fd::BorrowedFd
 
-pub mod bpf;
+mod bpf;
 pub(crate) mod bpf_attr;
+pub mod btf;
 pub mod fs;
+pub mod info;
+pub mod link;
+pub mod map;
 pub mod mmap;
 pub mod perf;
 pub mod pod;
+pub mod prog;
 
-pub use bpf::*;
+pub use btf::*;
 pub use fs::*;
+pub use info::*;
+pub use link::*;
+pub use map::*;
 pub use mmap::Mmap;
 pub use perf::*;
 pub use pod::Pod;
+pub use prog::*;
 
 use nix::errno::Errno;
 
