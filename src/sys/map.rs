@@ -229,49 +229,10 @@ fn map_lookup_and_delete_elem_sized(
     elem_op(BPF_MAP_LOOKUP_AND_DELETE_ELEM, call, &mut attr)
 }
 
-/// Look `key` up; the value goes to `value`. `Ok(false)` when absent.
-pub fn map_lookup_elem(
-    fd: BorrowedFd<'_>,
-    key: &[u8],
-    value: &mut [u8],
-    flags: u64,
-) -> SysResult<bool> {
-    map_lookup_elem_sized(fd, map_sizes(fd)?, key, value, flags)
-}
-
-/// Insert or replace (`flags`: `BPF_ANY`, `BPF_NOEXIST`, `BPF_EXIST`, `BPF_F_LOCK`).
-pub fn map_update_elem(fd: BorrowedFd<'_>, key: &[u8], value: &[u8], flags: u64) -> SysResult<()> {
-    map_update_elem_sized(fd, map_sizes(fd)?, key, value, flags)
-}
-
-/// Delete `key`; `Ok(false)` when it was absent.
-pub fn map_delete_elem(fd: BorrowedFd<'_>, key: &[u8]) -> SysResult<bool> {
-    map_delete_elem_sized(fd, map_sizes(fd)?, key)
-}
-
-/// The key after `key` (the first key when `None`) into `next`; `Ok(false)` at the end.
-pub fn map_get_next_key(
-    fd: BorrowedFd<'_>,
-    key: Option<&[u8]>,
-    next: &mut [u8],
-) -> SysResult<bool> {
-    map_get_next_key_sized(fd, map_sizes(fd)?, key, next)
-}
-
-/// Pop an element (queue/stack: `key` is `None`) or look up and delete `key`.
-/// `Ok(false)` when empty/absent.
-pub fn map_lookup_and_delete_elem(
-    fd: BorrowedFd<'_>,
-    key: Option<&[u8]>,
-    value: &mut [u8],
-) -> SysResult<bool> {
-    map_lookup_and_delete_elem_sized(fd, map_sizes(fd)?, key, value)
-}
-
 /// A map fd that knows its key and value sizes, asked of the kernel once:
 /// its element operations check buffers against them without a
-/// BPF_OBJ_GET_INFO_BY_FD per call (the free functions above need one, since
-/// they can be given any fd).
+/// BPF_OBJ_GET_INFO_BY_FD per call. It is the only way to do element
+/// operations, so buffers are always checked against the map's real sizes.
 #[derive(Debug)]
 pub struct MapFd {
     fd: OwnedFd,
@@ -299,30 +260,40 @@ impl MapFd {
         })
     }
 
+    /// The map's fd.
     pub fn as_fd(&self) -> BorrowedFd<'_> {
         std::os::fd::AsFd::as_fd(&self.fd)
     }
 
+    /// The key and user-space value sizes buffers are checked against.
     pub fn sizes(&self) -> MapSizes {
         self.sizes
     }
 
+    /// Look `key` up; the value goes to `value`. `Ok(false)` when absent.
     pub fn lookup(&self, key: &[u8], value: &mut [u8], flags: u64) -> SysResult<bool> {
         map_lookup_elem_sized(self.as_fd(), self.sizes, key, value, flags)
     }
 
+    /// Insert or replace (`flags`: `BPF_ANY`, `BPF_NOEXIST`, `BPF_EXIST`,
+    /// `BPF_F_LOCK`). Queues and stacks take an empty `key`.
     pub fn update(&self, key: &[u8], value: &[u8], flags: u64) -> SysResult<()> {
         map_update_elem_sized(self.as_fd(), self.sizes, key, value, flags)
     }
 
+    /// Delete `key`; `Ok(false)` when it was absent.
     pub fn delete(&self, key: &[u8]) -> SysResult<bool> {
         map_delete_elem_sized(self.as_fd(), self.sizes, key)
     }
 
+    /// The key after `key` (the first key when `None`) into `next`;
+    /// `Ok(false)` at the end.
     pub fn next_key(&self, key: Option<&[u8]>, next: &mut [u8]) -> SysResult<bool> {
         map_get_next_key_sized(self.as_fd(), self.sizes, key, next)
     }
 
+    /// Pop an element (queue/stack: `key` is `None`) or look up and delete
+    /// `key`. `Ok(false)` when empty/absent.
     pub fn lookup_and_delete(&self, key: Option<&[u8]>, value: &mut [u8]) -> SysResult<bool> {
         map_lookup_and_delete_elem_sized(self.as_fd(), self.sizes, key, value)
     }
