@@ -97,7 +97,7 @@ pub(crate) fn prepare(spec: &mut ObjectSpec, opts: &LoadOptions) -> Result<ObjBt
     }
     // The object's BTF into the kernel; without it, go on (logged).
     if let Some(btf) = &spec.btf {
-        match sys::btf_load(&btf.to_bytes(), 1) {
+        match crate::verifier_log::btf_load_with_log_retry(&btf.to_bytes(), 1) {
             Ok(fd) => out.fd = BtfFd(Some(fd)),
             // No privileges is not a BTF problem: going on without BTF
             // would only fail again at the first map.

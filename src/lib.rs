@@ -24,6 +24,7 @@ pub mod ringbuf;
 pub mod sys;
 pub mod tracefs;
 pub mod uprobe;
+pub(crate) mod verifier_log;
 
 pub use error::{Error, Result};
 pub use link::Link;

@@ -363,7 +363,7 @@ fn load_program(
         linked.insns.len(),
         p.section
     );
-    match sys::prog_load_with_log_retry(&attr, opts.log_level.max(1)) {
+    match crate::verifier_log::prog_load_with_log_retry(&attr, opts.log_level.max(1)) {
         Ok(fd) => Ok(Program {
             name: p.name.clone(),
             section: p.section.clone(),

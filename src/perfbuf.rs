@@ -125,7 +125,7 @@ struct CpuRing {
 }
 
 impl CpuRing {
-    fn open(map_fd: BorrowedFd<'_>, map: &str, cpu: u32, pages: usize) -> Result<Option<CpuRing>> {
+    fn open(map_fd: &sys::MapFd, map: &str, cpu: u32, pages: usize) -> Result<Option<CpuRing>> {
         let what = |s: &str| format!("perf buffer {map}: CPU {cpu}: {s}");
         let attr = PerfEventAttr::bpf_output();
         let event = match sys::perf_event_open(&attr, -1, cpu as i32, None, 0) {
@@ -160,7 +160,8 @@ impl CpuRing {
             ))));
         }
         let fd = event.as_raw_fd() as u32;
-        sys::map_update_elem(map_fd, &cpu.to_ne_bytes(), &fd.to_ne_bytes(), 0)
+        map_fd
+            .update(&cpu.to_ne_bytes(), &fd.to_ne_bytes(), 0)
             .map_err(|e| Error::sys(what("store the perf event in the map"), e))?;
         sys::perf_event_ioc_enable(event.as_fd()).map_err(|e| Error::sys(what("enable"), e))?;
         Ok(Some(CpuRing {
@@ -261,6 +262,8 @@ impl<'m, 'cb, K: Callbacks<'cb>> PerfBufferBuilder<'m, 'cb, K> {
                 SysError::from_io("dup", &e),
             )
         })?;
+        let map_fd = sys::MapFd::new(map_fd)
+            .map_err(|e| Error::sys(format!("perf buffer {name}: BPF_OBJ_GET_INFO_BY_FD"), e))?;
         let epoll =
             Epoll::new().map_err(|e| Error::sys(format!("perf buffer {name}: epoll"), e))?;
         let mut pb = PerfBuffer {
@@ -275,7 +278,7 @@ impl<'m, 'cb, K: Callbacks<'cb>> PerfBufferBuilder<'m, 'cb, K> {
         };
         for cpu in cpus {
             // On error, `pb` is dropped and undoes what was done so far.
-            let Some(ring) = CpuRing::open(pb.map_fd.as_fd(), &pb.name, cpu, self.pages)? else {
+            let Some(ring) = CpuRing::open(&pb.map_fd, &pb.name, cpu, self.pages)? else {
                 continue;
             };
             let token = pb.rings.len() as u64;
@@ -311,7 +314,7 @@ impl<'m, 'cb, K: Callbacks<'cb>> PerfBufferBuilder<'m, 'cb, K> {
 /// blocks) and wait again. The reader must outlive the registration.
 pub struct PerfBuffer<'cb, K: Callbacks<'cb> = Local> {
     name: String,
-    map_fd: OwnedFd,
+    map_fd: sys::MapFd,
     rings: Vec<CpuRing>,
     epoll: Epoll,
     events: Vec<EpollEvent>,
@@ -474,7 +477,7 @@ impl<'cb, K: Callbacks<'cb>> Drop for PerfBuffer<'cb, K> {
         for r in &self.rings {
             let _ = sys::perf_event_ioc_disable(r.event.as_fd());
             // The map holds a reference to the event: take it out.
-            let _ = sys::map_delete_elem(self.map_fd.as_fd(), &r.cpu.to_ne_bytes());
+            let _ = self.map_fd.delete(&r.cpu.to_ne_bytes());
         }
     }
 }

@@ -9,7 +9,8 @@ use std::sync::atomic::Ordering;
 use nix::errno::Errno;
 use tinybpf::insn::{Insn, BPF_ALU64, BPF_EXIT, BPF_JMP, BPF_K, BPF_MOV};
 use tinybpf::sys::{
-    self, EpollEvent, LinkCreateExtra, LinkTarget, MapCreateAttr, Mmap, PerfEventAttr, ProgLoadAttr,
+    self, EpollEvent, LinkCreateExtra, LinkTarget, MapCreateAttr, MapFd, Mmap, PerfEventAttr,
+    ProgLoadAttr,
 };
 
 const BPF_MAP_TYPE_HASH: u32 = 1;
@@ -50,11 +51,22 @@ fn load(prog_type: u32, insns: &[Insn], name: &[u8]) -> OwnedFd {
         name,
         ..Default::default()
     };
-    sys::prog_load_with_log_retry(&attr, 1).unwrap_or_else(|(e, log)| panic!("{e}\n{log}"))
+    match sys::prog_load(&attr, None) {
+        Ok(fd) => fd,
+        Err(e) => {
+            let mut log = sys::VerifierLog {
+                level: 1,
+                buf: vec![0; 1 << 20],
+                true_size: 0,
+            };
+            let _ = sys::prog_load(&attr, Some(&mut log));
+            panic!("{e}\n{}", log.text())
+        }
+    }
 }
 
-fn array(value_size: u32, max_entries: u32, flags: u32, name: &[u8]) -> OwnedFd {
-    sys::map_create(&MapCreateAttr {
+fn array(value_size: u32, max_entries: u32, flags: u32, name: &[u8]) -> MapFd {
+    MapFd::create(&MapCreateAttr {
         map_type: BPF_MAP_TYPE_ARRAY,
         key_size: 4,
         value_size,
@@ -85,31 +97,30 @@ fn array_map_ops() {
     );
     assert_eq!(info.name, "tb_test_array");
 
-    sys::map_update_elem(fd, &2u32.to_ne_bytes(), &77u64.to_ne_bytes(), 0).unwrap();
+    m.update(&2u32.to_ne_bytes(), &77u64.to_ne_bytes(), 0)
+        .unwrap();
     let mut v = [0u8; 8];
-    assert!(sys::map_lookup_elem(fd, &2u32.to_ne_bytes(), &mut v, 0).unwrap());
+    assert!(m.lookup(&2u32.to_ne_bytes(), &mut v, 0).unwrap());
     assert_eq!(u64::from_ne_bytes(v), 77);
     // Out of range: arrays say ENOENT.
-    assert!(!sys::map_lookup_elem(fd, &9u32.to_ne_bytes(), &mut v, 0).unwrap());
+    assert!(!m.lookup(&9u32.to_ne_bytes(), &mut v, 0).unwrap());
     // Arrays cannot delete.
     assert_eq!(
-        sys::map_delete_elem(fd, &2u32.to_ne_bytes())
-            .unwrap_err()
-            .errno,
+        m.delete(&2u32.to_ne_bytes()).unwrap_err().errno,
         Errno::EINVAL
     );
 
     // Buffers too small are refused before the kernel sees them.
     let mut small = [0u8; 4];
-    let e = sys::map_lookup_elem(fd, &2u32.to_ne_bytes(), &mut small, 0).unwrap_err();
+    let e = m.lookup(&2u32.to_ne_bytes(), &mut small, 0).unwrap_err();
     assert_eq!(e.errno, Errno::EINVAL);
     assert!(e.call.contains("value buffer too small"), "{e}");
-    assert!(sys::map_lookup_elem(fd, &[0u8; 2], &mut v, 0).is_err());
+    assert!(m.lookup(&[0u8; 2], &mut v, 0).is_err());
 
     let mut keys = Vec::new();
     let mut k = [0u8; 4];
     let mut prev: Option<[u8; 4]> = None;
-    while sys::map_get_next_key(fd, prev.as_ref().map(|p| &p[..]), &mut k).unwrap() {
+    while m.next_key(prev.as_ref().map(|p| &p[..]), &mut k).unwrap() {
         keys.push(u32::from_ne_bytes(k));
         prev = Some(k);
     }
@@ -121,6 +132,7 @@ fn hash_map_delete_batch_and_freeze() {
     if !root() {
         return;
     }
+    // A map made by BPF_MAP_CREATE, then wrapped (sizes asked of the kernel).
     let m = sys::map_create(&MapCreateAttr {
         map_type: BPF_MAP_TYPE_HASH,
         key_size: 4,
@@ -130,6 +142,8 @@ fn hash_map_delete_batch_and_freeze() {
         ..Default::default()
     })
     .unwrap();
+    let m = MapFd::new(m).unwrap();
+    assert_eq!(m.sizes(), sys::MapSizes { key: 4, value: 4 });
     let fd = m.as_fd();
     let keys: Vec<u8> = (1u32..=5).flat_map(|k| k.to_ne_bytes()).collect();
     let vals: Vec<u8> = (1u32..=5).flat_map(|k| (k * 10).to_ne_bytes()).collect();
@@ -158,15 +172,15 @@ fn hash_map_delete_batch_and_freeze() {
     got.sort();
     assert_eq!(got, vec![(1, 10), (2, 20), (3, 30), (4, 40), (5, 50)]);
 
-    assert!(sys::map_delete_elem(fd, &3u32.to_ne_bytes()).unwrap());
-    assert!(!sys::map_delete_elem(fd, &3u32.to_ne_bytes()).unwrap());
+    assert!(m.delete(&3u32.to_ne_bytes()).unwrap());
+    assert!(!m.delete(&3u32.to_ne_bytes()).unwrap());
     assert_eq!(sys::map_delete_batch(fd, &keys[..8], 2, 0).unwrap(), 2);
     let mut v = [0u8; 4];
-    assert!(!sys::map_lookup_elem(fd, &1u32.to_ne_bytes(), &mut v, 0).unwrap());
-    assert!(sys::map_lookup_elem(fd, &4u32.to_ne_bytes(), &mut v, 0).unwrap());
+    assert!(!m.lookup(&1u32.to_ne_bytes(), &mut v, 0).unwrap());
+    assert!(m.lookup(&4u32.to_ne_bytes(), &mut v, 0).unwrap());
 
     sys::map_freeze(fd).unwrap();
-    let e = sys::map_update_elem(fd, &4u32.to_ne_bytes(), &v, 0).unwrap_err();
+    let e = m.update(&4u32.to_ne_bytes(), &v, 0).unwrap_err();
     assert_eq!(e.errno, Errno::EPERM, "{e}");
 }
 
@@ -175,21 +189,21 @@ fn queue_and_percpu() {
     if !root() {
         return;
     }
-    let q = sys::map_create(&MapCreateAttr {
+    let q = MapFd::create(&MapCreateAttr {
         map_type: BPF_MAP_TYPE_QUEUE,
         value_size: 4,
         max_entries: 4,
         ..Default::default()
     })
     .unwrap();
-    sys::map_update_elem(q.as_fd(), &[], &5u32.to_ne_bytes(), 0).unwrap();
+    q.update(&[], &5u32.to_ne_bytes(), 0).unwrap();
     let mut v = [0u8; 4];
-    assert!(sys::map_lookup_and_delete_elem(q.as_fd(), None, &mut v).unwrap());
+    assert!(q.lookup_and_delete(None, &mut v).unwrap());
     assert_eq!(u32::from_ne_bytes(v), 5);
-    assert!(!sys::map_lookup_and_delete_elem(q.as_fd(), None, &mut v).unwrap());
+    assert!(!q.lookup_and_delete(None, &mut v).unwrap());
 
     let ncpu = sys::num_possible_cpus().unwrap() as usize;
-    let p = sys::map_create(&MapCreateAttr {
+    let p = MapFd::create(&MapCreateAttr {
         map_type: BPF_MAP_TYPE_PERCPU_ARRAY,
         key_size: 4,
         value_size: 4,
@@ -204,10 +218,11 @@ fn queue_and_percpu() {
             value: 8 * ncpu
         }
     );
+    assert_eq!(p.sizes(), sys::map_sizes(p.as_fd()).unwrap());
     let mut one = [0u8; 4];
-    assert!(sys::map_lookup_elem(p.as_fd(), &0u32.to_ne_bytes(), &mut one, 0).is_err());
+    assert!(p.lookup(&0u32.to_ne_bytes(), &mut one, 0).is_err());
     let mut all = vec![0xffu8; 8 * ncpu];
-    assert!(sys::map_lookup_elem(p.as_fd(), &0u32.to_ne_bytes(), &mut all, 0).unwrap());
+    assert!(p.lookup(&0u32.to_ne_bytes(), &mut all, 0).unwrap());
     assert!(all.iter().all(|&b| b == 0));
 }
 
@@ -241,18 +256,38 @@ fn btf_load() {
     if !root() {
         return;
     }
-    let fd = sys::btf_load(&btf_int_blob(1), 1).unwrap_or_else(|(e, log)| panic!("{e}\n{log}"));
+    let fd = sys::btf_load(&btf_int_blob(1), None).unwrap();
     let info = sys::btf_info(fd.as_fd()).unwrap();
     assert!(info.id > 0);
     assert!(!info.kernel_btf);
     assert_eq!(info.btf_size as usize, btf_int_blob(1).len());
 
     // Kind 31 does not exist: the kernel refuses it and says why in the log.
-    let (e, log) = sys::btf_load(&btf_int_blob(31), 1).unwrap_err();
-    assert_eq!(e.call, "BPF_BTF_LOAD");
+    let e = sys::btf_load(&btf_int_blob(31), None).unwrap_err();
+    assert_eq!(sys::SysError::from(e).call, "BPF_BTF_LOAD");
     assert_eq!(e.errno, Errno::EINVAL);
-    assert!(!log.is_empty(), "no BTF log");
-    assert!(log.contains("kind"), "{log}");
+    let mut log = sys::VerifierLog {
+        level: 1,
+        buf: vec![0; 64 * 1024],
+        true_size: 0,
+    };
+    let e = sys::btf_load(&btf_int_blob(31), Some(&mut log)).unwrap_err();
+    assert_eq!(e.errno, Errno::EINVAL);
+    let text = log.text();
+    assert!(!text.is_empty(), "no BTF log");
+    assert!(text.contains("kind"), "{text}");
+    assert_eq!(e.log_true_size, log.true_size);
+    assert_eq!(log.true_size as usize, text.len() + 1);
+
+    // A log too small makes the kernel say ENOSPC and report the size needed.
+    let mut tiny = sys::VerifierLog {
+        level: 1,
+        buf: vec![0; 8],
+        true_size: 0,
+    };
+    let e = sys::btf_load(&btf_int_blob(31), Some(&mut tiny)).unwrap_err();
+    assert_eq!(e.errno, Errno::ENOSPC);
+    assert_eq!(e.log_true_size as usize, text.len() + 1);
 }
 
 #[test]
@@ -272,10 +307,10 @@ fn prog_load_and_verifier_log() {
         insns: &bad,
         ..Default::default()
     };
-    let (e, log) = sys::prog_load_with_log_retry(&attr, 1).unwrap_err();
-    assert_eq!(e.call, "BPF_PROG_LOAD");
+    let e = sys::prog_load(&attr, None).unwrap_err();
+    assert_eq!(sys::SysError::from(e).call, "BPF_PROG_LOAD");
     assert_eq!(e.errno, Errno::EACCES);
-    assert!(log.contains("R0 !read_ok"), "{log}");
+    assert_eq!(e.log_true_size, 0, "no log asked for");
 
     // The single-shot form reports the size the log needed (6.4+).
     let mut vlog = sys::VerifierLog {
@@ -444,8 +479,7 @@ fn mmap_array_and_ringbuf() {
         return;
     }
     let m = array(8, 4, BPF_F_MMAPABLE, b"tb_mmap");
-    sys::map_update_elem(
-        m.as_fd(),
+    m.update(
         &1u32.to_ne_bytes(),
         &0x1122_3344_5566_7788u64.to_ne_bytes(),
         0,
@@ -460,7 +494,7 @@ fn mmap_array_and_ringbuf() {
     // Writes through the mapping are seen by lookups.
     mm.as_mut_slice().unwrap()[16..24].copy_from_slice(&99u64.to_ne_bytes());
     let mut v = [0u8; 8];
-    assert!(sys::map_lookup_elem(m.as_fd(), &2u32.to_ne_bytes(), &mut v, 0).unwrap());
+    assert!(m.lookup(&2u32.to_ne_bytes(), &mut v, 0).unwrap());
     assert_eq!(u64::from_ne_bytes(v), 99);
 
     // Ring buffer: a writable consumer page, then read-only producer page + data (twice).

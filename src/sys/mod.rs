@@ -3,24 +3,38 @@
 //! A small typed layer over bpf(2), perf_event_open(2), mmap(2), mount(2),
 //! rlimits and epoll. Every fd the kernel returns is an [`OwnedFd`]; fds passed
 //! in are [`BorrowedFd`]s. Every bpf command has its own `#[repr(C)]` attr
-//! struct (see [`bpf_attr`]) that ends at the last field the command uses and
+//! struct (see `bpf_attr`) that ends at the last field the command uses and
 //! has no implicit padding, so the kernel never sees stray non-zero bytes.
+//!
+//! bpf(2) is split by object: `bpf` (the raw call and shared helpers),
+//! [`map`], [`prog`], [`btf`], [`link`] (pinning and attaching) and [`info`]
+//! (ids and object info). Only single-shot primitives live here; policies
+//! such as retrying a load with a growing verifier log are the loader's.
 //!
 //! [`OwnedFd`]: std::os::fd::OwnedFd
 //! [`BorrowedFd`]: std::os::fd::BorrowedFd
 
-pub mod bpf;
+mod bpf;
 pub(crate) mod bpf_attr;
+pub mod btf;
 pub mod fs;
+pub mod info;
+pub mod link;
+pub mod map;
 pub mod mmap;
 pub mod perf;
 pub mod pod;
+pub mod prog;
 
-pub use bpf::*;
+pub use btf::*;
 pub use fs::*;
+pub use info::*;
+pub use link::*;
+pub use map::*;
 pub use mmap::Mmap;
 pub use perf::*;
 pub use pod::Pod;
+pub use prog::*;
 
 use nix::errno::Errno;
 
