@@ -1,47 +1,50 @@
 //! `tinybpf check OBJ [--btf FILE]...`: CO-RE relocations against target BTF,
 //! without loading (pure: parsing and relocation only).
 
-use crate::args::{val, Args};
 use crate::info::parse_object;
 use crate::table::Table;
 use crate::Fail;
+use std::path::{Path, PathBuf};
 use tinybpf::btf::Btf;
 use tinybpf::insn::Insn;
 use tinybpf::obj::ObjectSpec;
 use tinybpf::reloc_core::{relocate_object, RelocOutcome, Target};
 
-pub const HELP: &str = "\
-tinybpf check: resolve CO-RE relocations against BTF without loading (no root)
-
-Usage: tinybpf check OBJ [--btf FILE]...
-
-Runs the CO-RE engine on a copy of OBJ's code for each target BTF (default:
-the running kernel's, /sys/kernel/btf/vmlinux) and prints one line per
-relocation: program (function), ELF section, instruction index, kind, local
-type, access string (with field names), and the value the instruction holds
-locally -> the value for the target, or \"unresolved\" (the loader would
-poison that instruction). Then a summary per BTF.
-
-Options:
-  --btf FILE  Target BTF: raw BTF (like /sys/kernel/btf/vmlinux) or an ELF
-              file with a .BTF section (repeatable: each is checked in turn)
-  -h, --help  Show this help
-
+/// Resolve CO-RE relocations against BTF without loading (no root)
+///
+/// Runs the CO-RE engine on a copy of OBJ's code for each target BTF (default:
+/// the running kernel's, /sys/kernel/btf/vmlinux) and prints one line per
+/// relocation: program (function), ELF section, instruction index, kind, local
+/// type, access string (with field names), and the value the instruction holds
+/// locally -> the value for the target, or "unresolved" (the loader would
+/// poison that instruction). Then a summary per BTF.
+#[derive(Debug, clap::Args)]
+#[command(
+    verbatim_doc_comment,
+    after_help = "\
 Exit status: 0 every relocation resolved against every BTF; 1 some could not
-be resolved (or a BTF could not be read); 2 usage error.
-";
+be resolved (or a BTF could not be read); 2 usage error."
+)]
+pub struct CheckArgs {
+    /// The BPF object file (*.bpf.o)
+    pub obj: PathBuf,
+    /// Target BTF: raw BTF (like /sys/kernel/btf/vmlinux) or an ELF file with
+    /// a .BTF section (repeatable: each is checked in turn)
+    #[arg(long, verbatim_doc_comment, value_name = "FILE")]
+    pub btf: Vec<PathBuf>,
+}
 
 const DEFAULT_BTF: &str = "/sys/kernel/btf/vmlinux";
 
 /// Read a target BTF: raw, or the `.BTF` section of an ELF file.
-pub fn read_btf(path: &str) -> Result<Btf, Fail> {
-    let bytes = std::fs::read(path).map_err(|e| Fail::error(format!("{path}: {e}")))?;
+pub fn read_btf(path: &Path) -> Result<Btf, Fail> {
+    let bytes = std::fs::read(path).map_err(|e| Fail::error(format!("{}: {e}", path.display())))?;
     let btf = if bytes.starts_with(b"\x7fELF") {
         Btf::from_elf(&bytes)
     } else {
         Btf::parse(bytes)
     };
-    btf.map_err(|e| Fail::error(format!("{path}: {e}")))
+    btf.map_err(|e| Fail::error(format!("{}: {e}", path.display())))
 }
 
 /// The function (program or subprogram) holding instruction `insn` of `section`.
@@ -76,15 +79,8 @@ pub fn relocate(spec: &ObjectSpec, target: &Btf) -> Result<Vec<RelocOutcome>, St
         .map_err(|e| e.to_string())
 }
 
-pub fn run(argv: &[String]) -> Result<(), Fail> {
-    const CMD: &str = "check";
-    let a = Args::parse(CMD, argv, &[val("btf")])?;
-    if crate::print_help_if(CMD, &a) {
-        return Ok(());
-    }
-    a.expect_positional(CMD, &["OBJ"])?;
-    let path = &a.positional[0];
-    let spec = parse_object(path)?;
+pub fn run(a: &CheckArgs) -> Result<(), Fail> {
+    let spec = parse_object(&a.obj)?;
     let total: usize = spec
         .btf_ext
         .as_ref()
@@ -94,16 +90,17 @@ pub fn run(argv: &[String]) -> Result<(), Fail> {
         println!("{}: no CO-RE relocations; nothing to check", spec.name);
         return Ok(());
     }
-    let mut btfs: Vec<&str> = a.all("btf");
+    let mut btfs: Vec<&Path> = a.btf.iter().map(PathBuf::as_path).collect();
     if btfs.is_empty() {
-        btfs.push(DEFAULT_BTF);
+        btfs.push(Path::new(DEFAULT_BTF));
     }
     let mut failed = false;
     for (i, btf_path) in btfs.iter().enumerate() {
+        let btf_path = btf_path.display();
         if i > 0 {
             println!();
         }
-        let target = match read_btf(btf_path) {
+        let target = match read_btf(btfs[i]) {
             Ok(t) => t,
             Err(f) => {
                 println!("target {btf_path}: cannot read: {}", f.msg);

@@ -1,198 +1,79 @@
-//! `tinybpf load` and `tinybpf test-run`: the commands that talk to the kernel.
+//! `tinybpf load`: load, attach, hold, tear down.
 
-use crate::args::{flag, val, Args, Opt};
 use crate::names;
+use crate::open::{check_programs, load, open, plural, LoadOpts};
 use crate::table::Table;
-use crate::{globals, Fail};
+use crate::Fail;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use tinybpf::events::Interrupt;
 use tinybpf::obj::maps::map_type;
-use tinybpf::{Error, Object, OpenObject, TestRunOpts};
+use tinybpf::obj::Pinning;
+use tinybpf::Object;
 
-pub const LOAD_HELP: &str = "\
-tinybpf load: load a BPF object, attach its programs, hold, then tear down
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && (0.0..=1e9).contains(&v) => Ok(Duration::from_secs_f64(v)),
+        _ => Err(format!("{s:?} is not a number of seconds")),
+    }
+}
 
-Usage: tinybpf load OBJ [OPTIONS]
-
-Loads every program of OBJ (or only those named with --program), attaches
-each one whose section says where (tracepoints, raw tracepoints, fentry/
-fexit/tp_btf/lsm, kprobes, uprobes) unless --no-attach, prints what was
-loaded and attached, then holds until Ctrl-C (or for --duration seconds)
-and detaches and unloads everything.
-
-Options:
-  --btf FILE         Relocate CO-RE against FILE instead of the running kernel's BTF
-  --program NAME     Load only this program (repeatable)
-  --no-attach        Load but do not attach
-  --set NAME=VALUE   Set a global variable before loading (repeatable). VALUE is
-                     an integer (decimal, 0x hex, negative allowed) sized to the
-                     variable, true/false, or a string for char arrays (NUL-padded)
-  --dump-insns DIR   Write each program's final instructions to DIR/<program>.insns
-                     (8 bytes per instruction) before BPF_PROG_LOAD
-  --log-level N      Verifier log level used when a program is rejected (1 or 2;
-                     default 1)
-  --pin DIR          Pin every map, program and link under DIR (on bpffs; bpffs
-                     is mounted at /sys/fs/bpf if needed) as DIR/maps/<name>,
-                     DIR/progs/<name> and DIR/links/<program> ('.' in names
-                     becomes '_': bpffs refuses dots); they stay after exit
-                     (remove with rm -r DIR)
-  --duration SECS    Hold for SECS seconds instead of until Ctrl-C (0: tear down
-                     at once)
-  -h, --help         Show this help
-
+/// Load a BPF object, attach its programs, hold, then tear down
+///
+/// Loads every program of OBJ (or only those named with --program), attaches
+/// each one whose section says where (tracepoints, raw tracepoints, fentry/
+/// fexit/tp_btf/lsm, kprobes, uprobes) unless --no-attach, prints what was
+/// loaded and attached, then holds until Ctrl-C (or for --duration seconds)
+/// and detaches and unloads everything. A program that should attach and
+/// cannot is an error: everything is torn down and the reason printed.
+/// Maps the object pins by name (LIBBPF_PIN_BY_NAME) are pinned under
+/// /sys/fs/bpf and stay after exit; the output says where.
+#[derive(Debug, clap::Args)]
+#[command(
+    verbatim_doc_comment,
+    after_help = "\
 Needs root (or CAP_BPF and CAP_PERFMON).
-Exit status: 0 every selected program loaded (programs that cannot be attached
-are reported and skipped); 2 the verifier
-rejected a program (its whole log is printed); 1 any other error.
-";
-
-pub const TEST_RUN_HELP: &str = "\
-tinybpf test-run: load one program and run it with BPF_PROG_TEST_RUN
-
-Usage: tinybpf test-run OBJ PROGRAM [OPTIONS]
-
-Loads only PROGRAM (and the maps of OBJ), runs it on --data-size zero bytes
-(--repeat times) and prints the program's return value and the average run
-time per repetition as measured by the kernel.
-
-Options:
-  --btf FILE         Relocate CO-RE against FILE instead of the running kernel's BTF
-  --set NAME=VALUE   Set a global variable before loading (repeatable); see
-                     tinybpf load --help
-  --data-size N      Bytes of (zeroed) input data (default 64; XDP and skb
-                     programs need at least 14)
-  --repeat N         Run N times (default 1)
-  --log-level N      Verifier log level used when the program is rejected (1 or 2)
-  -h, --help         Show this help
-
-Needs root. Exit status: 0 ran; 2 the verifier rejected the program; 1 any
-other error (including program types the kernel cannot test-run).
-";
-
-const LOAD_OPTS: &[Opt] = &[
-    val("btf"),
-    val("program"),
-    flag("no-attach"),
-    val("set"),
-    val("dump-insns"),
-    val("log-level"),
-    val("pin"),
-    val("duration"),
-];
-
-const TEST_RUN_OPTS: &[Opt] = &[
-    val("btf"),
-    val("set"),
-    val("data-size"),
-    val("repeat"),
-    val("log-level"),
-];
-
-/// Open OBJ and apply the options both commands share.
-fn open(cmd: &str, path: &str, a: &Args) -> Result<OpenObject, Fail> {
-    let mut obj = OpenObject::open(path).map_err(|e| Fail::error(e.to_string()))?;
-    if let Some(btf) = a.one(cmd, "btf")? {
-        if !Path::new(btf).exists() {
-            return Err(Fail::error(format!("--btf {btf}: no such file")));
-        }
-        obj.options_mut().target_btf = Some(PathBuf::from(btf));
-    }
-    if let Some(level) = a.num::<u32>(cmd, "log-level")? {
-        if !(1..=7).contains(&level) {
-            return Err(Fail::usage(
-                cmd,
-                "--log-level must be 1, 2 (or up to 7 with stats)",
-            ));
-        }
-        obj.options_mut().log_level = level;
-    }
-    for s in a.all("set") {
-        let (name, value) = globals::split(s).map_err(|m| Fail::usage(cmd, m))?;
-        let bytes = globals::value_bytes(obj.spec(), name, value).map_err(Fail::error)?;
-        obj.set_global(name, &bytes)?;
-    }
-    Ok(obj)
+Exit status: 0 every selected program loaded, and every one whose section
+says where attached (programs whose section does not say where are listed,
+not attached); 1 an error, including a program that could not be attached;
+2 usage error; 3 the kernel rejected a program (its whole log is printed)."
+)]
+pub struct LoadArgs {
+    /// The BPF object file (*.bpf.o)
+    pub obj: PathBuf,
+    /// Load only this program (repeatable)
+    #[arg(long, verbatim_doc_comment, value_name = "NAME")]
+    pub program: Vec<String>,
+    /// Load but do not attach
+    #[arg(long, verbatim_doc_comment)]
+    pub no_attach: bool,
+    #[command(flatten)]
+    pub load: LoadOpts,
+    /// Write each program's final instructions to DIR/<program>.insns (8 bytes
+    /// per instruction) before BPF_PROG_LOAD
+    #[arg(long, verbatim_doc_comment, value_name = "DIR")]
+    pub dump_insns: Option<PathBuf>,
+    /// Pin every map, program and link under DIR as DIR/maps/<name>,
+    /// DIR/progs/<name> and DIR/links/<program> ('.' in names becomes '_':
+    /// bpffs refuses dots); they stay after exit (remove with rm -r DIR). DIR
+    /// must be on bpffs (checked before loading); bpffs is mounted at
+    /// /sys/fs/bpf if DIR is under it and nothing is mounted there
+    #[arg(long, verbatim_doc_comment, value_name = "DIR")]
+    pub pin: Option<PathBuf>,
+    /// Hold for SECS seconds instead of until Ctrl-C (0: tear down at once)
+    #[arg(long, verbatim_doc_comment, value_name = "SECS", value_parser = parse_duration)]
+    pub duration: Option<Duration>,
 }
 
-fn check_programs(obj: &OpenObject, wanted: &[&str]) -> Result<(), Fail> {
-    for w in wanted {
-        if obj.spec().program(w).is_none() {
-            let names: Vec<&str> = obj.program_names().collect();
-            return Err(Fail::error(format!(
-                "no program named {w:?} in this object (programs: {})",
-                if names.is_empty() {
-                    "none".to_string()
-                } else {
-                    names.join(", ")
-                }
-            )));
-        }
-    }
-    Ok(())
-}
+/// Maps pinned by name (LIBBPF_PIN_BY_NAME): (name, pin path).
+type ByName = Vec<(String, PathBuf)>;
 
-/// Load, reporting a verifier rejection in full (exit 2).
-fn load(obj: OpenObject) -> Result<Object, Fail> {
-    let sections: Vec<(String, String)> = obj
-        .spec()
-        .programs
-        .iter()
-        .map(|p| (p.name.clone(), p.section.clone()))
-        .collect();
-    match obj.load() {
-        Ok(o) => Ok(o),
-        Err(e @ Error::Verifier { .. }) => {
-            let Error::Verifier {
-                program,
-                errno,
-                log,
-            } = &e
-            else {
-                unreachable!()
-            };
-            let section = sections
-                .iter()
-                .find(|(n, _)| n == program)
-                .map(|(_, s)| s.as_str())
-                .unwrap_or("?");
-            if log.trim().is_empty() {
-                // Refused before verification (no log): the library's message
-                // carries the likely cause.
-                eprintln!("tinybpf: program {program} (section {section}) was refused by the kernel: {errno}");
-                eprintln!("tinybpf: {e}");
-            } else {
-                eprintln!(
-                    "tinybpf: program {program} (section {section}) was rejected by the verifier: {errno}"
-                );
-                eprintln!("verifier log:");
-                eprint!("{log}");
-                if !log.ends_with('\n') {
-                    eprintln!();
-                }
-                if let Some(i) = tinybpf::error::log_failing_insn(log) {
-                    eprintln!("failing program: {program}, instruction {i}");
-                }
-                eprintln!("tinybpf: {e}");
-            }
-            Err(Fail::quiet(2))
-        }
-        Err(e) => Err(e.into()),
-    }
-}
-
-fn plural(n: usize, what: &str) -> String {
-    if n == 1 {
-        format!("1 {what}")
-    } else {
-        format!("{n} {what}s")
-    }
-}
-
-fn print_loaded(path: &str, obj: &Object) -> Result<(), Fail> {
+fn print_loaded(path: &Path, obj: &Object, by_name: &ByName) -> Result<(), Fail> {
+    let in_file = |e: tinybpf::Error| Fail::error(format!("{}: {e}", path.display()));
     println!(
-        "loaded {} ({path}): {}, {}",
+        "loaded {} ({}): {}, {}",
         obj.name(),
+        path.display(),
         plural(obj.programs().len(), "program"),
         plural(obj.maps().len(), "map")
     );
@@ -204,24 +85,30 @@ fn print_loaded(path: &str, obj: &Object) -> Result<(), Fail> {
                 p.name().to_string(),
                 p.section().to_string(),
                 names::prog_type(p.prog_type()),
-                p.id()?.to_string(),
+                p.id().map_err(in_file)?.to_string(),
             ]);
         }
         t.print();
     }
     if !obj.maps().is_empty() {
         println!("maps:");
-        let mut t = Table::new(2, &["NAME", "TYPE", "MAX_ENTRIES", "ID"]);
+        let mut t = Table::new(2, &["NAME", "TYPE", "MAX_ENTRIES", "ID", "PINNED"]);
         for m in obj.maps() {
             // The kernel's view: max_entries 0 of a perf array became the
             // number of CPUs.
             let info = tinybpf::sys::map_info(m.fd())
-                .map_err(|e| Fail::error(format!("map {}: {e}", m.name())))?;
+                .map_err(|e| Fail::error(format!("{}: map {}: {e}", path.display(), m.name())))?;
+            let pinned = by_name
+                .iter()
+                .find(|(n, _)| n == m.name())
+                .map(|(_, p)| p.display().to_string())
+                .unwrap_or_else(|| "-".into());
             t.row(vec![
                 m.name().to_string(),
                 map_type::name(m.map_type()).to_string(),
                 info.max_entries.to_string(),
                 info.id.to_string(),
+                pinned,
             ]);
         }
         t.print();
@@ -229,8 +116,9 @@ fn print_loaded(path: &str, obj: &Object) -> Result<(), Fail> {
     Ok(())
 }
 
-/// Attach every auto-attachable program; print the links.
-fn attach(obj: &mut Object) -> Result<(), Fail> {
+/// Attach every auto-attachable program and print the links. A program that
+/// should attach and does not is an error (after trying the others).
+fn attach(path: &Path, obj: &mut Object) -> Result<(), Fail> {
     let names: Vec<String> = obj
         .programs()
         .iter()
@@ -243,13 +131,10 @@ fn attach(obj: &mut Object) -> Result<(), Fail> {
         .filter(|p| !p.auto_attachable())
         .map(|p| p.name().to_string())
         .collect();
-    // Attach every program that can be attached; a failure (e.g. a kprobe on
-    // a kernel without CONFIG_KPROBES) is reported and the others stay.
     let mut failed = Vec::new();
     for n in &names {
         if let Err(e) = obj.attach(n) {
-            eprintln!("tinybpf: not attached: {e}");
-            failed.push(n.clone());
+            failed.push(e.to_string());
         }
     }
     if obj.links().is_empty() {
@@ -258,7 +143,10 @@ fn attach(obj: &mut Object) -> Result<(), Fail> {
         println!("links:");
         let mut t = Table::new(2, &["ID", "ATTACHED"]);
         for l in obj.links() {
-            let id = match l.info()? {
+            let id = match l
+                .info()
+                .map_err(|e| Fail::error(format!("{}: {e}", path.display())))?
+            {
                 Some(i) => i.id.to_string(),
                 None => "- (perf event)".into(),
             };
@@ -272,10 +160,19 @@ fn attach(obj: &mut Object) -> Result<(), Fail> {
             skipped.join(", ")
         );
     }
-    if !failed.is_empty() {
-        println!("failed to attach: {}", failed.join(", "));
+    if failed.is_empty() {
+        return Ok(());
     }
-    Ok(())
+    let file = path.display();
+    for f in &failed {
+        eprintln!("tinybpf: {file}: {f}");
+    }
+    Err(Fail::error(format!(
+        "{file}: {} of {} could not be attached; everything was detached and unloaded \
+         (--no-attach loads without attaching, --program selects programs)",
+        plural(failed.len(), "program"),
+        names.len()
+    )))
 }
 
 /// bpffs refuses names with a '.' (EPERM): `hello.rodata` is pinned as
@@ -284,9 +181,37 @@ fn pin_name(name: &str) -> String {
     name.replace('.', "_")
 }
 
+/// `--pin DIR`, checked before anything is loaded: DIR is (made) a directory
+/// on bpffs. Remembers whether DIR existed, to remove it again on failure.
+struct PinDir {
+    dir: PathBuf,
+    created: bool,
+}
+
+impl PinDir {
+    fn prepare(dir: &Path) -> Result<PinDir, Fail> {
+        let created = !dir.exists();
+        tinybpf::sys::fs::bpffs_ensure(dir)
+            .map_err(|e| Fail::error(format!("--pin {}: {e}", dir.display())))?;
+        Ok(PinDir {
+            dir: dir.to_path_buf(),
+            created,
+        })
+    }
+
+    /// Remove what `prepare` and a failed `pin_all` left (empty directories only).
+    fn abandon(&self) {
+        for sub in ["maps", "progs", "links"] {
+            let _ = std::fs::remove_dir(self.dir.join(sub));
+        }
+        if self.created {
+            let _ = std::fs::remove_dir(&self.dir);
+        }
+    }
+}
+
 /// Pin maps, programs and links under `dir`; on failure, remove what was pinned.
 fn pin_all(obj: &Object, dir: &Path) -> Result<(), Fail> {
-    tinybpf::sys::fs::bpffs_ensure(dir).map_err(|e| Fail::error(e.to_string()))?;
     let mut made: Vec<PathBuf> = Vec::new();
     let result = (|| -> Result<(), Fail> {
         let sub = |s: &str| -> Result<PathBuf, Fail> {
@@ -340,51 +265,8 @@ fn pin_all(obj: &Object, dir: &Path) -> Result<(), Fail> {
     }
 }
 
-fn parse_duration(cmd: &str, a: &Args) -> Result<Option<Duration>, Fail> {
-    match a.one(cmd, "duration")? {
-        None => Ok(None),
-        Some(s) => match s.parse::<f64>() {
-            Ok(v) if v.is_finite() && (0.0..=1e9).contains(&v) => {
-                Ok(Some(Duration::from_secs_f64(v)))
-            }
-            _ => Err(Fail::usage(
-                cmd,
-                format!("--duration: {s:?} is not a number of seconds"),
-            )),
-        },
-    }
-}
-
-pub fn run_load(argv: &[String]) -> Result<(), Fail> {
-    const CMD: &str = "load";
-    let a = Args::parse(CMD, argv, LOAD_OPTS)?;
-    if crate::print_help_if(CMD, &a) {
-        return Ok(());
-    }
-    a.expect_positional(CMD, &["OBJ"])?;
-    let path = a.positional[0].as_str();
-    let duration = parse_duration(CMD, &a)?;
-    let mut obj = open(CMD, path, &a)?;
-    let wanted = a.all("program");
-    if !wanted.is_empty() {
-        check_programs(&obj, &wanted)?;
-        obj.load_only(&wanted)?;
-    }
-    if let Some(dir) = a.one(CMD, "dump-insns")? {
-        std::fs::create_dir_all(dir).map_err(|e| Fail::error(format!("{dir}: {e}")))?;
-        obj.options_mut().dump_insns = Some(PathBuf::from(dir));
-    }
-    // Before anything can start threads: SIGINT/SIGTERM go to a signalfd.
-    let interrupt = Interrupt::new()?;
-    let mut obj = load(obj)?;
-    print_loaded(path, &obj)?;
-    if !a.has("no-attach") {
-        attach(&mut obj)?;
-    }
-    let pinned = a.one(CMD, "pin")?;
-    if let Some(dir) = pinned {
-        pin_all(&obj, Path::new(dir))?;
-    }
+/// Hold until `duration` passed (forever without one) or SIGINT/SIGTERM.
+fn hold(interrupt: &Interrupt, duration: Option<Duration>) {
     match duration {
         Some(d) if d.is_zero() => {}
         Some(d) => {
@@ -402,60 +284,90 @@ pub fn run_load(argv: &[String]) -> Result<(), Fail> {
             while !interrupt.wait(Duration::from_secs(3600)) {}
         }
     }
+}
+
+pub fn run(a: &LoadArgs) -> Result<(), Fail> {
+    let path = a.obj.as_path();
+    let mut obj = open(path, &a.load)?;
+    let wanted: Vec<&str> = a.program.iter().map(String::as_str).collect();
+    if !wanted.is_empty() {
+        check_programs(path, &obj, &wanted)?;
+        obj.load_only(&wanted)
+            .map_err(|e| Fail::error(format!("{}: {e}", path.display())))?;
+    }
+    // Maps pinned by name, where the loader pins (or finds) them.
+    let pin_root = obj.options_mut().pin_root.clone();
+    let by_name_spec: ByName = obj
+        .spec()
+        .maps
+        .iter()
+        .filter(|m| m.pinning == Pinning::ByName)
+        .map(|m| (m.name.clone(), pin_root.join(&m.name)))
+        .collect();
+    if let Some(dir) = &a.dump_insns {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Fail::error(format!("--dump-insns {}: {e}", dir.display())))?;
+        obj.options_mut().dump_insns = Some(dir.clone());
+    }
+    // Before anything is loaded: DIR must be on bpffs.
+    let pin_dir = a.pin.as_deref().map(PinDir::prepare).transpose()?;
+    let loaded = (|| -> Result<(Object, Interrupt), Fail> {
+        // Before anything can start threads: SIGINT/SIGTERM go to a signalfd.
+        let interrupt = Interrupt::new()?;
+        let mut obj = load(path, obj)?;
+        print_loaded(path, &obj, &by_name_spec)?;
+        if !a.no_attach {
+            attach(path, &mut obj)?;
+        }
+        if let Some(p) = &pin_dir {
+            pin_all(&obj, &p.dir)
+                .map_err(|f| Fail::error(format!("{}: {}", path.display(), f.msg)))?;
+        }
+        Ok((obj, interrupt))
+    })();
+    let (mut obj, interrupt) = match loaded {
+        Ok(x) => x,
+        Err(f) => {
+            if let Some(p) = &pin_dir {
+                p.abandon();
+            }
+            return Err(f);
+        }
+    };
+    hold(&interrupt, a.duration);
     let (nl, np, nm) = (obj.links().len(), obj.programs().len(), obj.maps().len());
     obj.detach_all();
     drop(obj);
-    match pinned {
+    // Pins by name outlive the run: that is what they are for.
+    let kept: Vec<&PathBuf> = by_name_spec
+        .iter()
+        .map(|(_, p)| p)
+        .filter(|p| p.exists())
+        .collect();
+    match &a.pin {
         None => println!(
             "detached {}, unloaded {} and {}",
             plural(nl, "link"),
             plural(np, "program"),
-            plural(nm, "map")
+            plural(nm - kept.len().min(nm), "map")
         ),
         Some(dir) => println!(
-            "closed {}, {} and {}; their pins under {dir} keep them loaded",
+            "closed {}, {} and {}; their pins under {} keep them loaded",
             plural(nl, "link"),
             plural(np, "program"),
-            plural(nm, "map")
+            plural(nm, "map"),
+            dir.display()
         ),
     }
-    Ok(())
-}
-
-pub fn run_test_run(argv: &[String]) -> Result<(), Fail> {
-    const CMD: &str = "test-run";
-    let a = Args::parse(CMD, argv, TEST_RUN_OPTS)?;
-    if crate::print_help_if(CMD, &a) {
-        return Ok(());
+    if !kept.is_empty() {
+        let list: Vec<String> = kept.iter().map(|p| p.display().to_string()).collect();
+        println!(
+            "{} pinned by name (LIBBPF_PIN_BY_NAME) {} loaded: {} (remove with rm {})",
+            plural(kept.len(), "map"),
+            if kept.len() == 1 { "stays" } else { "stay" },
+            list.join(", "),
+            list.join(" ")
+        );
     }
-    a.expect_positional(CMD, &["OBJ", "PROGRAM"])?;
-    let path = a.positional[0].as_str();
-    let prog = a.positional[1].as_str();
-    let size = a.num::<usize>(CMD, "data-size")?.unwrap_or(64);
-    if size > 1 << 24 {
-        return Err(Fail::usage(CMD, "--data-size is limited to 16 MiB"));
-    }
-    let repeat = a.num::<u32>(CMD, "repeat")?.unwrap_or(1);
-    let mut obj = open(CMD, path, &a)?;
-    check_programs(&obj, &[prog])?;
-    obj.load_only(&[prog])?;
-    let obj = load(obj)?;
-    let p = obj
-        .program(prog)
-        .ok_or_else(|| Fail::error(format!("program {prog} was not loaded")))?;
-    let data = vec![0u8; size];
-    let r = p.test_run(&TestRunOpts {
-        data_in: &data,
-        repeat,
-        ..Default::default()
-    })?;
-    println!(
-        "program: {} ({}, id {})",
-        p.name(),
-        names::prog_type(p.prog_type()),
-        p.id()?
-    );
-    println!("retval: {}", r.retval);
-    println!("duration: {} ns", r.duration_ns);
     Ok(())
 }

@@ -1,24 +1,27 @@
 //! `tinybpf`: inspect, check, load and test-run BPF CO-RE objects.
 //!
 //! Exit codes: 0 success; 1 an error (message on stderr), or `check` found
-//! unresolved relocations; 2 a usage error, or the verifier rejected a program.
+//! unresolved relocations, or `load` could not attach a program; 2 a usage
+//! error; 3 the kernel rejected a program at load.
 
-#[path = "tinybpf/args.rs"]
-mod args;
-#[path = "tinybpf/check.rs"]
 mod check;
-#[path = "tinybpf/globals.rs"]
 mod globals;
-#[path = "tinybpf/info.rs"]
 mod info;
-#[path = "tinybpf/load.rs"]
 mod load;
-#[path = "tinybpf/names.rs"]
 mod names;
-#[path = "tinybpf/table.rs"]
+mod open;
 mod table;
+mod test_run;
 
+use clap::{Parser, Subcommand};
 use std::process::ExitCode;
+
+/// Exit status of an error (message on stderr).
+pub const EXIT_ERROR: u8 = 1;
+/// Exit status of a usage error (what clap uses too).
+pub const EXIT_USAGE: u8 = 2;
+/// Exit status when the kernel (verifier) rejected a program.
+pub const EXIT_REJECTED: u8 = 3;
 
 /// Why a command failed, and the exit code to use.
 #[derive(Debug)]
@@ -26,20 +29,22 @@ pub struct Fail {
     pub code: u8,
     pub msg: String,
     /// For usage errors: the subcommand whose `--help` to point at.
-    pub usage: Option<String>,
+    pub usage: Option<&'static str>,
 }
 
 impl Fail {
-    pub fn usage(cmd: &str, msg: impl Into<String>) -> Fail {
+    /// A usage error found after parsing (exit 2).
+    pub fn usage(cmd: &'static str, msg: impl Into<String>) -> Fail {
         Fail {
-            code: 2,
+            code: EXIT_USAGE,
             msg: msg.into(),
-            usage: Some(cmd.to_string()),
+            usage: Some(cmd),
         }
     }
+    /// Any other error (exit 1).
     pub fn error(msg: impl Into<String>) -> Fail {
         Fail {
-            code: 1,
+            code: EXIT_ERROR,
             msg: msg.into(),
             usage: None,
         }
@@ -60,131 +65,78 @@ impl From<tinybpf::Error> for Fail {
     }
 }
 
-pub const MAIN_HELP: &str = "\
-tinybpf: inspect, check, load and test-run BPF CO-RE objects (*.bpf.o)
+const LOGGING_AND_EXIT: &str = "\
+Logging: RUST_LOG=debug (or trace, which shows every relocation; or a filter
+such as RUST_LOG=tinybpf::loader=debug) shows what the loader does, on stderr.
 
-Usage: tinybpf <COMMAND> [ARGS]...
+Exit status: 0 success; 1 an error (the message is on stderr), check found an
+unresolved relocation, or load could not attach a program; 2 a usage error;
+3 the kernel rejected a program at load (load, test-run).";
 
-Commands:
-  info       List programs, maps, globals, externs and relocations (no root)
-  check      Resolve CO-RE relocations against kernel BTF without loading (no root)
-  load       Load (and attach) programs, hold until Ctrl-C or --duration, tear down
-  test-run   Load one program and run it with BPF_PROG_TEST_RUN
-  help       Show this help, or a command's: tinybpf help <COMMAND>
-
-Options:
-  -h, --help     Show help (also after a command: tinybpf load --help)
-  -V, --version  Show the version
-
-Logging: set TINYBPF_LOG=debug (or trace) to see what the loader does.
-Exit status: 0 success; 1 error; 2 usage error or verifier rejection.
-";
-
-fn help_of(cmd: &str) -> Option<&'static str> {
-    Some(match cmd {
-        "info" => info::HELP,
-        "check" => check::HELP,
-        "load" => load::LOAD_HELP,
-        "test-run" => load::TEST_RUN_HELP,
-        _ => return None,
-    })
+/// tinybpf: inspect, check, load and test-run BPF CO-RE objects (*.bpf.o)
+#[derive(Debug, Parser)]
+#[command(
+    name = "tinybpf",
+    version,
+    arg_required_else_help = true,
+    after_help = LOGGING_AND_EXIT,
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
 }
 
-fn run(argv: &[String]) -> Result<(), Fail> {
-    let Some(cmd) = argv.first() else {
-        eprint!("{MAIN_HELP}");
-        return Err(Fail::quiet(2));
-    };
-    let rest = &argv[1..];
-    match cmd.as_str() {
-        "-h" | "--help" => {
-            print!("{MAIN_HELP}");
-            Ok(())
-        }
-        "help" => match rest.first() {
-            None => {
-                print!("{MAIN_HELP}");
-                Ok(())
-            }
-            Some(c) => match help_of(c) {
-                Some(h) => {
-                    print!("{h}");
-                    Ok(())
-                }
-                None => Err(Fail::usage("", format!("no command named {c:?}"))),
-            },
-        },
-        "-V" | "--version" => {
-            println!("tinybpf {}", env!("CARGO_PKG_VERSION"));
-            Ok(())
-        }
-        "info" => info::run(rest),
-        "check" => check::run(rest),
-        "load" => load::run_load(rest),
-        "test-run" => load::run_test_run(rest),
-        other => Err(Fail::usage("", format!("unknown command {other:?}"))),
-    }
+#[derive(Debug, Subcommand)]
+enum Command {
+    Info(info::InfoArgs),
+    Check(check::CheckArgs),
+    Load(load::LoadArgs),
+    TestRun(test_run::TestRunArgs),
 }
 
-/// Print a command's help when asked; true if printed.
-pub fn print_help_if(cmd: &str, a: &args::Args) -> bool {
-    if a.help {
-        if let Some(h) = help_of(cmd) {
-            print!("{h}");
-        }
-    }
-    a.help
-}
-
-/// A minimal `log` backend on stderr, level from `TINYBPF_LOG`.
-struct StderrLog;
-
-impl log::Log for StderrLog {
-    fn enabled(&self, m: &log::Metadata) -> bool {
-        m.level() <= log::max_level()
-    }
-    fn log(&self, r: &log::Record) {
-        if self.enabled(r.metadata()) {
-            eprintln!("[{:5} {}] {}", r.level(), r.target(), r.args());
-        }
-    }
-    fn flush(&self) {}
-}
-
+/// `RUST_LOG`-style logging on stderr; warnings by default.
 fn init_log() {
-    let level = match std::env::var("TINYBPF_LOG").as_deref() {
-        Ok("trace") => log::LevelFilter::Trace,
-        Ok("debug") => log::LevelFilter::Debug,
-        Ok("info") => log::LevelFilter::Info,
-        Ok("error") => log::LevelFilter::Error,
-        Ok("off") => log::LevelFilter::Off,
-        _ => log::LevelFilter::Warn,
-    };
-    static LOGGER: StderrLog = StderrLog;
-    if log::set_logger(&LOGGER).is_ok() {
-        log::set_max_level(level);
-    }
+    env_logger::Builder::new()
+        .filter_level(log::LevelFilter::Warn)
+        .parse_env("RUST_LOG")
+        .format_timestamp(None)
+        .init();
 }
 
 fn main() -> ExitCode {
     init_log();
-    let argv: Vec<String> = std::env::args_os()
-        .skip(1)
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect();
-    match run(&argv) {
+    // Usage errors exit 2 (clap's convention); --help and --version exit 0.
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Info(a) => info::run(&a),
+        Command::Check(a) => check::run(&a),
+        Command::Load(a) => load::run(&a),
+        Command::TestRun(a) => test_run::run(&a),
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
             if !f.msg.is_empty() {
-                match &f.usage {
-                    Some(c) if c.is_empty() => {
-                        eprintln!("tinybpf: {}\nTry 'tinybpf --help'.", f.msg)
-                    }
-                    Some(c) => eprintln!("tinybpf {c}: {}\nTry 'tinybpf {c} --help'.", f.msg),
+                match f.usage {
+                    Some(c) => eprintln!(
+                        "error: {}\n\nFor more information, try 'tinybpf {c} --help'.",
+                        f.msg
+                    ),
                     None => eprintln!("tinybpf: error: {}", f.msg),
                 }
             }
             ExitCode::from(f.code)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn declarations_are_consistent() {
+        Cli::command().debug_assert();
     }
 }

@@ -1,6 +1,7 @@
 //! The `tinybpf` command line: every subcommand, its help, its errors, and
 //! (as root) loading, attaching, pinning and test runs on the real kernel.
 
+#[path = "../../tests/common/mod.rs"]
 mod common;
 
 use std::io::{BufRead, BufReader};
@@ -19,7 +20,7 @@ struct Run {
 fn tinybpf(args: &[&str]) -> Run {
     let o: Output = Command::new(BIN)
         .args(args)
-        .env_remove("TINYBPF_LOG")
+        .env_remove("RUST_LOG")
         .output()
         .expect("run tinybpf");
     Run {
@@ -748,7 +749,7 @@ fn load_attaches_what_it_can_and_reports_the_rest() {
     assert!(r.err.contains("CONFIG_KPROBES"), "{}", r.err);
 }
 
-#[path = "common/realworld.rs"]
+#[path = "../../tests/common/realworld.rs"]
 mod realworld;
 
 #[test]

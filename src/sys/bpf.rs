@@ -76,7 +76,7 @@ fn sys_bpf<T>(cmd: u32, attr: &mut T) -> Result<libc::c_long, Errno> {
         )
     };
     if ret < 0 {
-        Err(Errno::last())
+        Err(super::last_errno())
     } else {
         Ok(ret)
     }

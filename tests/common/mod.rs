@@ -4,11 +4,20 @@
 use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard};
 
+/// The repository root. The tests of the `cli/` package include this file
+/// too; their manifest directory is `cli/`.
+pub fn repo_root() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    if dir.join("bpf").is_dir() {
+        dir
+    } else {
+        dir.join("..")
+    }
+}
+
 /// Path of a committed object under `bpf/`.
 pub fn obj(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("bpf")
-        .join(name)
+    repo_root().join("bpf").join(name)
 }
 
 /// Whether root-only tests can run. Without root they are skipped (with a
