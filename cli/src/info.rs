@@ -28,16 +28,9 @@ pub struct InfoArgs {
     pub obj: PathBuf,
 }
 
-/// Read an object file: an empty file says so.
+/// Read an object file.
 pub fn read_object(path: &Path) -> Result<Vec<u8>, Fail> {
-    let bytes = std::fs::read(path).map_err(|e| Fail::error(format!("{}: {e}", path.display())))?;
-    if bytes.is_empty() {
-        return Err(Fail::error(format!(
-            "{}: empty file (0 bytes): not a BPF object",
-            path.display()
-        )));
-    }
-    Ok(bytes)
+    std::fs::read(path).map_err(|e| Fail::error(format!("{}: {e}", path.display())))
 }
 
 /// The object name a path gives (file name up to the first '.').
