@@ -1,14 +1,13 @@
 //! `tinybpf load`: load, attach, hold, tear down.
 
 use crate::names;
-use crate::open::{check_programs, load, open, plural, LoadOpts};
+use crate::open::{by_name, check_programs, load, open, plural, report_kept, ByName, LoadOpts};
 use crate::table::Table;
 use crate::Fail;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use tinybpf::events::Interrupt;
 use tinybpf::obj::maps::map_type;
-use tinybpf::obj::Pinning;
 use tinybpf::Object;
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -64,9 +63,6 @@ pub struct LoadArgs {
     #[arg(long, verbatim_doc_comment, value_name = "SECS", value_parser = parse_duration)]
     pub duration: Option<Duration>,
 }
-
-/// Maps pinned by name (LIBBPF_PIN_BY_NAME): (name, pin path).
-type ByName = Vec<(String, PathBuf)>;
 
 fn print_loaded(path: &Path, obj: &Object, by_name: &ByName) -> Result<(), Fail> {
     let in_file = |e: tinybpf::Error| Fail::error(format!("{}: {e}", path.display()));
@@ -191,8 +187,7 @@ struct PinDir {
 impl PinDir {
     fn prepare(dir: &Path) -> Result<PinDir, Fail> {
         let created = !dir.exists();
-        tinybpf::sys::fs::bpffs_ensure(dir)
-            .map_err(|e| Fail::error(format!("--pin {}: {e}", dir.display())))?;
+        tinybpf::sys::fs::bpffs_ensure(dir).map_err(|e| Fail::error(format!("--pin: {e}")))?;
         Ok(PinDir {
             dir: dir.to_path_buf(),
             created,
@@ -296,14 +291,7 @@ pub fn run(a: &LoadArgs) -> Result<(), Fail> {
             .map_err(|e| Fail::error(format!("{}: {e}", path.display())))?;
     }
     // Maps pinned by name, where the loader pins (or finds) them.
-    let pin_root = obj.options_mut().pin_root.clone();
-    let by_name_spec: ByName = obj
-        .spec()
-        .maps
-        .iter()
-        .filter(|m| m.pinning == Pinning::ByName)
-        .map(|m| (m.name.clone(), pin_root.join(&m.name)))
-        .collect();
+    let by_name_spec = by_name(&obj, &a.load.pin_root);
     if let Some(dir) = &a.dump_insns {
         std::fs::create_dir_all(dir)
             .map_err(|e| Fail::error(format!("--dump-insns {}: {e}", dir.display())))?;
@@ -339,17 +327,13 @@ pub fn run(a: &LoadArgs) -> Result<(), Fail> {
     obj.detach_all();
     drop(obj);
     // Pins by name outlive the run: that is what they are for.
-    let kept: Vec<&PathBuf> = by_name_spec
-        .iter()
-        .map(|(_, p)| p)
-        .filter(|p| p.exists())
-        .collect();
+    let kept = by_name_spec.iter().filter(|(_, p)| p.exists()).count();
     match &a.pin {
         None => println!(
             "detached {}, unloaded {} and {}",
             plural(nl, "link"),
             plural(np, "program"),
-            plural(nm - kept.len().min(nm), "map")
+            plural(nm - kept.min(nm), "map")
         ),
         Some(dir) => println!(
             "closed {}, {} and {}; their pins under {} keep them loaded",
@@ -359,15 +343,6 @@ pub fn run(a: &LoadArgs) -> Result<(), Fail> {
             dir.display()
         ),
     }
-    if !kept.is_empty() {
-        let list: Vec<String> = kept.iter().map(|p| p.display().to_string()).collect();
-        println!(
-            "{} pinned by name (LIBBPF_PIN_BY_NAME) {} loaded: {} (remove with rm {})",
-            plural(kept.len(), "map"),
-            if kept.len() == 1 { "stays" } else { "stay" },
-            list.join(", "),
-            list.join(" ")
-        );
-    }
+    report_kept(&by_name_spec);
     Ok(())
 }

@@ -4,6 +4,7 @@
 use crate::info::{object_name, read_object};
 use crate::{globals, Fail, EXIT_REJECTED};
 use std::path::{Path, PathBuf};
+use tinybpf::obj::Pinning;
 use tinybpf::{Error, Object, OpenObject};
 
 /// `--set NAME=VALUE`, split.
@@ -51,6 +52,49 @@ pub struct LoadOpts {
     /// statistics (so 1 to 7)
     #[arg(long, verbatim_doc_comment, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=7))]
     pub log_level: Option<u32>,
+    /// Where maps the object pins by name (LIBBPF_PIN_BY_NAME) are pinned,
+    /// or reused from when a pin exists: DIR/<map name>. Must be on bpffs.
+    /// These pins stay after exit (that is what they are for)
+    #[arg(
+        long,
+        verbatim_doc_comment,
+        value_name = "DIR",
+        default_value = "/sys/fs/bpf"
+    )]
+    pub pin_root: PathBuf,
+}
+
+/// Maps pinned by name (LIBBPF_PIN_BY_NAME): (name, pin path).
+pub type ByName = Vec<(String, PathBuf)>;
+
+/// The maps of `obj` pinned by name, and where.
+pub fn by_name(obj: &OpenObject, root: &Path) -> ByName {
+    obj.spec()
+        .maps
+        .iter()
+        .filter(|m| m.pinning == Pinning::ByName)
+        .map(|m| (m.name.clone(), root.join(&m.name)))
+        .collect()
+}
+
+/// Say which pins by name outlive this run; returns how many.
+pub fn report_kept(by_name: &ByName) -> usize {
+    let kept: Vec<String> = by_name
+        .iter()
+        .map(|(_, p)| p)
+        .filter(|p| p.exists())
+        .map(|p| p.display().to_string())
+        .collect();
+    if !kept.is_empty() {
+        println!(
+            "{} pinned by name (LIBBPF_PIN_BY_NAME) {} loaded: {} (remove with rm {})",
+            plural(kept.len(), "map"),
+            if kept.len() == 1 { "stays" } else { "stay" },
+            kept.join(", "),
+            kept.join(" ")
+        );
+    }
+    kept.len()
 }
 
 /// Read and parse OBJ and apply `opts`; every error names the file.
@@ -67,6 +111,12 @@ pub fn open(path: &Path, opts: &LoadOpts) -> Result<OpenObject, Fail> {
             )));
         }
         obj.options_mut().target_btf = Some(btf.clone());
+    }
+    if !by_name(&obj, &opts.pin_root).is_empty() {
+        // Checked before anything is loaded.
+        tinybpf::sys::fs::bpffs_ensure(&opts.pin_root)
+            .map_err(|e| Fail::error(format!("--pin-root: {e}")))?;
+        obj.options_mut().pin_root = opts.pin_root.clone();
     }
     if let Some(level) = opts.log_level {
         obj.options_mut().log_level = level;

@@ -1,7 +1,7 @@
 //! `tinybpf test-run`: load one program and run it with BPF_PROG_TEST_RUN.
 
 use crate::names;
-use crate::open::{check_programs, load, open, parse_num, LoadOpts};
+use crate::open::{by_name, check_programs, load, open, parse_num, report_kept, LoadOpts};
 use crate::Fail;
 use std::path::PathBuf;
 use tinybpf::TestRunOpts;
@@ -56,6 +56,7 @@ pub fn run(a: &TestRunArgs) -> Result<(), Fail> {
     let path = a.obj.as_path();
     let prog = a.program.as_str();
     let mut obj = open(path, &a.load)?;
+    let pinned = by_name(&obj, &a.load.pin_root);
     check_programs(path, &obj, &[prog])?;
     obj.load_only(&[prog])
         .map_err(|e| Fail::error(format!("{}: {e}", path.display())))?;
@@ -80,5 +81,7 @@ pub fn run(a: &TestRunArgs) -> Result<(), Fail> {
     );
     println!("retval: {}", r.retval);
     println!("duration: {} ns", r.duration_ns);
+    drop(obj);
+    report_kept(&pinned);
     Ok(())
 }

@@ -411,15 +411,14 @@ impl ObjectSpec {
             btf_maps::fixup_datasecs(&spec, &mut btf)?;
             kconfig::layout(&mut spec, &mut btf)?;
             if let Some(ext) = &spec.btf_ext_bytes {
-                spec.btf_ext = Some(
-                    crate::btf::ext::BtfExt::parse(ext, &btf)
-                        .map_err(|e| match e {
-                            crate::btf::BtfError::Ext { what, offset } => {
-                                ParseError::BtfExt(format!("{what} (offset {offset})"))
-                            }
-                            e => ParseError::BtfExt(e.to_string()),
-                        })?,
-                );
+                spec.btf_ext = Some(crate::btf::ext::BtfExt::parse(ext, &btf).map_err(
+                    |e| match e {
+                        crate::btf::BtfError::Ext { what, offset } => {
+                            ParseError::BtfExt(format!("{what} (offset {offset})"))
+                        }
+                        e => ParseError::BtfExt(e.to_string()),
+                    },
+                )?);
             }
             if let Some(idx) = btf_maps_sec {
                 let btf_maps = btf_maps::btf_maps(&btf, idx)?;

@@ -1,0 +1,235 @@
+//! The CLI says what happened: non-UTF-8 paths, empty and truncated files,
+//! --pin off bpffs, pins by name that outlive the run, --log-level, RUST_LOG.
+
+#[path = "../../tests/common/mod.rs"]
+mod common;
+mod support;
+
+use std::ffi::OsString;
+use std::os::unix::ffi::OsStringExt;
+use std::path::PathBuf;
+use support::{id_of, obj, prog_gone, scratch, tinybpf, tinybpf_with};
+
+#[test]
+fn non_utf8_paths_pass_through_unmangled() {
+    let dir = scratch("nonutf8");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut name = b"hello-".to_vec();
+    name.push(0xff);
+    name.extend_from_slice(b".bpf.o");
+    let path = dir.join(OsString::from_vec(name));
+    std::fs::copy(common::obj("hello.bpf.o"), &path).unwrap();
+    let r = tinybpf_with(
+        &[OsString::from("info"), path.clone().into_os_string()],
+        &[],
+    );
+    assert_eq!(r.code, 0, "{}{}", r.out, r.err);
+    assert!(r.out.contains("handle_tp"), "{}", r.out);
+    // --btf too: the object and the target BTF are read from their real
+    // names (a lossy conversion would name files that do not exist).
+    let odd = |stem: &str| {
+        let mut n = stem.as_bytes().to_vec();
+        n.push(0xfe);
+        n.extend_from_slice(b".bpf.o");
+        dir.join(OsString::from_vec(n))
+    };
+    let (types, target) = (odd("types"), odd("target"));
+    std::fs::copy(common::obj("tests/core/types.bpf.o"), &types).unwrap();
+    std::fs::copy(common::obj("tests/core/types.target.bpf.o"), &target).unwrap();
+    let r = tinybpf_with(
+        &[
+            OsString::from("check"),
+            types.into_os_string(),
+            OsString::from("--btf"),
+            target.into_os_string(),
+        ],
+        &[],
+    );
+    assert_eq!(r.code, 0, "{}{}", r.out, r.err);
+    assert!(r.out.contains("0 unresolved: OK"), "{}", r.out);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn empty_and_truncated_files_say_so() {
+    let dir = scratch("truncated-say");
+    std::fs::create_dir_all(&dir).unwrap();
+    let empty = dir.join("empty.bpf.o");
+    std::fs::write(&empty, b"").unwrap();
+    let bytes = std::fs::read(common::obj("hello.bpf.o")).unwrap();
+    let cut = dir.join("cut.bpf.o");
+    std::fs::write(&cut, &bytes[..bytes.len() - 1]).unwrap();
+    let short = dir.join("short.bpf.o");
+    std::fs::write(&short, &bytes[..40]).unwrap();
+    let (empty, cut, short) = (
+        empty.display().to_string(),
+        cut.display().to_string(),
+        short.display().to_string(),
+    );
+    for cmd in [&["info"][..], &["check"], &["load"], &["test-run"]] {
+        let with = |p: &str| {
+            let mut a: Vec<&str> = cmd.to_vec();
+            a.push(p);
+            if cmd[0] == "test-run" {
+                a.push("handle_tp");
+            }
+            tinybpf(&a)
+        };
+        let r = with(&empty);
+        assert_eq!(r.code, 1, "{cmd:?}: {}", r.err);
+        assert!(
+            r.err.contains(&format!("{empty}: empty file (0 bytes)")),
+            "{cmd:?}: {}",
+            r.err
+        );
+        let r = with(&cut);
+        assert_eq!(r.code, 1, "{cmd:?}: {}", r.err);
+        let want = format!("needs {} bytes, file has {}", bytes.len(), bytes.len() - 1);
+        assert!(
+            r.err.contains(&format!("{cut}: truncated: ")) && r.err.contains(&want),
+            "{cmd:?}: {}",
+            r.err
+        );
+        let r = with(&short);
+        assert!(
+            r.err
+                .contains("truncated: the ELF header needs 64 bytes, file has 40"),
+            "{cmd:?}: {}",
+            r.err
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn pin_off_bpffs_is_refused_before_loading() {
+    if !common::root_or_skip("pin_off_bpffs_is_refused_before_loading") {
+        return;
+    }
+    let dir = scratch("pin-off-bpffs");
+    let dump = scratch("pin-off-bpffs-dump");
+    let pin = dir.join("not/yet/there");
+    let r = tinybpf(&[
+        "load",
+        &obj("hello.bpf.o"),
+        "--pin",
+        pin.to_str().unwrap(),
+        "--dump-insns",
+        dump.to_str().unwrap(),
+        "--duration",
+        "0",
+    ]);
+    assert_eq!(r.code, 1, "{}{}", r.out, r.err);
+    assert!(r.err.contains("--pin: "), "{}", r.err);
+    assert!(r.err.contains("not on a bpf filesystem"), "{}", r.err);
+    // Nothing was loaded: no output, and the instructions that are written
+    // just before BPF_PROG_LOAD were never written.
+    assert!(r.out.is_empty(), "{}", r.out);
+    assert!(!dump.join("handle_tp.insns").exists());
+    assert!(!pin.exists());
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&dump);
+    // The same check for the root of pins by name.
+    let r = tinybpf(&[
+        "load",
+        &obj("maptypes.bpf.o"),
+        "--pin-root",
+        "/tmp",
+        "--duration",
+        "0",
+    ]);
+    assert_eq!(r.code, 1, "{}{}", r.out, r.err);
+    assert!(r.err.contains("--pin-root: "), "{}", r.err);
+    assert!(r.out.is_empty(), "{}", r.out);
+}
+
+#[test]
+fn pins_by_name_are_reported_as_staying() {
+    if !common::root_or_skip("pins_by_name_are_reported_as_staying") {
+        return;
+    }
+    let root = PathBuf::from(format!(
+        "/sys/fs/bpf/tinybpf-cli-byname-{}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&root);
+    let r = tinybpf(&[
+        "load",
+        &obj("maptypes.bpf.o"),
+        "--pin-root",
+        root.to_str().unwrap(),
+        "--duration",
+        "0",
+    ]);
+    let pin = root.join("tinybpf_pinned");
+    let stays = pin.exists();
+    let _ = std::fs::remove_dir_all(&root);
+    assert_eq!(r.code, 0, "{}{}", r.out, r.err);
+    assert!(stays, "{} not pinned:\n{}", pin.display(), r.out);
+    let pin = pin.display().to_string();
+    // The map table says where, and the end says it stays (and the count of
+    // unloaded maps leaves it out).
+    let line = r
+        .out
+        .lines()
+        .find(|l| l.trim_start().starts_with("tinybpf_pinned"))
+        .unwrap();
+    assert!(line.trim_end().ends_with(&pin), "{line}");
+    assert!(
+        r.out.contains(&format!(
+            "1 map pinned by name (LIBBPF_PIN_BY_NAME) stays loaded: {pin} (remove with rm {pin})"
+        )),
+        "{}",
+        r.out
+    );
+    assert!(
+        r.out.contains("unloaded 2 programs and 17 maps"),
+        "{}",
+        r.out
+    );
+    for p in ["xdp_maps", "tail_prog"] {
+        assert!(prog_gone(id_of(&r.out, p)), "{p} still loaded");
+    }
+}
+
+#[test]
+fn log_level_accepts_what_the_help_says() {
+    let help = tinybpf(&["load", "--help"]).out;
+    assert!(help.contains("(so 1 to 7)"), "{help}");
+    for bad in ["0", "8", "x"] {
+        let r = tinybpf(&["load", &obj("hello.bpf.o"), "--log-level", bad]);
+        assert_eq!(r.code, 2, "{bad}: {}", r.err);
+    }
+    if !common::root_or_skip("log_level_accepts_what_the_help_says") {
+        return;
+    }
+    // Level 2 logs every instruction's state, so the log is longer; 4 adds
+    // statistics. Both are accepted; the rejection still exits 3.
+    let bad = obj("bad.bpf.o");
+    let l1 = tinybpf(&["load", &bad, "--log-level", "1"]);
+    let l2 = tinybpf(&["load", &bad, "--log-level", "2"]);
+    let l5 = tinybpf(&["load", &bad, "--log-level", "5"]);
+    for r in [&l1, &l2, &l5] {
+        assert_eq!(r.code, 3, "{}", r.err);
+        assert!(r.err.contains("BAD_DEREF_MARKER"), "{}", r.err);
+    }
+    assert!(l2.err.len() > l1.err.len(), "{}\n---\n{}", l1.err, l2.err);
+    assert!(l5.err.contains("verification time"), "{}", l5.err);
+}
+
+#[test]
+fn rust_log_shows_what_the_library_does() {
+    let hello = obj("hello.bpf.o");
+    let quiet = tinybpf(&["info", &hello]);
+    assert_eq!(quiet.code, 0);
+    assert!(quiet.err.is_empty(), "{}", quiet.err);
+    let r = tinybpf_with(&["info", &hello], &[("RUST_LOG", "debug")]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    assert!(r.err.contains("parsing object hello"), "{}", r.err);
+    // A module filter: only tinybpf's obj module at debug.
+    let r = tinybpf_with(&["info", &hello], &[("RUST_LOG", "tinybpf::btf=debug")]);
+    assert!(!r.err.contains("parsing object hello"), "{}", r.err);
+    // The old variable does nothing any more.
+    let r = tinybpf_with(&["info", &hello], &[("TINYBPF_LOG", "debug")]);
+    assert!(r.err.is_empty(), "{}", r.err);
+}
