@@ -61,13 +61,12 @@ impl Program {
     }
     /// The kernel's id of this program.
     pub fn id(&self) -> Result<u32> {
-        Ok(sys::prog_info(self.fd())
-            .map_err(|e| self.err("BPF_OBJ_GET_INFO_BY_FD", e))?
-            .id)
+        Ok(sys::prog_info(self.fd()).map_err(|e| self.err(e))?.id)
     }
 
-    fn err(&self, what: &str, e: sys::SysError) -> Error {
-        Error::sys(format!("program {}: {what}", self.name), e)
+    /// A failed call for this program (the error names the call).
+    fn err(&self, e: sys::SysError) -> Error {
+        Error::sys(format!("program {}", self.name), e)
     }
 
     /// A failed BPF_PROG_TEST_RUN, with the usual causes spelled out.

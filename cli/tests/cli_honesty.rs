@@ -233,3 +233,44 @@ fn rust_log_shows_what_the_library_does() {
     let r = tinybpf_with(&["info", &hello], &[("TINYBPF_LOG", "debug")]);
     assert!(r.err.is_empty(), "{}", r.err);
 }
+
+/// Offset of section `name` in an ELF64 little-endian file.
+fn section_offset(d: &[u8], name: &str) -> usize {
+    let u16_at = |o: usize| u16::from_le_bytes([d[o], d[o + 1]]) as usize;
+    let u32_at = |o: usize| u32::from_le_bytes(d[o..o + 4].try_into().unwrap()) as usize;
+    let u64_at = |o: usize| u64::from_le_bytes(d[o..o + 8].try_into().unwrap()) as usize;
+    let (shoff, shnum, shstrndx) = (u64_at(0x28), u16_at(0x3c), u16_at(0x3e));
+    let strtab = u64_at(shoff + shstrndx * 64 + 0x18);
+    (0..shnum)
+        .map(|i| shoff + i * 64)
+        .find(|&h| {
+            let n = strtab + u32_at(h);
+            d[n..].starts_with(name.as_bytes()) && d[n + name.len()] == 0
+        })
+        .map(|h| u64_at(h + 0x18))
+        .unwrap_or_else(|| panic!("no section {name}"))
+}
+
+#[test]
+fn errors_carry_each_prefix_once() {
+    let dir = scratch("prefix-once");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut bytes = std::fs::read(common::obj("hello.bpf.o")).unwrap();
+    // .BTF.ext's func_info offset (header bytes 8..12) far past its data.
+    let ext = section_offset(&bytes, ".BTF.ext");
+    bytes[ext + 8..ext + 12].copy_from_slice(&0xff_fff0u32.to_le_bytes());
+    let p = dir.join("badext.bpf.o");
+    std::fs::write(&p, &bytes).unwrap();
+    let p = p.display().to_string();
+    for cmd in ["info", "load"] {
+        let r = tinybpf(&[cmd, &p]);
+        assert_eq!(r.code, 1, "{cmd}: {}", r.err);
+        assert!(
+            r.err.contains(&format!("{p}: .BTF.ext: func_info")),
+            "{}",
+            r.err
+        );
+        assert_eq!(r.err.matches(".BTF.ext:").count(), 1, "{}", r.err);
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
