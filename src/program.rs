@@ -80,20 +80,15 @@ impl Program {
                 | prog_type::CGROUP_SKB
         );
         let why = if e.not_supported() {
-            "this program type cannot be test-run by the kernel".to_string()
+            ": this program type cannot be test-run by the kernel".to_string()
         } else if e.errno == nix::errno::Errno::EINVAL && skb_like && input_len < 14 {
             format!(
-                "XDP and skb programs need at least 14 bytes of input (an Ethernet header), got {input_len}"
+                ": XDP and skb programs need at least 14 bytes of input (an Ethernet header), got {input_len}"
             )
         } else {
-            return Error::sys(format!("program {}", self.name), e);
+            String::new()
         };
-        Error::Invalid(format!(
-            "program {}: {}: {why} ({})",
-            self.name,
-            e.call,
-            e.errno_name()
-        ))
+        Error::sys(format!("program {}{why}", self.name), e)
     }
 
     fn attach_err(&self, target: impl Into<String>, reason: impl Into<String>) -> Error {

@@ -690,7 +690,13 @@ fn test_run_errors() {
             "{}",
             r.err
         );
-        assert!(r.err.contains(&format!("got {size} (EINVAL)")), "{}", r.err);
+        assert!(
+            r.err.contains(&format!(
+                "got {size}: BPF_PROG_TEST_RUN: Invalid argument (EINVAL)"
+            )),
+            "{}",
+            r.err
+        );
         assert!(
             r.err.contains("globals.bpf.o: program xdp_calls"),
             "{}",
@@ -709,7 +715,11 @@ fn test_run_errors() {
         "{}",
         r.err
     );
-    assert!(r.err.contains("ENOTSUPP, errno 524"), "{}", r.err);
+    assert!(
+        r.err.contains("(ENOTSUPP, kernel-internal errno 524)"),
+        "{}",
+        r.err
+    );
     assert!(!r.err.to_lowercase().contains("unknown"), "{}", r.err);
     assert_eq!(r.err.matches("BPF_PROG_TEST_RUN").count(), 1, "{}", r.err);
     // A program the verifier rejects: exit 3 with its log.
