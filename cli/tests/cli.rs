@@ -728,49 +728,6 @@ fn test_run_errors() {
     assert!(r.err.contains("BAD_DEREF_MARKER"), "{}", r.err);
 }
 
-#[test]
-fn load_fails_when_a_program_cannot_attach() {
-    if !common::root_or_skip("load_fails_when_a_program_cannot_attach") {
-        return;
-    }
-    // on_execve attaches; on_missing is a uprobe on a binary that does not
-    // exist. An error: the reason is given, and the program that did attach
-    // is torn down with the rest.
-    let noattach = obj("noattach.bpf.o");
-    let r = tinybpf(&["load", &noattach, "--duration", "0"]);
-    assert_eq!(r.code, 1, "{}{}", r.out, r.err);
-    assert!(
-        r.err
-            .contains("attach on_missing to /nonexistent/tinybpf-no-such-binary:main"),
-        "{}",
-        r.err
-    );
-    assert!(
-        r.err
-            .contains("noattach.bpf.o: 1 program of 2 could not be attached"),
-        "{}",
-        r.err
-    );
-    assert!(r.err.contains("--no-attach"), "{}", r.err);
-    assert!(!r.out.contains("holding"), "{}", r.out);
-    for p in ["on_execve", "on_missing"] {
-        assert!(prog_gone(id_of(&r.out, p)), "{p} still loaded");
-    }
-    // With --no-attach the same load is fine.
-    let r = tinybpf(&["load", &noattach, "--no-attach", "--duration", "0"]);
-    assert_eq!(r.code, 0, "{}{}", r.out, r.err);
-    assert!(!r.out.contains("links:"), "{}", r.out);
-    // Programs whose section does not say where are listed, not an error.
-    let r = tinybpf(&["load", &obj("globals.bpf.o"), "--duration", "0"]);
-    assert_eq!(r.code, 0, "{}{}", r.out, r.err);
-    assert!(
-        r.out
-            .contains("not attached (the section does not say where): xdp_count"),
-        "{}",
-        r.out
-    );
-}
-
 #[path = "../../tests/common/realworld.rs"]
 mod realworld;
 
