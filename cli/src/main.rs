@@ -18,8 +18,7 @@ use std::process::ExitCode;
 
 /// Exit status of an error (message on stderr).
 pub const EXIT_ERROR: u8 = 1;
-/// Exit status of a usage error (what clap uses too).
-pub const EXIT_USAGE: u8 = 2;
+// 2, a usage error, is clap's own exit status.
 /// Exit status when the kernel (verifier) rejected a program.
 pub const EXIT_REJECTED: u8 = 3;
 
@@ -28,25 +27,14 @@ pub const EXIT_REJECTED: u8 = 3;
 pub struct Fail {
     pub code: u8,
     pub msg: String,
-    /// For usage errors: the subcommand whose `--help` to point at.
-    pub usage: Option<&'static str>,
 }
 
 impl Fail {
-    /// A usage error found after parsing (exit 2).
-    pub fn usage(cmd: &'static str, msg: impl Into<String>) -> Fail {
-        Fail {
-            code: EXIT_USAGE,
-            msg: msg.into(),
-            usage: Some(cmd),
-        }
-    }
     /// Any other error (exit 1).
     pub fn error(msg: impl Into<String>) -> Fail {
         Fail {
             code: EXIT_ERROR,
             msg: msg.into(),
-            usage: None,
         }
     }
     /// Exit with `code` without printing anything more (already reported).
@@ -54,7 +42,6 @@ impl Fail {
         Fail {
             code,
             msg: String::new(),
-            usage: None,
         }
     }
 }
@@ -117,13 +104,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
             if !f.msg.is_empty() {
-                match f.usage {
-                    Some(c) => eprintln!(
-                        "error: {}\n\nFor more information, try 'tinybpf {c} --help'.",
-                        f.msg
-                    ),
-                    None => eprintln!("tinybpf: error: {}", f.msg),
-                }
+                eprintln!("tinybpf: error: {}", f.msg);
             }
             ExitCode::from(f.code)
         }

@@ -109,16 +109,6 @@ impl SysError {
     pub fn raw_errno(&self) -> i32 {
         self.raw
     }
-    /// The errno's name: `EINVAL`, or `ENOTSUPP` for a kernel-internal one.
-    pub fn errno_name(&self) -> String {
-        if self.errno != Errno::UnknownErrno {
-            return format!("{:?}", self.errno);
-        }
-        match kernel_errno(self.raw) {
-            Some((name, _)) => format!("{name}, errno {}", self.raw),
-            None => format!("errno {}", self.raw),
-        }
-    }
     /// Whether the kernel said "not supported": `EOPNOTSUPP` or its
     /// kernel-internal twin `ENOTSUPP` (524).
     pub fn not_supported(&self) -> bool {
