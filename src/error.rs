@@ -40,7 +40,7 @@ pub enum Error {
     #[error("{what}: {source}{}", hint(source.errno))]
     Permission { what: String, source: SysError },
     /// Any other failed system call, with the object it was for.
-    #[error("{what}: {source}{}", hint(source.errno))]
+    #[error("{what}: {source}{}", sys_hint(source))]
     Sys { what: String, source: SysError },
     #[error("attach {program} to {target}: {reason}")]
     Attach {
@@ -98,6 +98,16 @@ pub(crate) fn hint(errno: Errno) -> &'static str {
         Errno::E2BIG => " (hint: a size or count exceeds what this kernel accepts)",
         Errno::EINVAL => " (hint: this kernel may not support the map type, flags or program type)",
         _ => "",
+    }
+}
+
+/// [`hint`], except where the message already says more: a test run's
+/// EINVAL is about its input, not the kernel's support.
+fn sys_hint(source: &SysError) -> &'static str {
+    if source.call == "BPF_PROG_TEST_RUN" && source.errno == Errno::EINVAL {
+        ""
+    } else {
+        hint(source.errno)
     }
 }
 

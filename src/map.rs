@@ -73,10 +73,8 @@ impl Map {
 
     /// Wrap a map fd (its properties are read from the kernel).
     pub fn from_fd(fd: OwnedFd) -> Result<Map> {
-        let info = sys::map_info(fd.as_fd())
-            .map_err(|e| Error::sys("BPF_OBJ_GET_INFO_BY_FD of a map", e))?;
-        let fd =
-            sys::MapFd::new(fd).map_err(|e| Error::sys("BPF_OBJ_GET_INFO_BY_FD of a map", e))?;
+        let info = sys::map_info(fd.as_fd()).map_err(|e| Error::sys("map from fd", e))?;
+        let fd = sys::MapFd::new(fd).map_err(|e| Error::sys("map from fd", e))?;
         Ok(Map {
             symbol: info.name.clone(),
             name: info.name.clone(),

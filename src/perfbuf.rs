@@ -229,7 +229,7 @@ impl<'m, 'cb, K: Callbacks<'cb>> PerfBufferBuilder<'m, 'cb, K> {
     pub fn build(self) -> Result<PerfBuffer<'cb, K>> {
         let name = self.map.name().to_string();
         let info = sys::map_info(self.map.fd())
-            .map_err(|e| Error::sys(format!("perf buffer {name}: BPF_OBJ_GET_INFO_BY_FD"), e))?;
+            .map_err(|e| Error::sys(format!("perf buffer {name}"), e))?;
         if info.map_type != map_type::PERF_EVENT_ARRAY {
             return Err(Error::Invalid(format!(
                 "map {name} is of type {}, not a perf event array (BPF_MAP_TYPE_PERF_EVENT_ARRAY = {})",

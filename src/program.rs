@@ -61,13 +61,34 @@ impl Program {
     }
     /// The kernel's id of this program.
     pub fn id(&self) -> Result<u32> {
-        Ok(sys::prog_info(self.fd())
-            .map_err(|e| self.err("BPF_OBJ_GET_INFO_BY_FD", e))?
-            .id)
+        Ok(sys::prog_info(self.fd()).map_err(|e| self.err(e))?.id)
     }
 
-    fn err(&self, what: &str, e: sys::SysError) -> Error {
-        Error::sys(format!("program {}: {what}", self.name), e)
+    /// A failed call for this program (the error names the call).
+    fn err(&self, e: sys::SysError) -> Error {
+        Error::sys(format!("program {}", self.name), e)
+    }
+
+    /// A failed BPF_PROG_TEST_RUN, with the usual causes spelled out.
+    fn test_run_err(&self, input_len: usize, e: sys::SysError) -> Error {
+        let skb_like = matches!(
+            self.prog_type(),
+            prog_type::XDP
+                | prog_type::SCHED_CLS
+                | prog_type::SCHED_ACT
+                | prog_type::SOCKET_FILTER
+                | prog_type::CGROUP_SKB
+        );
+        let why = if e.not_supported() {
+            ": this program type cannot be test-run by the kernel".to_string()
+        } else if e.errno == nix::errno::Errno::EINVAL && skb_like && input_len < 14 {
+            format!(
+                ": XDP and skb programs need at least 14 bytes of input (an Ethernet header), got {input_len}"
+            )
+        } else {
+            String::new()
+        };
+        Error::sys(format!("program {}{why}", self.name), e)
     }
 
     fn attach_err(&self, target: impl Into<String>, reason: impl Into<String>) -> Error {
@@ -279,7 +300,8 @@ impl Program {
         attr.repeat = opts.repeat;
         attr.flags = opts.flags;
         attr.cpu = opts.cpu;
-        let out = sys::prog_test_run(&mut attr).map_err(|e| self.err("BPF_PROG_TEST_RUN", e))?;
+        let out =
+            sys::prog_test_run(&mut attr).map_err(|e| self.test_run_err(opts.data_in.len(), e))?;
         data_out.truncate(out.data_size_out as usize);
         ctx_out.truncate(out.ctx_size_out as usize);
         Ok(TestRun {

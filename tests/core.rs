@@ -229,7 +229,7 @@ fn cli_test_run_relocates_only_the_program_it_runs() {
     let obj = core_obj("select.bpf.o");
     let target = core_obj("select.target.bpf.o");
     let run = |prog: &str| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_tinybpf"))
+        std::process::Command::new(common::cli_bin())
             .arg("test-run")
             .arg(&obj)
             .arg(prog)
@@ -319,7 +319,7 @@ fn check_cli_reports_the_drivers_kernel_outcomes() {
     let path = core_obj("types.bpf.o");
     let spec = tinybpf::obj::ObjectSpec::parse("types", &std::fs::read(&path).unwrap()).unwrap();
     let want = relocate_copy(&spec, Selection::All, &CoreTarget::kernel().unwrap()).unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tinybpf"))
+    let out = std::process::Command::new(common::cli_bin())
         .arg("check")
         .arg(&path)
         .output()

@@ -4,6 +4,10 @@ use thiserror::Error;
 
 #[derive(Debug, Error)]
 pub enum ParseError {
+    #[error("empty file (0 bytes): not a BPF object")]
+    Empty,
+    #[error("truncated: {what} needs {needs} bytes, file has {has}")]
+    Truncated { what: String, needs: u64, has: u64 },
     #[error("not a valid ELF file: {0}")]
     Elf(String),
     #[error("not a BPF object: ELF machine is {machine} (expected 247, EM_BPF), class {class}")]

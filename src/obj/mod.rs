@@ -6,6 +6,7 @@
 //! global-data sections, and every relocation, resolved to what it points at.
 
 mod btf_maps;
+mod elf_size;
 mod error;
 pub mod kconfig;
 pub mod maps;
@@ -158,6 +159,7 @@ impl ObjectSpec {
     /// Parse an object's bytes. `name` is the object's name (see [`object_name`]).
     pub fn parse(name: &str, data: &[u8]) -> Result<ObjectSpec, ParseError> {
         log::debug!("parsing object {name} ({} bytes)", data.len());
+        elf_size::check(data)?;
         let elf = object::read::elf::ElfFile64::<object::Endianness>::parse(data).map_err(|e| {
             match object::read::elf::ElfFile32::<object::Endianness>::parse(data) {
                 Ok(_) => ParseError::NotBpf {
@@ -409,10 +411,14 @@ impl ObjectSpec {
             btf_maps::fixup_datasecs(&spec, &mut btf)?;
             kconfig::layout(&mut spec, &mut btf)?;
             if let Some(ext) = &spec.btf_ext_bytes {
-                spec.btf_ext = Some(
-                    crate::btf::ext::BtfExt::parse(ext, &btf)
-                        .map_err(|e| ParseError::BtfExt(e.to_string()))?,
-                );
+                spec.btf_ext = Some(crate::btf::ext::BtfExt::parse(ext, &btf).map_err(
+                    |e| match e {
+                        crate::btf::BtfError::Ext { what, offset } => {
+                            ParseError::BtfExt(format!("{what} (offset {offset})"))
+                        }
+                        e => ParseError::BtfExt(e.to_string()),
+                    },
+                )?);
             }
             if let Some(idx) = btf_maps_sec {
                 let btf_maps = btf_maps::btf_maps(&btf, idx)?;

@@ -68,7 +68,7 @@ pub(super) fn sys_bpf<T>(cmd: u32, attr: &mut T) -> Result<libc::c_long, Errno> 
         )
     };
     if ret < 0 {
-        Err(Errno::last())
+        Err(super::last_errno())
     } else {
         Ok(ret)
     }

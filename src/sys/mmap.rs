@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU32, AtomicU64};
 
 use nix::errno::Errno;
 
-use super::{SysError, SysResult};
+use super::{last_errno, SysError, SysResult};
 
 /// An owned mapping; unmapped on drop.
 ///
@@ -48,7 +48,7 @@ impl Mmap {
         // no Rust object.
         let p = unsafe { libc::mmap(core::ptr::null_mut(), len, prot, flags, fd, off) };
         if p == libc::MAP_FAILED {
-            return Err(SysError::new(call, Errno::last()));
+            return Err(SysError::new(call, last_errno()));
         }
         let ptr = NonNull::new(p as *mut u8).ok_or(SysError::new(call, Errno::EINVAL))?;
         Ok(Mmap {

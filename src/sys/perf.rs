@@ -7,7 +7,7 @@ use std::path::Path;
 
 use nix::errno::Errno;
 
-use super::{SysError, SysResult};
+use super::{last_errno, SysError, SysResult};
 
 pub const PERF_TYPE_SOFTWARE: u32 = 1;
 pub const PERF_TYPE_TRACEPOINT: u32 = 2;
@@ -180,7 +180,7 @@ pub fn perf_event_open(
         )
     };
     if ret < 0 {
-        return Err(SysError::new("perf_event_open", Errno::last()));
+        return Err(SysError::new("perf_event_open", last_errno()));
     }
     // SAFETY: a new fd owned by nobody else.
     Ok(unsafe { OwnedFd::from_raw_fd(ret as libc::c_int) })
@@ -195,7 +195,7 @@ fn perf_ioctl(
     // SAFETY: the perf ioctls used here take an int argument by value.
     let ret = unsafe { libc::ioctl(fd.as_raw_fd(), req as _, arg) };
     if ret < 0 {
-        Err(SysError::new(call, Errno::last()))
+        Err(SysError::new(call, last_errno()))
     } else {
         Ok(())
     }

@@ -4,11 +4,20 @@
 use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard};
 
+/// The repository root. The tests of the `cli/` package include this file
+/// too; their manifest directory is `cli/`.
+pub fn repo_root() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    if dir.join("bpf").is_dir() {
+        dir
+    } else {
+        dir.join("..")
+    }
+}
+
 /// Path of a committed object under `bpf/`.
 pub fn obj(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("bpf")
-        .join(name)
+    repo_root().join("bpf").join(name)
 }
 
 /// Whether root-only tests can run. Without root they are skipped (with a
@@ -100,6 +109,25 @@ pub fn example(name: &str) -> std::path::PathBuf {
     assert!(
         mtime(&path) >= mtime(&src),
         "{} is older than its source: run `cargo build --examples`",
+        path.display()
+    );
+    path
+}
+
+/// The `tinybpf` CLI binary (package `tinybpf-cli`) next to this test
+/// binary: the root's `cargo test` builds every workspace member first
+/// (`cargo build -p tinybpf-cli` when only this package is tested).
+pub fn cli_bin() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    // target/debug/deps/NAME-HASH → target/debug/tinybpf
+    let path = exe
+        .parent()
+        .and_then(|d| d.parent())
+        .unwrap()
+        .join("tinybpf");
+    assert!(
+        path.exists(),
+        "{} missing: run `cargo build -p tinybpf-cli`",
         path.display()
     );
     path

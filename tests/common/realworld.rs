@@ -255,9 +255,15 @@ pub fn libbpf_tools_objects() -> Vec<(String, Vec<u8>)> {
     out
 }
 
-/// Root of the repository (the crate's manifest directory).
+/// Root of the repository: the manifest directory, or its parent for the
+/// tests of the `cli/` package.
 pub fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    if dir.join("bpf").is_dir() {
+        dir
+    } else {
+        dir.join("..")
+    }
 }
 
 /// Directory for fetched kernel BTF: `TINYBPF_BTF_DIR` or [`DEFAULT_BTF_DIR`].

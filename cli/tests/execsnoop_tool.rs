@@ -2,8 +2,9 @@
 //! both programs attach, and while tinybpf holds them, exec events flow through
 //! the object's perf buffer (read here through the pinned map).
 
+#[path = "../../tests/common/mod.rs"]
 mod common;
-#[path = "common/realworld.rs"]
+#[path = "../../tests/common/realworld.rs"]
 mod realworld;
 
 use std::io::Read;

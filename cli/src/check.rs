@@ -2,54 +2,57 @@
 //! without loading (pure: parsing, relocation, and the reachability of
 //! unresolved relocations, `tinybpf::reloc_core::reach`).
 
-use crate::args::{val, Args};
 use crate::info::parse_object;
 use crate::table::Table;
 use crate::Fail;
+use std::path::{Path, PathBuf};
 use tinybpf::core_load::{relocate_copy, CoreTarget, Selection};
 use tinybpf::obj::ObjectSpec;
 use tinybpf::reloc_core::reach::{classify_object, Reach};
 use tinybpf::reloc_core::RelocOutcome;
 
-pub const HELP: &str = "\
-tinybpf check: resolve CO-RE relocations against BTF without loading (no root)
-
-Usage: tinybpf check OBJ [--btf FILE]...
-
-Runs the loader's CO-RE driver on a copy of OBJ's code for each target BTF
-(default: the running kernel's, vmlinux then module BTF) and prints one line per
-relocation: program (function), ELF section, instruction index, kind, local
-type, access string (with field names), and the value the instruction holds
-locally -> the value for the target. Then a summary per BTF.
-
-A relocation the target cannot satisfy poisons its instruction; the kernel
-rejects a program only if a poisoned instruction is reachable. check follows
-each program's control flow (with existence checks and other relocated
-constants as known values, into subprograms) and puts each unresolved
-relocation in one of three classes:
-  poisoned; fine if unreachable (guarded/dead)
-      behind a failed bpf_core_*_exists() check, or in code no program
-      reaches: the verifier removes it
-  poisoned, reachability unknown
-      the analysis could not decide (TINYBPF_LOG=debug says why); not a
-      failure
-  unresolved, REACHABLE from PROG
-      on a path PROG can take: loading PROG fails
-
-Options:
-  --btf FILE  Target BTF: raw BTF (like /sys/kernel/btf/vmlinux) or an ELF
-              file with a .BTF section (repeatable: each is checked in turn)
-  -h, --help  Show this help
-
+/// Resolve CO-RE relocations against BTF without loading (no root)
+///
+/// Runs the loader's CO-RE driver on a copy of OBJ's code for each target BTF
+/// (default: the running kernel's, vmlinux then module BTF) and prints one line
+/// per relocation: program (function), ELF section, instruction index, kind,
+/// local type, access string (with field names), and the value the instruction
+/// holds locally -> the value for the target. Then a summary per BTF.
+///
+/// A relocation the target cannot satisfy poisons its instruction; the kernel
+/// rejects a program only if a poisoned instruction is reachable. check follows
+/// each program's control flow (with existence checks and other relocated
+/// constants as known values, into subprograms) and puts each unresolved
+/// relocation in one of three classes:
+///   poisoned; fine if unreachable (guarded/dead)
+///       behind a failed bpf_core_*_exists() check, or in code no program
+///       reaches: the verifier removes it
+///   poisoned, reachability unknown
+///       the analysis could not decide (RUST_LOG=debug says why); not a
+///       failure
+///   unresolved, REACHABLE from PROG
+///       on a path PROG can take: loading PROG fails
+#[derive(Debug, clap::Args)]
+#[command(
+    verbatim_doc_comment,
+    after_help = "\
 Exit status: 0 no unresolved relocation is reachable, against every BTF; 1
-some is (or a relocation or a BTF could not be read); 2 usage error.
-";
+some is (or a relocation or a BTF could not be read); 2 usage error."
+)]
+pub struct CheckArgs {
+    /// The BPF object file (*.bpf.o)
+    pub obj: PathBuf,
+    /// Target BTF: raw BTF (like /sys/kernel/btf/vmlinux) or an ELF file with
+    /// a .BTF section (repeatable: each is checked in turn)
+    #[arg(long, verbatim_doc_comment, value_name = "FILE")]
+    pub btf: Vec<PathBuf>,
+}
 
 /// The target: the running kernel (vmlinux, then module BTF), or a file.
-pub fn read_target(path: Option<&str>) -> Result<CoreTarget, Fail> {
+pub fn read_target(path: Option<&Path>) -> Result<CoreTarget, Fail> {
     match path {
         None => CoreTarget::kernel(),
-        Some(p) => CoreTarget::file(std::path::Path::new(p)),
+        Some(p) => CoreTarget::file(p),
     }
     .map_err(|e| Fail::error(e.to_string()))
 }
@@ -74,15 +77,8 @@ pub fn relocate(spec: &ObjectSpec, target: &CoreTarget) -> Result<Vec<RelocOutco
     relocate_copy(spec, Selection::All, target).map_err(|e| e.to_string())
 }
 
-pub fn run(argv: &[String]) -> Result<(), Fail> {
-    const CMD: &str = "check";
-    let a = Args::parse(CMD, argv, &[val("btf")])?;
-    if crate::print_help_if(CMD, &a) {
-        return Ok(());
-    }
-    a.expect_positional(CMD, &["OBJ"])?;
-    let path = &a.positional[0];
-    let spec = parse_object(path)?;
+pub fn run(a: &CheckArgs) -> Result<(), Fail> {
+    let spec = parse_object(&a.obj)?;
     let total: usize = spec
         .btf_ext
         .as_ref()
@@ -92,7 +88,7 @@ pub fn run(argv: &[String]) -> Result<(), Fail> {
         println!("{}: no CO-RE relocations; nothing to check", spec.name);
         return Ok(());
     }
-    let mut btfs: Vec<Option<&str>> = a.all("btf").into_iter().map(Some).collect();
+    let mut btfs: Vec<Option<&Path>> = a.btf.iter().map(|p| Some(p.as_path())).collect();
     if btfs.is_empty() {
         btfs.push(None);
     }
@@ -101,7 +97,10 @@ pub fn run(argv: &[String]) -> Result<(), Fail> {
         if i > 0 {
             println!();
         }
-        let btf_path = btf_arg.unwrap_or("/sys/kernel/btf/vmlinux (+ module BTF)");
+        let btf_path = match btf_arg {
+            Some(p) => p.display().to_string(),
+            None => "/sys/kernel/btf/vmlinux (+ module BTF)".to_string(),
+        };
         let target = match read_target(*btf_arg) {
             Ok(t) => t,
             Err(f) => {

@@ -2,8 +2,9 @@
 //! libbpf-tools, loaded with `tinybpf load --no-attach`, compared with what
 //! libbpf (bpftool prog loadall) loads on this same kernel.
 
+#[path = "../../tests/common/mod.rs"]
 mod common;
-#[path = "common/realworld.rs"]
+#[path = "../../tests/common/realworld.rs"]
 mod realworld;
 
 use std::collections::BTreeMap;

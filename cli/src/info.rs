@@ -1,45 +1,53 @@
 //! `tinybpf info OBJ`: what an object holds, from parsing alone.
 
-use crate::args::Args;
 use crate::names;
 use crate::table::Table;
 use crate::Fail;
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use tinybpf::obj::maps::map_type;
 use tinybpf::obj::{ObjectSpec, Reloc};
 
-pub const HELP: &str = "\
-tinybpf info: list what a BPF object holds (parsing only: no root, no kernel)
-
-Usage: tinybpf info OBJ
-
-Prints the object's programs (name, ELF section, program type, instruction
-count, auto-attach target), maps (name, type, key/value sizes, max_entries,
-flags), global variables (name, section, offset, size), externs (.kconfig and
-.ksyms) and how many relocations of each kind it carries: map references,
-global data, calls and function pointers, kconfig, ksym, and CO-RE
-relocations per kind from .BTF.ext.
-
-Options:
-  -h, --help  Show this help
-";
-
-/// Read and parse an object file.
-pub fn parse_object(path: &str) -> Result<ObjectSpec, Fail> {
-    let bytes = std::fs::read(path).map_err(|e| Fail::error(format!("{path}: {e}")))?;
-    let name = tinybpf::obj::object_name(path);
-    ObjectSpec::parse(&name, &bytes).map_err(|e| Fail::error(format!("{path}: {e}")))
+/// List what a BPF object holds (parsing only: no root, no kernel)
+///
+/// Prints the object's programs (name, ELF section, program type, instruction
+/// count, auto-attach target), maps (name, type, key/value sizes, max_entries,
+/// flags), global variables (name, section, offset, size), externs (.kconfig
+/// and .ksyms) and how many relocations of each kind it carries: map
+/// references, global data, calls and function pointers, kconfig, ksym, and
+/// CO-RE relocations per kind from .BTF.ext.
+#[derive(Debug, clap::Args)]
+#[command(
+    verbatim_doc_comment,
+    after_help = "\
+Exit status: 0 success; 1 the file cannot be read or is not a BPF object;
+2 usage error."
+)]
+pub struct InfoArgs {
+    /// The BPF object file (*.bpf.o)
+    pub obj: PathBuf,
 }
 
-pub fn run(argv: &[String]) -> Result<(), Fail> {
-    let a = Args::parse("info", argv, &[])?;
-    if crate::print_help_if("info", &a) {
-        return Ok(());
-    }
-    a.expect_positional("info", &["OBJ"])?;
-    let path = &a.positional[0];
-    let spec = parse_object(path)?;
-    print!("{}", render(path, &spec));
+/// Read an object file.
+pub fn read_object(path: &Path) -> Result<Vec<u8>, Fail> {
+    std::fs::read(path).map_err(|e| Fail::error(format!("{}: {e}", path.display())))
+}
+
+/// The object name a path gives (file name up to the first '.').
+pub fn object_name(path: &Path) -> String {
+    tinybpf::obj::object_name(&path.to_string_lossy())
+}
+
+/// Read and parse an object file.
+pub fn parse_object(path: &Path) -> Result<ObjectSpec, Fail> {
+    let bytes = read_object(path)?;
+    ObjectSpec::parse(&object_name(path), &bytes)
+        .map_err(|e| Fail::error(format!("{}: {e}", path.display())))
+}
+
+pub fn run(a: &InfoArgs) -> Result<(), Fail> {
+    let spec = parse_object(&a.obj)?;
+    print!("{}", render(&a.obj.display().to_string(), &spec));
     Ok(())
 }
 

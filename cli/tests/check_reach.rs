@@ -2,6 +2,7 @@
 //! ones are fine (exit 0), reachable ones fail (exit 1); and the kernel's
 //! verifier agrees when the same objects are loaded against the same BTF.
 
+#[path = "../../tests/common/mod.rs"]
 mod common;
 
 use std::process::Command;
@@ -15,7 +16,7 @@ struct Run {
 fn tinybpf(args: &[&str]) -> Run {
     let o = Command::new(env!("CARGO_BIN_EXE_tinybpf"))
         .args(args)
-        .env_remove("TINYBPF_LOG")
+        .env_remove("RUST_LOG")
         .output()
         .expect("run tinybpf");
     Run {

@@ -1,0 +1,123 @@
+//! `tinybpf`: inspect, check, load and test-run BPF CO-RE objects.
+//!
+//! Exit codes: 0 success; 1 an error (message on stderr), or `check` found
+//! unresolved relocations, or `load` could not attach a program; 2 a usage
+//! error; 3 the kernel rejected a program at load.
+
+mod check;
+mod globals;
+mod info;
+mod load;
+mod names;
+mod open;
+mod table;
+mod test_run;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Exit status of an error (message on stderr).
+pub const EXIT_ERROR: u8 = 1;
+// 2, a usage error, is clap's own exit status.
+/// Exit status when the kernel (verifier) rejected a program.
+pub const EXIT_REJECTED: u8 = 3;
+
+/// Why a command failed, and the exit code to use.
+#[derive(Debug)]
+pub struct Fail {
+    pub code: u8,
+    pub msg: String,
+}
+
+impl Fail {
+    /// Any other error (exit 1).
+    pub fn error(msg: impl Into<String>) -> Fail {
+        Fail {
+            code: EXIT_ERROR,
+            msg: msg.into(),
+        }
+    }
+    /// Exit with `code` without printing anything more (already reported).
+    pub fn quiet(code: u8) -> Fail {
+        Fail {
+            code,
+            msg: String::new(),
+        }
+    }
+}
+
+impl From<tinybpf::Error> for Fail {
+    fn from(e: tinybpf::Error) -> Fail {
+        Fail::error(e.to_string())
+    }
+}
+
+const LOGGING_AND_EXIT: &str = "\
+Logging: RUST_LOG=debug (or trace, which shows every relocation; or a filter
+such as RUST_LOG=tinybpf::loader=debug) shows what the loader does, on stderr.
+
+Exit status: 0 success; 1 an error (the message is on stderr), check found an
+unresolved relocation, or load could not attach a program; 2 a usage error;
+3 the kernel rejected a program at load (load, test-run).";
+
+/// tinybpf: inspect, check, load and test-run BPF CO-RE objects (*.bpf.o)
+#[derive(Debug, Parser)]
+#[command(
+    name = "tinybpf",
+    version,
+    arg_required_else_help = true,
+    after_help = LOGGING_AND_EXIT,
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    Info(info::InfoArgs),
+    Check(check::CheckArgs),
+    Load(load::LoadArgs),
+    TestRun(test_run::TestRunArgs),
+}
+
+/// `RUST_LOG`-style logging on stderr; warnings by default.
+fn init_log() {
+    env_logger::Builder::new()
+        .filter_level(log::LevelFilter::Warn)
+        .parse_env("RUST_LOG")
+        .format_timestamp(None)
+        .init();
+}
+
+fn main() -> ExitCode {
+    init_log();
+    // Usage errors exit 2 (clap's convention); --help and --version exit 0.
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Info(a) => info::run(&a),
+        Command::Check(a) => check::run(&a),
+        Command::Load(a) => load::run(&a),
+        Command::TestRun(a) => test_run::run(&a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            if !f.msg.is_empty() {
+                eprintln!("tinybpf: error: {}", f.msg);
+            }
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn declarations_are_consistent() {
+        Cli::command().debug_assert();
+    }
+}
