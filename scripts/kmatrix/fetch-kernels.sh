@@ -56,6 +56,7 @@ if [[ ! -f "$stamp" || -n "$(find "$stamp" -mmin +1440 2>/dev/null)" ]]; then
     log "apt-get update (private lists in $APT)"
     if apt-get "${OPTS[@]}" -q update </dev/null >&2; then
         touch "$stamp"
+        rm -f "$CACHE/kernels/unavailable"
     else
         log "apt-get update failed; using whatever lists are there"
     fi
@@ -79,7 +80,8 @@ fetch_release() {
     work=$(mktemp -d "$CACHE/dl.XXXXXX")
     log "$series: apt-get download $pkg"
     if ! (cd "$work" && apt-get "${OPTS[@]}" -q download "$pkg" </dev/null >&2); then
-        log "$series: download of $pkg failed"
+        log "$series: download of $pkg failed (not tried again until the next apt-get update)"
+        echo "$rel" >>"$CACHE/kernels/unavailable"
         rm -rf "$work"
         return 1
     fi
@@ -118,6 +120,7 @@ for series in "$@"; do
     got=""
     for rel in "${rels[@]}"; do
         dir="$CACHE/kernels/$rel"
+        grep -qxF "$rel" "$CACHE/kernels/unavailable" 2>/dev/null && continue
         if [[ -s "$dir/vmlinuz" && -s "$dir/config" ]] || fetch_release "$series" "$rel"; then
             got="$rel"
             break

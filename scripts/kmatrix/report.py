@@ -200,6 +200,22 @@ def write_doc(doc, cols, short, names, regress, both, only_t, unfinished, second
     else:
         o.append("None.")
     o.append("")
+    o.append("## tinybpf loads with a warning\n")
+    o.append("Loaded, but tinybpf logged a fallback (first warning shown).\n")
+    warned = []
+    for c, s in zip(cols, short):
+        for n, r in c[2].items():
+            t = r.get("tinybpf")
+            if t and t[0] == "ok" and t[1]:
+                warned.append((s, n, t[1]))
+    if warned:
+        o.append("| kernel | object | warning |")
+        o.append("|---|---|---|")
+        for s, n, w in warned:
+            o.append(f"| {s} | {n} | `{md_escape(w[:200])}` |")
+    else:
+        o.append("None.")
+    o.append("")
     o.append("## tinybpf loads where libbpf fails\n")
     if only_t:
         for s, n, why in only_t:

@@ -11,7 +11,7 @@
 #   PIN_DIR       scratch directory on bpffs (created, removed at the end)
 #
 # Prints one marker line per result on stdout, fields separated by '|':
-#   @@KM|obj|NAME|tinybpf|ok or fail|reason     tinybpf load --no-attach
+#   @@KM|obj|NAME|tinybpf|ok or fail|reason     tinybpf load --no-attach (ok: first warning)
 #   @@KM|obj|NAME|libbpf|ok or fail|reason      bpftool prog loadall
 #   @@KM|obj|NAME|check|ok or fail|summary      tinybpf check (running kernel's BTF)
 #   @@KM|ex|NAME|-|ok or fail|first matching line or why not
@@ -38,10 +38,21 @@ tinybpf_reason() {
     printf '%s' "$r" | sed 's/^tinybpf: error: //'
 }
 
-# Why libbpf failed: the most specific libbpf message found.
+# Why libbpf failed: the most specific libbpf message found, with the
+# verifier's last line when a program was rejected.
 libbpf_reason() {
-    r=$(grep -m1 -E "failed to resolve CO-RE relocation|failed to find kernel BTF type ID|failed to create|Error loading BTF|Invalid|load failed|is not supported|not found" "$1")
-    [ -n "$r" ] || r=$(grep -v -E '^[[:space:]]*$|^Error: failed to load object file' "$1" | tail -n1)
+    for p in "failed to resolve CO-RE relocation" "failed to find kernel BTF type ID" \
+        "legacy map definitions" "map '[^']+': failed to create" "extern" "Error loading BTF" \
+        "failed to load BTF|BTF is required" "is not supported" "failed to guess program type"; do
+        r=$(grep -m1 -E "$p" "$1")
+        [ -n "$r" ] && { printf '%s' "$r" | sed 's/^libbpf: //'; return; }
+    done
+    r=$(grep -m1 -E "BPF program load failed" "$1" | sed 's/^libbpf: //')
+    v=$(sed -n '/BEGIN PROG LOAD LOG/,/END PROG LOAD LOG/p' "$1" |
+        grep -v -E 'PROG LOAD LOG|^verification time|^stack depth|^processed [0-9]+ insns|^mark_precise|^[[:space:]]*$' |
+        tail -n1)
+    [ -n "$v" ] && r="$r: $v"
+    [ -n "$r" ] || r=$(grep -v -E '^[[:space:]]*$|^Warning: bpftool|^If it used to work|^Error: failed to (load|open) object file|failed to load object|supported section' "$1" | tail -n1)
     [ -n "$r" ] || r=$(grep -v '^[[:space:]]*$' "$1" | tail -n1)
     printf '%s' "$r" | sed 's/^libbpf: //'
 }
@@ -53,7 +64,8 @@ mark info start - - "$(date +%s)"
 while read -r name path; do
     [ -n "$name" ] || continue
     if timeout "$T" "$TINYBPF" load "$path" --no-attach --duration 0 >"$TMP/out" 2>&1; then
-        mark obj "$name" tinybpf ok ""
+        # Loaded, but maybe with a fallback worth knowing (e.g. BTF rejected).
+        mark obj "$name" tinybpf ok "$(grep -m1 -E '^\[WARN' "$TMP/out")"
     else
         rc=$?
         mark obj "$name" tinybpf fail "$( [ $rc -eq 124 ] && echo "timeout after ${T}s" || tinybpf_reason "$TMP/out")"
@@ -63,7 +75,19 @@ while read -r name path; do
         mark obj "$name" libbpf ok ""
     else
         rc=$?
-        mark obj "$name" libbpf fail "$( [ $rc -eq 124 ] && echo "timeout after ${T}s" || libbpf_reason "$TMP/out")"
+        if [ $rc -eq 124 ]; then
+            r="timeout after ${T}s"
+        else
+            r=$(libbpf_reason "$TMP/out")
+            # Nothing specific: ask again with libbpf's debug messages (the
+            # status stays the one of the plain run).
+            case "$r" in "" | *"failed to load object"* | *"Error: failed"*)
+                rm -rf "$PIN/o"
+                timeout "$T" "$BPFTOOL" -d prog loadall "$path" "$PIN/o" >"$TMP/out" 2>&1
+                r=$(libbpf_reason "$TMP/out") ;;
+            esac
+        fi
+        mark obj "$name" libbpf fail "$r"
     fi
     rm -rf "$PIN/o"
     if timeout "$T" "$TINYBPF" check "$path" >"$TMP/out" 2>&1; then
