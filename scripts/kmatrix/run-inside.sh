@@ -31,10 +31,10 @@ mkdir -p "$TMP" "$PIN"
 clean() { tr -d '\r' | tr '|\n' '/ ' | cut -c1-220; }
 mark() { printf '\n@@KM|%s|%s|%s|%s|%s\n' "$1" "$2" "$3" "$4" "$(printf '%s' "$5" | clean)"; }
 
-# Why tinybpf failed: its own message (not a verifier log line), else the
-# first error line, else the last line.
+# Why tinybpf failed: its own last message (the summary after the verifier
+# log, not a log line), else the first error line, else the last line.
 tinybpf_reason() {
-    r=$(grep -m1 -E '^tinybpf' "$1")
+    r=$(grep -E '^tinybpf' "$1" | tail -n1)
     [ -n "$r" ] || r=$(grep -m1 -E 'error' "$1")
     [ -n "$r" ] || r=$(grep -v '^[[:space:]]*$' "$1" | tail -n1)
     printf '%s' "$r" | sed 's/^tinybpf: error: //'
