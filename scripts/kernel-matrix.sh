@@ -8,7 +8,7 @@
 #                      (Debian linux-image-*-cloud-amd64-unsigned, newest of each)
 #   --no-host          skip the host-kernel column
 #   --no-libbpf-tools  only the project's own objects (bpf/, bpf/tests/)
-#   --timeout SECS     bound of one guest boot (default 420)
+#   --timeout SECS     bound of one guest boot (default 360)
 #   --doc FILE         report to write (default docs/kernels.md; "-" for none)
 #   --cache DIR        default /var/tmp/tinybpf-kmatrix (never commit it)
 #
@@ -35,7 +35,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 KERNELS="5.10 6.1 6.12"
 HOST=1
 LIBBPF_TOOLS=1
-BOOT_TIMEOUT=420
+BOOT_TIMEOUT=360
 DOC="$ROOT/docs/kernels.md"
 CACHE=/var/tmp/tinybpf-kmatrix
 while [[ $# -gt 0 ]]; do
@@ -146,7 +146,7 @@ put "$BPFTOOL"
 put "$ROOT/scripts/kmatrix/run-inside.sh"
 put "$LIST"
 while read -r _ f; do put "$f"; done <"$LIST"
-# Executables invoked by the examples' triggers must exist as files.
+# /bin/sh for scripts before /init installs the other applet links.
 ln -s busybox "$STAGE/bin/sh"
 cat >"$STAGE/init" <<EOF
 #!/bin/busybox sh
