@@ -3,7 +3,7 @@
 //! A small typed layer over bpf(2), perf_event_open(2), mmap(2), mount(2),
 //! rlimits and epoll. Every fd the kernel returns is an [`OwnedFd`]; fds passed
 //! in are [`BorrowedFd`]s. Every bpf command has its own `#[repr(C)]` attr
-//! struct (see [`bpf_attr`]) that ends at the last field the command uses and
+//! struct (see `bpf_attr`) that ends at the last field the command uses and
 //! has no implicit padding, so the kernel never sees stray non-zero bytes.
 //!
 //! [`OwnedFd`]: std::os::fd::OwnedFd
