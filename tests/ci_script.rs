@@ -9,9 +9,7 @@ fn ci_runs_clippy_and_rustdoc_with_warnings_denied() {
         .filter(|l| !l.starts_with('#') && !l.starts_with("echo"))
         .collect();
     assert!(
-        lines
-            .iter()
-            .any(|l| *l == "cargo clippy --all-targets -- -D warnings"),
+        lines.contains(&"cargo clippy --all-targets -- -D warnings"),
         "no clippy gate in .ci/run"
     );
     assert!(
