@@ -48,6 +48,7 @@ fn hello_prints_on_exec_and_leaves_nothing() {
         return;
     }
     let _g = common::kernel_lock();
+    let _t = common::trace_pipe_lock();
     // Another user of the machine has a handle_tp loaded too.
     let noise = common::Noise::start(false);
     let held_before = HeldIds::of("self");
@@ -67,7 +68,19 @@ fn hello_prints_on_exec_and_leaves_nothing() {
     assert!(!mine.maps.is_empty());
     assert_eq!(HeldIds::of("self").minus(&held_before), mine);
     assert!(common::prog_ids().contains(&id));
-    let mut pipe = TracePipe::open().unwrap();
+    // (A reader outside these tests may hold trace_pipe for a while.)
+    let t0 = Instant::now();
+    let mut pipe = loop {
+        match TracePipe::open() {
+            Ok(p) => break p,
+            Err(e)
+                if e.errno() == Some(nix::errno::Errno::EBUSY) && t0.elapsed().as_secs() < 10 =>
+            {
+                std::thread::sleep(Duration::from_millis(100))
+            }
+            Err(e) => panic!("trace_pipe: {e}"),
+        }
+    };
     // Drain what is already there.
     let _ = pipe.read_lines(Duration::from_millis(10), None).unwrap();
     hello_from_our_exec(|t| pipe.read_lines(t, None).unwrap()).unwrap();
@@ -143,6 +156,7 @@ fn hello_example_with_tracefs_unmounted() {
         return;
     }
     let _g = common::kernel_lock();
+    let _t = common::trace_pipe_lock();
     // Another user of the machine has a handle_tp loaded meanwhile: only
     // the example's own objects are looked for afterwards.
     let noise = common::Noise::start(false);

@@ -295,3 +295,18 @@ pub fn noise_child() -> bool {
     drop((hello, failures));
     true
 }
+
+/// The kernel lets one reader at a time open trace_pipe (EBUSY for the
+/// others), machine-wide: tests that read it (here or in another checkout's
+/// test run) take this file lock first. Held until dropped.
+pub fn trace_pipe_lock() -> nix::fcntl::Flock<std::fs::File> {
+    let path = std::env::temp_dir().join("tinybpf-tests-trace_pipe.lock");
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    nix::fcntl::Flock::lock(f, nix::fcntl::FlockArg::LockExclusive)
+        .unwrap_or_else(|(_, e)| panic!("flock {}: {e}", path.display()))
+}
