@@ -228,6 +228,7 @@ pub const NOISE_ENV: &str = "TINYBPF_TEST_NOISE";
 pub struct Noise {
     child: std::process::Child,
     stdin: Option<std::process::ChildStdin>,
+    drain: Option<std::thread::JoinHandle<()>>,
     /// The ids the noise process holds.
     pub ids: HeldIds,
 }
@@ -259,7 +260,9 @@ impl Noise {
                 panic!("noise process exited before it was ready: {st:?}");
             }
         }
-        std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+        let drain = std::thread::spawn(move || {
+            let _ = std::io::copy(&mut out, &mut std::io::sink());
+        });
         let ids = HeldIds::of(&child.id().to_string());
         assert!(!ids.progs.is_empty(), "the noise process holds no program");
         Noise { child, stdin, ids }
@@ -270,6 +273,11 @@ impl Drop for Noise {
     fn drop(&mut self) {
         drop(self.stdin.take());
         let _ = self.child.wait();
+        // The reader of its stdout ends (closing that fd) at its exit:
+        // wait for it, so that fd counts are back when this returns.
+        if let Some(d) = self.drain.take() {
+            let _ = d.join();
+        }
     }
 }
 
