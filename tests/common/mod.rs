@@ -265,7 +265,12 @@ impl Noise {
         });
         let ids = HeldIds::of(&child.id().to_string());
         assert!(!ids.progs.is_empty(), "the noise process holds no program");
-        Noise { child, stdin, ids }
+        Noise {
+            child,
+            stdin,
+            drain: Some(drain),
+            ids,
+        }
     }
 }
 
