@@ -147,6 +147,54 @@ fn garbage_and_truncated_objects_are_parse_errors() {
     }
 }
 
+/// Start the hello example through `sh -c script` in a new mount namespace
+/// (unshare and sh exec: the child's pid is the example's), and wait for
+/// its start line; then its stdout lines come through the receiver. On a
+/// failed start, what it printed.
+fn start_example(
+    script: &str,
+) -> Result<(std::process::Child, std::sync::mpsc::Receiver<String>), String> {
+    let mut child = Command::new("unshare")
+        .args(["-m", "sh", "-c", script])
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in std::io::BufRead::lines(std::io::BufReader::new(out)) {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut text = String::new();
+    let start = Instant::now();
+    while !text.contains("Successfully started") && start.elapsed() < Duration::from_secs(20) {
+        match rx.recv_timeout(Duration::from_millis(100)) {
+            Ok(l) => {
+                text.push_str(&l);
+                text.push('\n');
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+        }
+    }
+    if text.contains("Successfully started") {
+        return Ok((child, rx));
+    }
+    let _ = child.kill();
+    let status = child.wait();
+    let mut err = String::new();
+    let _ = child.stderr.take().unwrap().read_to_string(&mut err);
+    Err(format!(
+        "example did not start ({status:?}): {text}\nstderr: {err}"
+    ))
+}
+
 /// `cargo run --example hello` as a newcomer runs it: tracefs unmounted at
 /// start (a private mount namespace), /bin/true prints Hello world! within
 /// 2 s, SIGINT exits 0, nothing left in the kernel.
@@ -167,40 +215,18 @@ fn hello_example_with_tracefs_unmounted() {
          if grep -q ' tracefs ' /proc/self/mountinfo; then echo TRACEFS_STILL_MOUNTED >&2; fi; exec {}",
         bin.display()
     );
-    // (unshare and sh exec: the child's pid is the example's.)
-    let mut child = Command::new("unshare")
-        .args(["-m", "sh", "-c", &script])
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let out = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel::<String>();
-    std::thread::spawn(move || {
-        for line in std::io::BufRead::lines(std::io::BufReader::new(out)) {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
+    // trace_pipe has one reader at a time: a reader outside these tests
+    // makes the example fail to start (EBUSY) until it lets go.
+    let t0 = Instant::now();
+    let (mut child, rx) = loop {
+        match start_example(&script) {
+            Ok(started) => break started,
+            Err(e) if e.contains("Device or resource busy") && t0.elapsed().as_secs() < 15 => {
+                std::thread::sleep(Duration::from_millis(200))
             }
+            Err(e) => panic!("{e}"),
         }
-    });
-    // Wait for the start line.
-    let mut text = String::new();
-    let start = Instant::now();
-    while !text.contains("Successfully started") && start.elapsed() < Duration::from_secs(20) {
-        if let Ok(l) = rx.recv_timeout(Duration::from_millis(100)) {
-            text.push_str(&l);
-            text.push('\n');
-        }
-    }
-    if !text.contains("Successfully started") {
-        let _ = child.kill();
-        let status = child.wait();
-        let mut err = String::new();
-        let _ = child.stderr.take().unwrap().read_to_string(&mut err);
-        panic!("example did not start ({status:?}): {text}\nstderr: {err}");
-    }
+    };
     // The kernel objects the example holds: these must be gone after it.
     let held = HeldIds::of(&child.id().to_string());
     assert!(
