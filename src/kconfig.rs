@@ -2,7 +2,7 @@
 //! few `LINUX_*` facts as read-only values of a `.kconfig` map) and
 //! kernel-module BTF lookups.
 //!
-//! At open, [`crate::obj::kconfig`] lays out the map. At load, [`fill`]
+//! At open, [`crate::obj::kconfig`] lays out the map. At load, `fill`
 //! computes each extern's value: `LINUX_KERNEL_VERSION` from the release
 //! (`uname -r`, or Ubuntu's `/proc/version_signature`), `LINUX_HAS_*` from
 //! the version and architecture, and `CONFIG_*` from the running kernel's

@@ -119,16 +119,7 @@ impl Program {
                 symbol,
                 offset,
                 ret,
-            } => {
-                let off = if symbol.is_empty() {
-                    offset
-                } else {
-                    crate::uprobe::symbol_offset(Path::new(&path), &symbol)
-                        .map_err(|r| self.attach_err(format!("{path}:{symbol}"), r))?
-                        + offset
-                };
-                self.attach_uprobe(Path::new(&path), off, ret, -1)
-            }
+            } => self.attach_uprobe_symbol(&path, &symbol, offset, ret, -1),
             AttachTarget::PerfEvent => Err(self.attach_err(
                 &self.section,
                 "perf_event programs need a perf event: use attach_perf_event",
@@ -265,6 +256,34 @@ impl Program {
         let perf = sys::perf_event_open(&attr, pid, cpu, None, 0)
             .map_err(|e| self.attach_err(&target, e.to_string()))?;
         self.attach_perf(perf, format!("{} → {target}", self.name))
+    }
+
+    /// Attach a uprobe (or uretprobe) at `symbol` + `offset` of `binary`, for
+    /// process `pid` (-1: every process). `binary` is a path, or a bare
+    /// library name such as `libc.so.6` (found through that process's
+    /// mappings, `/etc/ld.so.cache` and the library directories: see
+    /// [`crate::uprobe::resolve_binary`]); `symbol` may carry a version
+    /// (`malloc@@GLIBC_2.2.5`), or be empty to make `offset` a file offset.
+    pub fn attach_uprobe_symbol(
+        &self,
+        binary: &str,
+        symbol: &str,
+        offset: u64,
+        ret: bool,
+        pid: i32,
+    ) -> Result<Link> {
+        let target = format!("{binary}:{symbol}");
+        let path = crate::uprobe::resolve_binary(binary, (pid > 0).then_some(pid))
+            .map_err(|e| self.attach_err(&target, e.to_string()))?;
+        let off = if symbol.is_empty() {
+            offset
+        } else {
+            crate::uprobe::symbol_offset(&path, symbol)
+                .map_err(|e| self.attach_err(&target, e.to_string()))?
+                .checked_add(offset)
+                .ok_or_else(|| self.attach_err(&target, "symbol offset overflows"))?
+        };
+        self.attach_uprobe(&path, off, ret, pid)
     }
 
     /// Attach a perf_event program to a perf event the caller opened.

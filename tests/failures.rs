@@ -7,6 +7,7 @@
 
 mod common;
 
+use common::HeldIds;
 use nix::errno::Errno;
 use std::collections::BTreeSet;
 use std::os::fd::AsFd;
@@ -45,68 +46,81 @@ fn map_names(ids: &BTreeSet<u32>) -> Vec<String> {
 
 /// Names of the kernel's programs with these ids.
 fn prog_names(ids: &BTreeSet<u32>) -> Vec<String> {
-    ids.iter()
-        .filter_map(|&id| tinybpf::sys::prog_get_fd_by_id(id).ok())
-        .filter_map(|fd| tinybpf::sys::prog_info(fd.as_fd()).ok())
-        .map(|i| i.name)
-        .collect()
+    ids.iter().filter_map(|&id| common::prog_name(id)).collect()
 }
 
-/// Kernel objects and fds before a failing load, to compare after it.
+/// What this process holds before a failing load, to compare after it.
+///
+/// Only this process's own kernel objects are compared (the ids its fds
+/// hold, from /proc/self/fdinfo), never the kernel-wide lists: other BPF
+/// users of the machine (another checkout's tests, say) load and unload
+/// objects of the same names meanwhile. An object a failed load left
+/// behind is held by a leaked fd of ours (the fd count catches even fds
+/// that are not BPF objects).
 struct Snapshot {
-    progs: BTreeSet<u32>,
-    maps: BTreeSet<u32>,
-    links: BTreeSet<u32>,
+    held: HeldIds,
     fds: usize,
 }
 
 impl Snapshot {
     fn take() -> Snapshot {
         Snapshot {
-            progs: common::prog_ids().into_iter().collect(),
-            maps: common::map_ids().into_iter().collect(),
-            links: common::link_ids().into_iter().collect(),
+            held: HeldIds::of("self"),
             fds: common::fd_count(),
         }
     }
-    /// Nothing named `progs`/`maps` appeared since the snapshot (other
-    /// processes on the machine may load their own objects meanwhile: only
-    /// ours are looked for), no link appeared, and no fd leaked.
-    ///
-    /// The kernel releases a program's maps after an RCU grace period, so
-    /// map ids may linger briefly after the last fd is closed: poll for up
-    /// to 5 s before judging.
-    fn assert_nothing_left(&self, progs: &[&str], maps: &[&str]) {
-        let t0 = std::time::Instant::now();
-        let (now, pn, mn) = loop {
-            let now = Snapshot::take();
-            let new_progs: BTreeSet<u32> = now.progs.difference(&self.progs).copied().collect();
-            let new_maps: BTreeSet<u32> = now.maps.difference(&self.maps).copied().collect();
-            let pn = prog_names(&new_progs);
-            let mn = map_names(&new_maps);
-            let clean = !pn.iter().any(|n| progs.contains(&n.as_str()))
-                && !mn.iter().any(|n| maps.contains(&n.as_str()));
-            if clean || t0.elapsed() > std::time::Duration::from_secs(5) {
-                break (now, pn, mn);
-            }
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        };
-        for p in progs {
-            assert!(
-                !pn.iter().any(|n| n == p),
-                "program {p} left loaded: {pn:?}"
-            );
-        }
-        for m in maps {
-            assert!(!mn.iter().any(|n| n == m), "map {m} left: {mn:?}");
-        }
+
+    /// No program, map or link is held now that was not before, and no fd
+    /// leaked.
+    fn assert_nothing_left(&self) {
+        let new = HeldIds::of("self").minus(&self.held);
         assert!(
-            now.links.difference(&self.links).count() == 0 || progs.is_empty(),
-            "links appeared: {:?}",
-            now.links.difference(&self.links).collect::<Vec<_>>()
+            new.is_empty(),
+            "left loaded: programs {:?}, maps {:?}, links {:?}",
+            prog_names(&new.progs),
+            map_names(&new.maps),
+            new.links
         );
-        assert_eq!(now.fds, self.fds, "fd count changed: an fd leaked");
+        assert_eq!(
+            common::fd_count(),
+            self.fds,
+            "fd count changed: an fd leaked"
+        );
     }
+}
+
+/// The snapshot check itself: blind to other processes' objects (a noise
+/// process loads objects with the names these tests use), but not to ours.
+#[test]
+fn snapshot_sees_our_objects_and_ignores_other_processes() {
+    if !common::root_or_skip("snapshot_sees_our_objects_and_ignores_other_processes") {
+        return;
+    }
+    let _g = common::kernel_lock();
+    let before = Snapshot::take();
+    let noise = common::Noise::start(true);
+    assert!(!noise.ids.links.is_empty(), "{:?}", noise.ids);
+    let fds_with_noise = common::fd_count();
+    let before_noise_fds = Snapshot {
+        held: before.held.clone(),
+        fds: fds_with_noise,
+    };
+    before_noise_fds.assert_nothing_left();
+    // One of ours, kept: seen, by name.
+    let mut open = OpenObject::open(common::obj("failures.bpf.o")).unwrap();
+    open.load_only(&["good_first"]).unwrap();
+    let obj = open.load().unwrap();
+    let r = std::panic::catch_unwind(|| before_noise_fds.assert_nothing_left());
+    let msg = r.expect_err("a loaded object went unnoticed");
+    let msg = msg.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(
+        msg.contains("good_first") && msg.contains("fail_counts"),
+        "{msg}"
+    );
+    drop(obj);
+    before_noise_fds.assert_nothing_left();
+    drop(noise);
+    before.assert_nothing_left();
 }
 
 #[test]
@@ -137,7 +151,7 @@ fn verifier_rejection_is_a_verifier_error_with_log() {
         msg.contains("handle_bad") && msg.contains("invalid mem access"),
         "{msg}"
     );
-    before.assert_nothing_left(&["handle_bad"], &["counts"]);
+    before.assert_nothing_left();
 }
 
 #[test]
@@ -164,7 +178,7 @@ fn second_program_rejected_leaves_nothing_behind() {
         e => panic!("expected Error::Verifier, got {}: {e}", variant(e)),
     }
     assert!(err.to_string().contains("bad_second"), "{err}");
-    before.assert_nothing_left(&["good_first", "bad_second"], &["fail_counts"]);
+    before.assert_nothing_left();
 
     // The same object without the bad program loads, and its program and
     // map are then visible: the check above can see them.
@@ -175,7 +189,7 @@ fn second_program_rejected_leaves_nothing_behind() {
     assert!(common::prog_ids().contains(&id));
     assert!(common::prog_names().iter().any(|n| n == "good_first"));
     drop(obj);
-    before.assert_nothing_left(&["good_first"], &["fail_counts"]);
+    before.assert_nothing_left();
 }
 
 #[test]
@@ -200,7 +214,7 @@ fn unknown_section_names_program_and_section() {
         msg.contains("bogus_prog") && msg.contains("bogus/x"),
         "{msg}"
     );
-    before.assert_nothing_left(&["good_first", "nosuch_prog"], &["fail_counts"]);
+    before.assert_nothing_left();
 
     // With that program's autoload off, the rest of the object loads.
     let mut open = OpenObject::open(common::obj("failures.bpf.o")).unwrap();
@@ -231,7 +245,7 @@ fn gpl_only_helper_from_non_gpl_object_is_refused() {
     }
     let msg = err.to_string();
     assert!(msg.contains("gpl_helper") && msg.contains("GPL"), "{msg}");
-    before.assert_nothing_left(&["gpl_helper"], &[]);
+    before.assert_nothing_left();
 }
 
 #[test]
@@ -254,7 +268,7 @@ fn map_creation_rejected_names_the_map() {
     }
     let msg = err.to_string();
     assert!(msg.contains("execs") && msg.contains("hint"), "{msg}");
-    before.assert_nothing_left(&["handle_execve"], &["execs"]);
+    before.assert_nothing_left();
 
     // A ring buffer whose size is not a power-of-two multiple of the page.
     let mut open = OpenObject::open(common::obj("events.bpf.o")).unwrap();
@@ -269,7 +283,7 @@ fn map_creation_rejected_names_the_map() {
         e => panic!("expected Error::Map, got {}: {e}", variant(e)),
     }
     assert!(err.to_string().contains("rb"), "{err}");
-    before.assert_nothing_left(&["xdp_ringbuf", "xdp_perfbuf"], &["rb", "pb"]);
+    before.assert_nothing_left();
 
     // Global data has a fixed size: refused before the kernel is asked.
     let mut open = OpenObject::open(common::obj("events.bpf.o")).unwrap();
@@ -302,7 +316,7 @@ fn missing_tracepoint_is_an_attach_error_naming_it() {
     let mut open = OpenObject::open(common::obj("failures.bpf.o")).unwrap();
     open.load_only(&["nosuch_prog"]).unwrap();
     let mut obj = open.load().unwrap();
-    let links_before: BTreeSet<u32> = common::link_ids().into_iter().collect();
+    let held = HeldIds::of("self");
     let fds = common::fd_count();
     let err = obj.attach("nosuch_prog").unwrap_err();
     match &err {
@@ -326,11 +340,7 @@ fn missing_tracepoint_is_an_attach_error_naming_it() {
     );
     assert!(obj.links().is_empty());
     assert_eq!(common::fd_count(), fds, "fd leaked by failed attach");
-    let links_after: BTreeSet<u32> = common::link_ids().into_iter().collect();
-    assert!(
-        links_after.is_subset(&links_before) || links_after.len() <= links_before.len(),
-        "a link appeared"
-    );
+    assert_eq!(HeldIds::of("self"), held, "a failed attach left something");
 }
 
 #[test]
@@ -353,7 +363,7 @@ fn custom_target_btf_missing_or_invalid() {
         e => panic!("expected Error::Io, got {}: {e}", variant(e)),
     }
     assert!(err.to_string().contains("/nonexistent/vmlinux.btf"));
-    before.assert_nothing_left(&["handle_exec"], &["events"]);
+    before.assert_nothing_left();
 
     // A file that is not BTF: a BTF error naming the path.
     let junk = std::env::temp_dir().join(format!("tinybpf-notbtf-{}", std::process::id()));
@@ -465,6 +475,9 @@ fn tracefs_absent_and_unmountable_is_an_attach_error_with_hint() {
 /// nothing) unless `TINYBPF_FAILURES_CHILD` is set.
 #[test]
 fn child_entry_point() {
+    if common::noise_child() {
+        return;
+    }
     let Ok(mode) = std::env::var(CHILD_ENV) else {
         return;
     };

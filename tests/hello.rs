@@ -3,11 +3,44 @@
 
 mod common;
 
+use common::HeldIds;
 use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use tinybpf::events::TracePipe;
 use tinybpf::{Error, OpenObject};
+
+/// Run /bin/true until a `Hello world!` line from one of those runs (its
+/// pid in the line's task field) comes out of `read`, within 10 s. Other
+/// writers of the shared trace buffer (other BPF programs, other execs) are
+/// ignored, and another reader of trace_pipe stealing a line only costs a
+/// retry.
+fn hello_from_our_exec(mut read: impl FnMut(Duration) -> Vec<String>) -> Result<(), String> {
+    let t0 = Instant::now();
+    let mut pids = Vec::new();
+    let mut others = 0;
+    while t0.elapsed() < Duration::from_secs(10) {
+        let mut c = Command::new("/bin/true").spawn().unwrap();
+        pids.push(c.id());
+        c.wait().unwrap();
+        let t1 = Instant::now();
+        while t1.elapsed() < Duration::from_secs(1) {
+            for l in read(Duration::from_millis(100)) {
+                if !l.contains("Hello world!") {
+                    continue;
+                }
+                // "<comm>-<pid> [cpu] ...": the task that called execve.
+                if pids.iter().any(|p| l.contains(&format!("-{p} "))) {
+                    return Ok(());
+                }
+                others += 1;
+            }
+        }
+    }
+    Err(format!(
+        "no Hello world! from /bin/true pids {pids:?} within 10 s ({others} from other tasks)"
+    ))
+}
 
 #[test]
 fn hello_prints_on_exec_and_leaves_nothing() {
@@ -15,37 +48,47 @@ fn hello_prints_on_exec_and_leaves_nothing() {
         return;
     }
     let _g = common::kernel_lock();
-    let links_before = common::link_ids().len();
+    let _t = common::trace_pipe_lock();
+    // Another user of the machine has a handle_tp loaded too.
+    let noise = common::Noise::start(false);
+    let held_before = HeldIds::of("self");
     let mut obj = OpenObject::open(common::obj("hello.bpf.o"))
         .unwrap()
         .load()
         .unwrap();
     assert_eq!(obj.attach_all().unwrap(), 1);
     let id = obj.program("handle_tp").unwrap().id().unwrap();
+    let link = obj.links()[0].info().unwrap().expect("a BPF link").id;
+    // What this object made, as it reports it and as this process holds it.
+    let mine = HeldIds {
+        progs: [id].into(),
+        maps: obj.maps().iter().map(|m| m.id().unwrap()).collect(),
+        links: [link].into(),
+    };
+    assert!(!mine.maps.is_empty());
+    assert_eq!(HeldIds::of("self").minus(&held_before), mine);
     assert!(common::prog_ids().contains(&id));
-    let mut pipe = TracePipe::open().unwrap();
+    // (A reader outside these tests may hold trace_pipe for a while.)
+    let t0 = Instant::now();
+    let mut pipe = loop {
+        match TracePipe::open() {
+            Ok(p) => break p,
+            Err(e)
+                if e.errno() == Some(nix::errno::Errno::EBUSY) && t0.elapsed().as_secs() < 10 =>
+            {
+                std::thread::sleep(Duration::from_millis(100))
+            }
+            Err(e) => panic!("trace_pipe: {e}"),
+        }
+    };
     // Drain what is already there.
     let _ = pipe.read_lines(Duration::from_millis(10), None).unwrap();
-    Command::new("/bin/true").status().unwrap();
-    let start = Instant::now();
-    let mut seen = false;
-    while start.elapsed() < Duration::from_secs(2) && !seen {
-        seen = pipe
-            .read_lines(Duration::from_millis(100), None)
-            .unwrap()
-            .iter()
-            .any(|l| l.contains("Hello world!"));
-    }
-    assert!(seen, "no 'Hello world!' within 2 s of running /bin/true");
+    hello_from_our_exec(|t| pipe.read_lines(t, None).unwrap()).unwrap();
     drop(obj);
-    assert!(
-        !common::prog_ids().contains(&id),
-        "program still loaded after drop"
-    );
-    assert!(
-        common::link_ids().len() <= links_before,
-        "a link is left after drop"
-    );
+    mine.assert_all_gone("hello after drop", 10);
+    assert_eq!(HeldIds::of("self"), held_before, "an fd of hello is left");
+    // The other user's objects were not ours to check, and are untouched.
+    assert!(noise.ids.still_in_kernel() == noise.ids);
 }
 
 #[test]
@@ -53,6 +96,9 @@ fn verifier_rejection_carries_the_log() {
     if !common::root_or_skip("verifier_rejection_carries_the_log") {
         return;
     }
+    // (Its map is held by this process for a while: the other tests
+    // compare what this process holds.)
+    let _g = common::kernel_lock();
     let err = OpenObject::open(common::obj("bad.bpf.o"))
         .unwrap()
         .load()
@@ -101,6 +147,54 @@ fn garbage_and_truncated_objects_are_parse_errors() {
     }
 }
 
+/// Start the hello example through `sh -c script` in a new mount namespace
+/// (unshare and sh exec: the child's pid is the example's), and wait for
+/// its start line; then its stdout lines come through the receiver. On a
+/// failed start, what it printed.
+fn start_example(
+    script: &str,
+) -> Result<(std::process::Child, std::sync::mpsc::Receiver<String>), String> {
+    let mut child = Command::new("unshare")
+        .args(["-m", "sh", "-c", script])
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in std::io::BufRead::lines(std::io::BufReader::new(out)) {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut text = String::new();
+    let start = Instant::now();
+    while !text.contains("Successfully started") && start.elapsed() < Duration::from_secs(20) {
+        match rx.recv_timeout(Duration::from_millis(100)) {
+            Ok(l) => {
+                text.push_str(&l);
+                text.push('\n');
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+        }
+    }
+    if text.contains("Successfully started") {
+        return Ok((child, rx));
+    }
+    let _ = child.kill();
+    let status = child.wait();
+    let mut err = String::new();
+    let _ = child.stderr.take().unwrap().read_to_string(&mut err);
+    Err(format!(
+        "example did not start ({status:?}): {text}\nstderr: {err}"
+    ))
+}
+
 /// `cargo run --example hello` as a newcomer runs it: tracefs unmounted at
 /// start (a private mount namespace), /bin/true prints Hello world! within
 /// 2 s, SIGINT exits 0, nothing left in the kernel.
@@ -110,6 +204,10 @@ fn hello_example_with_tracefs_unmounted() {
         return;
     }
     let _g = common::kernel_lock();
+    let _t = common::trace_pipe_lock();
+    // Another user of the machine has a handle_tp loaded meanwhile: only
+    // the example's own objects are looked for afterwards.
+    let noise = common::Noise::start(false);
     let bin = common::example("hello");
     assert!(bin.exists(), "{} not built", bin.display());
     let script = format!(
@@ -117,49 +215,38 @@ fn hello_example_with_tracefs_unmounted() {
          if grep -q ' tracefs ' /proc/self/mountinfo; then echo TRACEFS_STILL_MOUNTED >&2; fi; exec {}",
         bin.display()
     );
-    let mut child = Command::new("unshare")
-        .args(["-m", "sh", "-c", &script])
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut out = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel::<String>();
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 4096];
-        let mut acc = String::new();
-        while let Ok(n) = out.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            acc.push_str(&String::from_utf8_lossy(&buf[..n]));
-            let _ = tx.send(acc.clone());
-        }
-    });
-    // Wait for the start line, then exec /bin/true.
-    let mut text = String::new();
-    let start = Instant::now();
-    while !text.contains("Successfully started") && start.elapsed() < Duration::from_secs(20) {
-        if let Ok(t) = rx.recv_timeout(Duration::from_millis(100)) {
-            text = t;
-        }
-    }
-    assert!(
-        text.contains("Successfully started"),
-        "example did not start: {text}"
-    );
-    Command::new("/bin/true").status().unwrap();
+    // trace_pipe has one reader at a time: a reader outside these tests
+    // makes the example fail to start (EBUSY) until it lets go.
     let t0 = Instant::now();
-    while !text.contains("Hello world!") && t0.elapsed() < Duration::from_secs(2) {
-        if let Ok(t) = rx.recv_timeout(Duration::from_millis(50)) {
-            text = t;
+    let (mut child, rx) = loop {
+        match start_example(&script) {
+            Ok(started) => break started,
+            Err(e) if e.contains("Device or resource busy") && t0.elapsed().as_secs() < 15 => {
+                std::thread::sleep(Duration::from_millis(200))
+            }
+            Err(e) => panic!("{e}"),
         }
-    }
+    };
+    // The kernel objects the example holds: these must be gone after it.
+    let held = HeldIds::of(&child.id().to_string());
     assert!(
-        text.contains("Hello world!"),
-        "no Hello world! within 2 s: {text}"
+        held.progs
+            .iter()
+            .any(|&p| common::prog_name(p).as_deref() == Some("handle_tp")),
+        "the example holds no handle_tp: {held:?}"
     );
+    assert!(
+        !held.links.is_empty(),
+        "the example holds no link: {held:?}"
+    );
+    let seen = hello_from_our_exec(|t| {
+        let mut lines = Vec::new();
+        let t0 = Instant::now();
+        while let Ok(l) = rx.recv_timeout(t.saturating_sub(t0.elapsed())) {
+            lines.push(l);
+        }
+        lines
+    });
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(child.id() as i32),
         nix::sys::signal::Signal::SIGINT,
@@ -173,10 +260,16 @@ fn hello_example_with_tracefs_unmounted() {
         .unwrap()
         .read_to_string(&mut err)
         .unwrap();
+    seen.unwrap();
     assert!(!err.contains("TRACEFS_STILL_MOUNTED"), "{err}");
     assert!(status.success(), "exit status {status:?}; stderr: {err}");
-    assert!(
-        !common::prog_names().iter().any(|n| n == "handle_tp"),
-        "handle_tp still loaded"
-    );
+    held.assert_all_gone("the hello example after it exited", 10);
+    assert!(noise.ids.still_in_kernel() == noise.ids);
+}
+
+/// Entry point of the noise process (`common::Noise`); does nothing (and
+/// checks nothing) unless `TINYBPF_TEST_NOISE` is set.
+#[test]
+fn child_entry_point() {
+    common::noise_child();
 }

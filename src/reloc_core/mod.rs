@@ -135,7 +135,7 @@ pub enum CoreError {
         kind: RelocKind,
         type_name: String,
         access: String,
-        /// One entry per candidate: "[btf#i] [id] struct name: value".
+        /// One entry per candidate: `"[btf#i] [id] struct name: value"`.
         candidates: Vec<String>,
     },
     #[error("section '{section}' insn #{insn_idx}: {kind} relocation of {type_name} (access {access}): instruction holds {found}, local BTF implies {expected}")]

@@ -132,3 +132,222 @@ pub fn cli_bin() -> PathBuf {
     );
     path
 }
+
+/// Ids of the BPF programs, maps and links a process holds fds of (read
+/// from `/proc/PID/fdinfo`; a link's fd also holds its program). Unlike
+/// the kernel-wide id lists, these are this process's own: other BPF users
+/// of the machine do not show up in them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HeldIds {
+    pub progs: std::collections::BTreeSet<u32>,
+    pub maps: std::collections::BTreeSet<u32>,
+    pub links: std::collections::BTreeSet<u32>,
+}
+
+impl HeldIds {
+    /// What process `pid` (a number, or `self`) holds now.
+    pub fn of(pid: &str) -> HeldIds {
+        let mut ids = HeldIds::default();
+        let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/fdinfo")) else {
+            return ids;
+        };
+        for e in dir.flatten() {
+            let Ok(text) = std::fs::read_to_string(e.path()) else {
+                continue;
+            };
+            for line in text.lines() {
+                let Some((k, v)) = line.split_once(':') else {
+                    continue;
+                };
+                let Ok(v) = v.trim().parse::<u32>() else {
+                    continue;
+                };
+                match k {
+                    "prog_id" => ids.progs.insert(v),
+                    "map_id" => ids.maps.insert(v),
+                    "link_id" => ids.links.insert(v),
+                    _ => false,
+                };
+            }
+        }
+        ids
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.progs.is_empty() && self.maps.is_empty() && self.links.is_empty()
+    }
+
+    /// The ids of `self` that are not in `other`.
+    pub fn minus(&self, other: &HeldIds) -> HeldIds {
+        HeldIds {
+            progs: self.progs.difference(&other.progs).copied().collect(),
+            maps: self.maps.difference(&other.maps).copied().collect(),
+            links: self.links.difference(&other.links).copied().collect(),
+        }
+    }
+
+    /// Which of these ids still exist in the kernel.
+    pub fn still_in_kernel(&self) -> HeldIds {
+        let keep = |mine: &std::collections::BTreeSet<u32>, all: Vec<u32>| {
+            all.into_iter().filter(|i| mine.contains(i)).collect()
+        };
+        HeldIds {
+            progs: keep(&self.progs, prog_ids()),
+            maps: keep(&self.maps, map_ids()),
+            links: keep(&self.links, link_ids()),
+        }
+    }
+
+    /// Wait (up to `secs`: the kernel frees maps after an RCU grace period
+    /// and tears perf links down asynchronously) until none of these ids
+    /// exists; panics naming those left.
+    pub fn assert_all_gone(&self, what: &str, secs: u64) {
+        let t0 = std::time::Instant::now();
+        loop {
+            let left = self.still_in_kernel();
+            if left.is_empty() {
+                return;
+            }
+            if t0.elapsed() > std::time::Duration::from_secs(secs) {
+                panic!("{what}: left in the kernel: {left:?}");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+}
+
+/// Every process's held ids together (for telling another process's
+/// object from an orphan that nobody holds).
+pub fn held_by_anyone() -> HeldIds {
+    let mut all = HeldIds::default();
+    for e in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let name = e.file_name();
+        let Some(pid) = name
+            .to_str()
+            .filter(|n| n.bytes().all(|b| b.is_ascii_digit()))
+        else {
+            continue;
+        };
+        let h = HeldIds::of(pid);
+        all.progs.extend(h.progs);
+        all.maps.extend(h.maps);
+        all.links.extend(h.links);
+    }
+    all
+}
+
+/// Name of the program with kernel id `id`, if it still exists.
+pub fn prog_name(id: u32) -> Option<String> {
+    let fd = tinybpf::sys::prog_get_fd_by_id(id).ok()?;
+    tinybpf::sys::prog_info(std::os::fd::AsFd::as_fd(&fd))
+        .ok()
+        .map(|i| i.name)
+}
+
+/// Environment variable selecting [`noise_child`] in a re-executed test
+/// binary.
+pub const NOISE_ENV: &str = "TINYBPF_TEST_NOISE";
+
+/// Another BPF user of the machine, for tests to prove they ignore it: a
+/// child process (this test binary re-executed into its
+/// `child_entry_point` test, which calls [`noise_child`]) that loads
+/// `hello` (handle_tp) and `failures` (good_first), attaches hello when
+/// `attach`, and holds them until dropped.
+pub struct Noise {
+    child: std::process::Child,
+    stdin: Option<std::process::ChildStdin>,
+    drain: Option<std::thread::JoinHandle<()>>,
+    /// The ids the noise process holds.
+    pub ids: HeldIds,
+}
+
+impl Noise {
+    pub fn start(attach: bool) -> Noise {
+        use std::io::BufRead;
+        let exe = std::env::current_exe().unwrap();
+        let mut child = std::process::Command::new(exe)
+            .args([
+                "child_entry_point",
+                "--exact",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(NOISE_ENV, if attach { "attach" } else { "load" })
+            .env_remove("RUST_LOG")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdin = child.stdin.take();
+        let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        while !line.contains("NOISE READY") {
+            line.clear();
+            if out.read_line(&mut line).unwrap_or(0) == 0 {
+                let st = child.wait();
+                panic!("noise process exited before it was ready: {st:?}");
+            }
+        }
+        let drain = std::thread::spawn(move || {
+            let _ = std::io::copy(&mut out, &mut std::io::sink());
+        });
+        let ids = HeldIds::of(&child.id().to_string());
+        assert!(!ids.progs.is_empty(), "the noise process holds no program");
+        Noise {
+            child,
+            stdin,
+            drain: Some(drain),
+            ids,
+        }
+    }
+}
+
+impl Drop for Noise {
+    fn drop(&mut self) {
+        drop(self.stdin.take());
+        let _ = self.child.wait();
+        // The reader of its stdout ends (closing that fd) at its exit:
+        // wait for it, so that fd counts are back when this returns.
+        if let Some(d) = self.drain.take() {
+            let _ = d.join();
+        }
+    }
+}
+
+/// Body of the noise process: returns false (doing nothing) unless
+/// [`NOISE_ENV`] is set.
+pub fn noise_child() -> bool {
+    let Ok(mode) = std::env::var(NOISE_ENV) else {
+        return false;
+    };
+    let mut hello = tinybpf::OpenObject::open(obj("hello.bpf.o"))
+        .unwrap()
+        .load()
+        .unwrap();
+    if mode == "attach" {
+        hello.attach_all().unwrap();
+    }
+    let mut open = tinybpf::OpenObject::open(obj("failures.bpf.o")).unwrap();
+    open.load_only(&["good_first"]).unwrap();
+    let failures = open.load().unwrap();
+    println!("NOISE READY");
+    let mut sink = String::new();
+    let _ = std::io::Read::read_to_string(&mut std::io::stdin(), &mut sink);
+    drop((hello, failures));
+    true
+}
+
+/// The kernel lets one reader at a time open trace_pipe (EBUSY for the
+/// others), machine-wide: tests that read it (here or in another checkout's
+/// test run) take this file lock first. Held until dropped.
+pub fn trace_pipe_lock() -> nix::fcntl::Flock<std::fs::File> {
+    let path = std::env::temp_dir().join("tinybpf-tests-trace_pipe.lock");
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    nix::fcntl::Flock::lock(f, nix::fcntl::FlockArg::LockExclusive)
+        .unwrap_or_else(|(_, e)| panic!("flock {}: {e}", path.display()))
+}

@@ -1,0 +1,159 @@
+//! Uprobes on a shared library named without a path (`libc.so.6:getpid`),
+//! on the real kernel: by section name (`uprobe/libc.so.6:getpid`, plain and
+//! versioned) and through `Program::attach_uprobe_symbol`, each counting
+//! exactly the `getpid()` calls a child process makes through libc.
+//!
+//! The child is this test binary re-executed with `TINYBPF_UPROBE_CHILD`
+//! set, selecting `child_entry_point`: it prints `READY <tid>`, waits for a
+//! count on stdin, calls libc's `getpid` that many times, and exits.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use tinybpf::{Error, Object, OpenObject};
+
+const CHILD_ENV: &str = "TINYBPF_UPROBE_CHILD";
+const SECTION: u32 = 0;
+const API: u32 = 1;
+const VERSIONED: u32 = 2;
+
+fn load() -> Object {
+    OpenObject::open(common::obj("uprobe_lib.bpf.o"))
+        .unwrap()
+        .load()
+        .unwrap()
+}
+
+fn hits(obj: &Object, slot: u32) -> u64 {
+    obj.map("hits")
+        .unwrap()
+        .get::<u32, u64>(&slot)
+        .unwrap()
+        .unwrap_or(0)
+}
+
+/// A child waiting to call getpid: (process, its stdin, the calling tid).
+// (The child is handed to the caller, which waits for it in `run_child`.)
+#[allow(clippy::zombie_processes)]
+fn spawn_child() -> (Child, ChildStdin, i32) {
+    let exe = std::env::current_exe().unwrap();
+    let mut child = Command::new(exe)
+        .args([
+            "child_entry_point",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD_ENV, "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdin = child.stdin.take().unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if out.read_line(&mut line).unwrap_or(0) == 0 {
+            let status = child.wait();
+            panic!("child exited before READY: {status:?}");
+        }
+        // (libtest may have printed "test child_entry_point ... " first.)
+        if let Some(i) = line.find("READY ") {
+            let tid = line[i + 6..].trim().parse().unwrap();
+            // Keep draining the child's stdout so it never blocks on it.
+            std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+            return (child, stdin, tid);
+        }
+    }
+}
+
+/// Let the child make `n` getpid calls and exit.
+fn run_child(mut child: Child, mut stdin: ChildStdin, n: u32) {
+    writeln!(stdin, "{n}").unwrap();
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+}
+
+#[test]
+fn uprobe_section_on_libc_by_name_counts_exactly() {
+    if !common::root_or_skip("uprobe_section_on_libc_by_name_counts_exactly") {
+        return;
+    }
+    let mut obj = load();
+    let (child, stdin, _tid) = spawn_child();
+    obj.map("target")
+        .unwrap()
+        .set(&0u32, &child.id(), 0)
+        .unwrap();
+    // Section attach: every process, filtered by tgid in the program.
+    let link = obj.attach("on_getpid_section").unwrap();
+    assert!(
+        link.description().contains("libc.so.6"),
+        "{}",
+        link.description()
+    );
+    obj.attach("on_getpid_ver").unwrap();
+    run_child(child, stdin, 7);
+    assert_eq!(hits(&obj, SECTION), 7);
+    assert_eq!(hits(&obj, VERSIONED), 7);
+}
+
+#[test]
+fn uprobe_api_on_libc_by_name_for_one_thread() {
+    if !common::root_or_skip("uprobe_api_on_libc_by_name_for_one_thread") {
+        return;
+    }
+    let obj = load();
+    let (child, stdin, tid) = spawn_child();
+    let p = obj.program("on_getpid_api").unwrap();
+    // No filter in the program: the perf event is the child thread's only.
+    let _link = p
+        .attach_uprobe_symbol("libc.so.6", "getpid", 0, false, tid)
+        .unwrap();
+    run_child(child, stdin, 11);
+    assert_eq!(hits(&obj, API), 11);
+}
+
+#[test]
+fn uprobe_on_unknown_library_or_symbol_says_what_was_searched() {
+    if !common::root_or_skip("uprobe_on_unknown_library_or_symbol_says_what_was_searched") {
+        return;
+    }
+    let obj = load();
+    let p = obj.program("on_getpid_api").unwrap();
+    match p.attach_uprobe_symbol("libtinybpf-nope.so.3", "f", 0, false, -1) {
+        Err(Error::Attach { target, reason, .. }) => {
+            assert_eq!(target, "libtinybpf-nope.so.3:f");
+            assert!(reason.contains("/etc/ld.so.cache"), "{reason}");
+            assert!(reason.contains("/usr/lib/x86_64-linux-gnu"), "{reason}");
+        }
+        other => panic!("{other:?}"),
+    }
+    match p.attach_uprobe_symbol("libc.so.6", "getpid@GLIBC_0.0", 0, false, -1) {
+        Err(Error::Attach { reason, .. }) => {
+            assert!(reason.contains("no symbol getpid@GLIBC_0.0"), "{reason}");
+            assert!(reason.contains("getpid@@GLIBC_"), "{reason}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+/// Entry point of the child process above; does nothing (and checks
+/// nothing) unless `TINYBPF_UPROBE_CHILD` is set.
+#[test]
+fn child_entry_point() {
+    if std::env::var_os(CHILD_ENV).is_none() {
+        return;
+    }
+    println!("READY {}", nix::unistd::gettid());
+    std::io::stdout().flush().unwrap();
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line).unwrap();
+    let n: u32 = line.trim().parse().unwrap();
+    for _ in 0..n {
+        // nix's getpid is libc's getpid().
+        std::hint::black_box(nix::unistd::getpid());
+    }
+}
