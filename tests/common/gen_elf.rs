@@ -19,11 +19,17 @@
 pub struct Src<'a> {
     data: &'a [u8],
     pos: usize,
+    /// Percent chance that [`Src::around`] gives an odd value.
+    wild: u8,
 }
 
 impl<'a> Src<'a> {
     pub fn new(data: &'a [u8]) -> Src<'a> {
-        Src { data, pos: 0 }
+        Src {
+            data,
+            pos: 0,
+            wild: 12,
+        }
     }
     pub fn u8(&mut self) -> u8 {
         let b = self.data.get(self.pos).copied().unwrap_or(0);
@@ -48,9 +54,13 @@ impl<'a> Src<'a> {
     pub fn chance(&mut self, pct: u8) -> bool {
         (self.u8() as u32 * 100) < (pct as u32 * 256)
     }
+    /// True with this object's odd-choice probability.
+    pub fn odd(&mut self) -> bool {
+        self.chance(self.wild)
+    }
     /// `usual` most of the time, else an interesting value around it.
     pub fn around(&mut self, usual: u64) -> u64 {
-        if !self.chance(12) {
+        if !self.chance(self.wild) {
             return usual;
         }
         match self.below(10) {
@@ -241,6 +251,9 @@ struct Func {
 
 /// Build an object from `src`'s choices.
 pub fn generate(src: &mut Src) -> Vec<u8> {
+    // How odd this object is: many are clean (they reach the linker and
+    // CO-RE), the rest have a few odd values each.
+    src.wild = [0, 0, 0, 1, 1, 2, 3, 6][src.below(8)];
     let mut secs: Vec<Section> = Vec::new();
     let mut syms: Vec<Sym> = vec![Sym {
         name: String::new(),
@@ -291,14 +304,14 @@ pub fn generate(src: &mut Src) -> Vec<u8> {
                         kinds.extend_from_slice(&[1, 3]);
                     }
                     2 => {
-                        let pseudo = src.chance(70);
+                        let pseudo = !src.odd();
                         let imm = src.below(24) as i32 - 12;
                         data.extend_from_slice(&insn(CALL, 0, pseudo as u8, 0, imm));
                         kinds.push(2);
                     }
                     3 => {
                         data.extend_from_slice(&insn(LDXW, 0, 1, src.below(16) as i16, 0));
-                        kinds.push(0);
+                        kinds.push(4);
                     }
                     4 => {
                         data.extend_from_slice(&insn(JA, 0, 0, src.below(6) as i16 - 2, 0));
@@ -317,9 +330,10 @@ pub fn generate(src: &mut Src) -> Vec<u8> {
                 kinds.push(0);
             }
             let mut len = kinds.len() - start;
-            match src.below(10) {
-                0 if len > 1 => len -= 1, // size cuts the last insn (maybe an ld_imm64)
-                1 => len += 1,
+            match src.below(20) {
+                // The size cuts the last instruction (maybe an ld_imm64).
+                0 if len > 1 => len -= 1,
+                1 if src.odd() => len += 1,
                 _ => {}
             }
             let fname = format!("f{c}_{f}");
@@ -344,7 +358,7 @@ pub fn generate(src: &mut Src) -> Vec<u8> {
             });
             btf.ty(&fname, 12, (bind != STB_LOCAL) as u32, proto_id, &[]);
         }
-        if src.chance(10) && !data.is_empty() {
+        if src.chance(2) && !data.is_empty() {
             // A section whose size is not a multiple of 8.
             data.pop();
         }
@@ -381,7 +395,7 @@ pub fn generate(src: &mut Src) -> Vec<u8> {
             continue;
         }
         used.push(name);
-        let size = src.below(64) as u64;
+        let size = 8 + src.below(56) as u64;
         let sec_index = secs.len();
         let bss = name.starts_with(".bss");
         let mut vars = Vec::new();
@@ -556,7 +570,7 @@ pub fn generate(src: &mut Src) -> Vec<u8> {
         let bind = if src.chance(50) { STB_WEAK } else { STB_GLOBAL };
         syms.push(Sym {
             name: name.clone(),
-            info: (bind << 4) | [0u8, 1, 2][src.below(3)],
+            info: (bind << 4) | if src.odd() { [1u8, 2][src.below(2)] } else { 0 },
             shndx: 0,
             value: 0,
             size: 0,
@@ -576,7 +590,7 @@ pub fn generate(src: &mut Src) -> Vec<u8> {
         name: "license".into(),
         ty: SHT_PROGBITS,
         flags: SHF_ALLOC | SHF_WRITE,
-        data: if src.chance(95) {
+        data: if src.chance(99) {
             b"GPL\0".to_vec()
         } else {
             b"GPL".to_vec()
@@ -598,32 +612,63 @@ pub fn generate(src: &mut Src) -> Vec<u8> {
     let mut rels: Vec<(usize, Vec<u8>)> = Vec::new();
     for (c, kinds) in insn_kinds.iter().enumerate() {
         let mut rel = Vec::new();
+        let starts: Vec<usize> = funcs
+            .iter()
+            .filter(|f| f.sec == c)
+            .map(|f| f.start)
+            .collect();
+        let data = &mut secs[code_secs[c]].data;
+        let mut set_imm = |i: usize, imm: i32| {
+            if let Some(b) = data.get_mut(i * 8 + 4..i * 8 + 8) {
+                b.copy_from_slice(&imm.to_le_bytes());
+            }
+        };
         for (i, &k) in kinds.iter().enumerate() {
             let wanted = match k {
                 1 => src.chance(80),
                 2 => src.chance(60),
-                _ => src.chance(3),
+                _ => src.odd(),
             };
             if !wanted {
+                if k == 2 && !starts.is_empty() && !src.odd() {
+                    // An unrelocated call within the section: aim it at a
+                    // function start, as clang does for static callees.
+                    let t = starts[src.below(starts.len())] as i32;
+                    set_imm(i, t - i as i32 - 1);
+                }
                 continue;
             }
             let pick = |src: &mut Src, v: &[usize]| -> Option<usize> {
                 (!v.is_empty()).then(|| v[src.below(v.len())])
             };
-            let sym = match (k, src.below(8)) {
-                (2, 0..=5) | (_, 0) => pick(src, &func_syms),
-                (_, 1) => pick(src, &code_sec_syms),
-                (_, 2) => pick(src, &data_syms),
-                (_, 3) => pick(src, &data_sec_syms),
-                (_, 4) => pick(src, &map_syms),
-                (_, 5) => pick(src, &extern_syms),
-                (_, 6) => Some(src.below(nsyms + 2)),
-                _ => pick(src, &func_syms),
-            }
-            .unwrap_or(src.below(nsyms));
-            let r_type: u64 = match (k, src.below(20)) {
-                (_, 0) => [2, 3, 4, 7, 0][src.below(5)],
-                (2, _) => 10,
+            let choice = if k == 2 && !src.odd() {
+                0
+            } else {
+                src.below(7)
+            };
+            let (sym, imm) = match choice {
+                1 => {
+                    // A code section symbol: the function's offset in imm.
+                    let s = pick(src, &code_sec_syms);
+                    let t = starts
+                        .get(src.below(starts.len().max(1)))
+                        .copied()
+                        .unwrap_or(0);
+                    (s, (t * 8) as i32)
+                }
+                2 => (pick(src, &data_syms), src.below(8) as i32),
+                3 => (pick(src, &data_sec_syms), src.below(16) as i32),
+                4 => (pick(src, &map_syms), 0),
+                5 => (pick(src, &extern_syms), 0),
+                6 if src.odd() => (Some(src.below(nsyms + 2)), 0),
+                _ => (pick(src, &func_syms), if k == 2 { -1 } else { 0 }),
+            };
+            let sym = sym.or_else(|| pick(src, &func_syms)).unwrap_or(0);
+            let imm = src.around(imm as u64) as i32;
+            set_imm(i, imm);
+            let r_type: u64 = match k {
+                _ if src.odd() => [2, 3, 4, 7, 0][src.below(5)],
+                2 => 10,
                 _ => 1,
             };
             let off = src.around(i as u64 * 8);
@@ -634,7 +679,7 @@ pub fn generate(src: &mut Src) -> Vec<u8> {
     }
     // `.maps` slot relocations (program arrays): rarely.
     if let Some(ms) = maps_sec {
-        if src.chance(20) && !func_syms.is_empty() {
+        if src.odd() && !func_syms.is_empty() {
             let mut rel = Vec::new();
             let sym = func_syms[src.below(func_syms.len())];
             rel.extend_from_slice(&src.around(32).to_le_bytes());
@@ -646,8 +691,8 @@ pub fn generate(src: &mut Src) -> Vec<u8> {
     // .BTF.ext: func_info, line_info, CO-RE relocations per code section.
     let btf_bytes;
     let mut ext_sub: [Vec<u8>; 3] = [
-        16u32.to_le_bytes().to_vec(),
         8u32.to_le_bytes().to_vec(),
+        16u32.to_le_bytes().to_vec(),
         16u32.to_le_bytes().to_vec(),
     ];
     let access = btf.s(["0:1", "0:0", "0", "0:2", "1:0"][src.below(5)]);
@@ -668,8 +713,10 @@ pub fn generate(src: &mut Src) -> Vec<u8> {
         }
         // line_info.
         let nl = src.below(4);
-        ext_sub[1].extend_from_slice(&sname.to_le_bytes());
-        ext_sub[1].extend_from_slice(&(nl as u32).to_le_bytes());
+        if nl > 0 || src.chance(2) {
+            ext_sub[1].extend_from_slice(&sname.to_le_bytes());
+            ext_sub[1].extend_from_slice(&(nl as u32).to_le_bytes());
+        }
         for _ in 0..nl {
             let at = src.below(insn_kinds[c].len() + 1) as u64 * 8;
             let off = src.around(at) as u32;
@@ -679,10 +726,19 @@ pub fn generate(src: &mut Src) -> Vec<u8> {
         }
         // CO-RE: field relocations on LDX instructions (or anything).
         let nr = src.below(3);
-        ext_sub[2].extend_from_slice(&sname.to_le_bytes());
-        ext_sub[2].extend_from_slice(&(nr as u32).to_le_bytes());
+        if nr > 0 || src.chance(2) {
+            ext_sub[2].extend_from_slice(&sname.to_le_bytes());
+            ext_sub[2].extend_from_slice(&(nr as u32).to_le_bytes());
+        }
+        let ldx: Vec<usize> = (0..insn_kinds[c].len())
+            .filter(|&i| insn_kinds[c][i] == 4)
+            .collect();
         for _ in 0..nr {
-            let at = src.below(insn_kinds[c].len() + 1) as u64 * 8;
+            let at = if !ldx.is_empty() && src.chance(80) {
+                ldx[src.below(ldx.len())] as u64 * 8
+            } else {
+                src.below(insn_kinds[c].len() + 1) as u64 * 8
+            };
             let off = src.around(at) as u32;
             let kind = if src.chance(80) {
                 0
