@@ -3,12 +3,13 @@
 #   corpus/object, corpus/pipeline  whole objects
 #   corpus/btf                      their .BTF sections
 #   corpus/btf_ext                  their .BTF.ext sections
+#   corpus/gen_object               (empty: the generator needs no seeds)
 # Run from anywhere; safe to repeat.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$here/.."
 OBJCOPY="${OBJCOPY:-$(command -v llvm-objcopy-19 || command -v llvm-objcopy || command -v objcopy)}"
-mkdir -p "$here"/corpus/{object,pipeline,btf,btf_ext}
+mkdir -p "$here"/corpus/{object,pipeline,btf,btf_ext,gen_object}
 n=0
 while IFS= read -r -d '' o; do
     base="$(echo "${o#"$root"/}" | tr '/' '_')"

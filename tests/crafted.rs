@@ -166,3 +166,43 @@ fn kconfig_encode_value_of_crafted_types_is_an_error() {
         }
     }
 }
+
+/// A CO-RE field access whose array index puts the bit offset 16 bits
+/// below 2^64, then a member 32 bits in: the offset sum overflowed (debug
+/// builds) in the local spec and in target matching.
+#[test]
+fn core_access_offset_near_2_64_is_an_error() {
+    let mut btf = BtfW::new();
+    let int = btf.ty("int", 1, 0, 4, &[(1 << 24) | 32]);
+    let (a, b) = (btf.s("a"), btf.s("b"));
+    // (2^31 - 2) * (2^30 + 1) * 8 = 2^64 - 16.
+    let st = btf.ty("big", 4, 2, (1 << 30) + 1, &[a, int, 0, b, int, 32]);
+    let sec = btf.s("tp/a/b");
+    let access = btf.s("2147483646:1");
+    let mut ext = Vec::new();
+    ext.extend_from_slice(&0xeb9fu16.to_le_bytes());
+    ext.extend_from_slice(&[1, 0]);
+    // hdr_len 32; func_info and line_info empty; core_relo: 4 + 8 + 16.
+    for v in [32u32, 0, 0, 0, 0, 0, 28] {
+        ext.extend_from_slice(&v.to_le_bytes());
+    }
+    // insn_off 0, type, access, kind 0 (field byte offset).
+    for v in [16u32, sec, 1, 0, st, access, 0] {
+        ext.extend_from_slice(&v.to_le_bytes());
+    }
+    let body = [insn(0x61, 0, 1, 4, 0), insn(EXIT, 0, 0, 0, 0)];
+    let secs = vec![
+        Section::progbits("tp/a/b", SHF_ALLOC | SHF_EXEC, code(&body)),
+        license(),
+        Section::progbits(".BTF", 0, btf.bytes()),
+        Section::progbits(".BTF.ext", 0, ext),
+    ];
+    let syms = vec![null_sym(), sym("prog", STB_GLOBAL, STT_FUNC, FIRST, 0, 16)];
+    let bytes = write_elf(secs, &syms, 1);
+    let mut spec = ObjectSpec::parse("crafted", &bytes).unwrap();
+    let own = tinybpf::btf::Btf::from_elf(&bytes).unwrap();
+    let err = tinybpf::core_load::relocate(&mut spec, &own)
+        .expect_err("offset past 2^64 bits")
+        .to_string();
+    assert!(err.contains("overflows"), "{err}");
+}

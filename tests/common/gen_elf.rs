@@ -178,28 +178,37 @@ pub const MOV64_IMM: u8 = 0xb7;
 const LDXW: u8 = 0x61;
 const JA: u8 = 0x05;
 
-/// A minimal BTF writer.
-struct BtfW {
+/// A minimal BTF writer: types in order (ids from 1), then strings.
+pub struct BtfW {
     types: Vec<u8>,
     strs: Vec<u8>,
     n: u32,
 }
 
 impl BtfW {
-    fn new() -> BtfW {
+    pub fn new() -> BtfW {
         BtfW {
             types: Vec::new(),
             strs: vec![0],
             n: 0,
         }
     }
-    fn s(&mut self, s: &str) -> u32 {
+    /// Add a string; its offset.
+    pub fn s(&mut self, s: &str) -> u32 {
         if s.is_empty() {
             return 0;
         }
         add_str(&mut self.strs, s)
     }
-    fn ty(&mut self, name: &str, kind: u32, vlen: u32, size_or_type: u32, extra: &[u32]) -> u32 {
+    /// Add a type record; its id.
+    pub fn ty(
+        &mut self,
+        name: &str,
+        kind: u32,
+        vlen: u32,
+        size_or_type: u32,
+        extra: &[u32],
+    ) -> u32 {
         let name_off = self.s(name);
         for v in [name_off, (kind << 24) | (vlen & 0xffff), size_or_type] {
             self.types.extend_from_slice(&v.to_le_bytes());
@@ -210,7 +219,8 @@ impl BtfW {
         self.n += 1;
         self.n
     }
-    fn bytes(&self) -> Vec<u8> {
+    /// The `.BTF` section.
+    pub fn bytes(&self) -> Vec<u8> {
         let mut b = Vec::new();
         b.extend_from_slice(&0xeb9fu16.to_le_bytes());
         b.extend_from_slice(&[1, 0]);
@@ -269,12 +279,22 @@ pub fn generate(src: &mut Src) -> Vec<u8> {
     let u8_id = btf.ty("char", 1, 0, 1, &[8]);
     let s_member_a = btf.s("a");
     let s_member_b = btf.s("b");
+    let big = src.odd();
+    let (st_size, b_off) = if big {
+        (
+            // (2^30 + 1) with index 2^31 - 2 puts a field 16 bits below 2^64.
+            [(1 << 30) + 1, 1 << 29, u32::MAX, 0, 4][src.below(5)],
+            src.around(32) as u32,
+        )
+    } else {
+        (8, 32)
+    };
     let st_id = btf.ty(
         "task_struct",
         4,
         2,
-        8,
-        &[s_member_a, int_id, 0, s_member_b, int_id, 32],
+        st_size,
+        &[s_member_a, int_id, 0, s_member_b, int_id, b_off],
     );
     let ptr_id = btf.ty("", 2, 0, st_id, &[]);
     let proto_id = btf.ty("", 13, 1, int_id, &[0, ptr_id]);
@@ -695,7 +715,20 @@ pub fn generate(src: &mut Src) -> Vec<u8> {
         16u32.to_le_bytes().to_vec(),
         16u32.to_le_bytes().to_vec(),
     ];
-    let access = btf.s(["0:1", "0:0", "0", "0:2", "1:0"][src.below(5)]);
+    let access = if big || src.odd() {
+        // Huge indexes: offsets near 2^64 bits.
+        [
+            "4294967295:1",
+            "536870911:1",
+            "0:4294967295",
+            "2147483646:1",
+            "0:1:0",
+            "x",
+        ][src.below(6)]
+    } else {
+        ["0:1", "0:0", "0", "1:0", "2:1"][src.below(5)]
+    };
+    let access = btf.s(access);
     let file = btf.s("gen.bpf.c");
     let func_type_base = proto_id + 1;
     for (c, &si) in code_secs.iter().enumerate() {
