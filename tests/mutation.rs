@@ -17,6 +17,10 @@
 //! - `TINYBPF_MUTATION_DUMP=DIR`: write each case's input to `DIR/case-I.bpf.o`.
 //!
 //! A failing case is reported with its index, object and mutation list.
+//!
+//! A second test feeds 3,000 objects built by the structure-aware generator
+//! (`tests/common/gen_elf.rs`, shared with the `gen_object` fuzz target)
+//! through the same pipeline (`TINYBPF_GEN_CASES=N`, `TINYBPF_GEN_CASE=I`).
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
