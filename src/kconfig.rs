@@ -285,6 +285,9 @@ pub fn encode_value(name: &str, ty: KconfigType, raw: &str, out: &mut [u8]) -> R
             let KconfigType::CharArray { len } = ty else {
                 return Err(bad(format!("string value {raw} does not fit {ty:?}")));
             };
+            if len == 0 {
+                return Err(bad("a char array of length 0 cannot hold a string".into()));
+            }
             let s = parse_string(raw).ok_or_else(|| bad(format!("malformed string {raw}")))?;
             let n = s.len().min(len as usize - 1);
             if n < s.len() {
@@ -298,7 +301,9 @@ pub fn encode_value(name: &str, ty: KconfigType, raw: &str, out: &mut [u8]) -> R
             let v = parse_number(raw)
                 .ok_or_else(|| bad(format!("value {raw:?} is not y/n/m, a number or a string")))?;
             let (size, signed) = match ty {
-                KconfigType::Int { size, signed } => (size, signed),
+                KconfigType::Int { size, signed } if matches!(size, 1 | 2 | 4 | 8) => {
+                    (size, signed)
+                }
                 KconfigType::Char => (1, v < 0),
                 _ => return Err(bad(format!("number {raw} does not fit {ty:?}"))),
             };
@@ -595,6 +600,16 @@ mod tests {
         assert!(enc(s8, "\"unterminated").is_err());
         assert!(enc(s8, "y").is_err());
         assert!(enc(s8, "5").is_err());
+        // Crafted types are refused, not a panic (issue #11).
+        assert!(enc(CharArray { len: 0 }, "\"abc\"").is_err());
+        assert!(enc(CharArray { len: 0 }, "\"\"").is_err());
+        for size in [0, 3, 16, 1000] {
+            for signed in [false, true] {
+                assert!(enc(Int { size, signed }, "1").is_err(), "{size}");
+            }
+        }
+        assert!(enc(Tristate { size: 0 }, "y").is_ok());
+        assert_eq!(enc(Tristate { size: 16 }, "m").unwrap()[0], 2);
         // Errors name the extern.
         let e = enc(Bool, "m").unwrap_err().to_string();
         assert!(e.contains("CONFIG_T"), "{e}");

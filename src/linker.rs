@@ -18,6 +18,10 @@ pub enum LinkError {
     },
     #[error("program {program}: extern {name} is a kernel symbol (.ksyms), which tinybpf does not resolve yet")]
     Ksym { program: String, name: String },
+    /// The spec is inconsistent (e.g. edited by hand): a program or function
+    /// that points outside its code section.
+    #[error("program #{index}: {reason}")]
+    Spec { index: usize, reason: String },
 }
 
 /// `bpf_func_info` / `bpf_line_info` records. In [`ExtInfo`] and
@@ -111,7 +115,10 @@ pub fn link_program(
     prog: usize,
     ext: &ExtInfo,
 ) -> Result<LinkedProgram, LinkError> {
-    let p = &spec.programs[prog];
+    let p = spec.programs.get(prog).ok_or_else(|| LinkError::Spec {
+        index: prog,
+        reason: format!("no such program (the object has {})", spec.programs.len()),
+    })?;
     let mut out = LinkedProgram::default();
     // (code section, function start) → position in `out.insns`.
     let mut placed: HashMap<(usize, usize), usize> = HashMap::new();
@@ -121,7 +128,12 @@ pub fn link_program(
     while qi < queue.len() {
         let (sec, fstart, flen) = queue[qi];
         qi += 1;
-        let cs = &spec.code[sec];
+        let Some(cs) = spec.code.get(sec) else {
+            return Err(LinkError::Spec {
+                index: prog,
+                reason: format!("code section #{sec} does not exist"),
+            });
+        };
         let base = out.insns.len();
         let err = |insn: usize, reason: String| LinkError::Insn {
             program: p.name.clone(),
@@ -129,12 +141,23 @@ pub fn link_program(
             insn,
             reason,
         };
-        out.insns
-            .extend_from_slice(&cs.insns[fstart..fstart + flen]);
+        let fend = fstart
+            .checked_add(flen)
+            .filter(|&e| e <= cs.insns.len())
+            .ok_or_else(|| {
+                err(
+                    fstart,
+                    format!(
+                        "function of {flen} instructions extends past the section's end ({})",
+                        cs.insns.len()
+                    ),
+                )
+            })?;
+        out.insns.extend_from_slice(&cs.insns[fstart..fend]);
         out.placed.push((sec, fstart, flen, base));
         for fi in ext.func.get(&cs.name).into_iter().flatten() {
             let o = fi.insn_off as usize;
-            if o >= fstart && o < fstart + flen {
+            if o >= fstart && o < fend {
                 out.func_info.push(FuncInfo {
                     insn_off: (o - fstart + base) as u32,
                     ..*fi
@@ -143,7 +166,7 @@ pub fn link_program(
         }
         for li in ext.line.get(&cs.name).into_iter().flatten() {
             let o = li.insn_off as usize;
-            if o >= fstart && o < fstart + flen {
+            if o >= fstart && o < fend {
                 out.line_info.push(LineInfo {
                     insn_off: (o - fstart + base) as u32,
                     ..*li
@@ -151,9 +174,17 @@ pub fn link_program(
             }
         }
         let mut i = fstart;
-        while i < fstart + flen {
+        while i < fend {
             let pos = base + i - fstart;
             let insn = cs.insns[i];
+            if insn.is_ld_imm64() && i + 1 >= fend {
+                // Its second half is in the next function (or past the
+                // section): the function's symbol size cuts it in half.
+                return Err(err(
+                    i,
+                    "ld_imm64 is cut in half by the end of its function".into(),
+                ));
+            }
             let reloc = match cs.relocs.get(&i) {
                 Some(r) => Some(r.clone()),
                 None if insn.is_pseudo_call() => {
@@ -172,9 +203,14 @@ pub fn link_program(
             match reloc {
                 None => {}
                 Some(Reloc::Func { sec: ts, insn: ti }) => {
-                    let tcs = &spec.code[ts];
+                    let Some(tcs) = spec.code.get(ts) else {
+                        return Err(err(
+                            i,
+                            format!("call into code section #{ts}, which does not exist"),
+                        ));
+                    };
                     let Some(&(_, tstart, tlen)) =
-                        tcs.funcs.iter().find(|f| ti >= f.1 && ti < f.1 + f.2)
+                        tcs.funcs.iter().find(|f| ti >= f.1 && ti - f.1 < f.2)
                     else {
                         return Err(err(
                             i,
@@ -185,21 +221,25 @@ pub fn link_program(
                         Some(&fp) => fp,
                         None => {
                             // Position once everything queued so far is appended.
-                            let fp = base + flen + queue[qi..].iter().map(|q| q.2).sum::<usize>();
+                            let fp = queue[qi..]
+                                .iter()
+                                .try_fold(base + flen, |acc, q| acc.checked_add(q.2))
+                                .ok_or_else(|| err(i, "program too large".into()))?;
                             placed.insert((ts, tstart), fp);
                             queue.push((ts, tstart, tlen));
                             fp
                         }
                     };
                     let target = fpos + (ti - tstart);
-                    let rel = target as i64 - (pos as i64 + 1);
+                    let rel = i32::try_from(target as i64 - (pos as i64 + 1))
+                        .map_err(|_| err(i, "call distance does not fit 32 bits".into()))?;
                     let o = &mut out.insns[pos];
                     if insn.is_ld_imm64() {
                         o.set_src(BPF_PSEUDO_FUNC);
-                        o.imm = rel as i32;
+                        o.imm = rel;
                         out.insns[pos + 1].imm = 0;
                     } else if insn.code == crate::insn::CALL {
-                        o.imm = rel as i32;
+                        o.imm = rel;
                     } else {
                         return Err(err(
                             i,
@@ -209,13 +249,22 @@ pub fn link_program(
                     log::trace!("{}: insn {pos} → subprogram at {target}", p.name);
                 }
                 Some(Reloc::Map { map }) => {
+                    if !insn.is_ld_imm64() {
+                        return Err(err(
+                            i,
+                            "map relocation on an instruction that is not ld_imm64".into(),
+                        ));
+                    }
                     out.insns[pos].set_src(BPF_PSEUDO_MAP_FD);
                     out.insns[pos].imm = 0;
                     out.refs.push(LoadRef::Map { insn: pos, map });
                 }
                 Some(Reloc::MapValue { map, offset }) => {
-                    if pos + 1 >= out.insns.len() {
-                        return Err(err(i, "ld_imm64 is truncated".into()));
+                    if !insn.is_ld_imm64() {
+                        return Err(err(
+                            i,
+                            "map value relocation on an instruction that is not ld_imm64".into(),
+                        ));
                     }
                     out.insns[pos].set_src(BPF_PSEUDO_MAP_VALUE);
                     out.insns[pos].imm = 0;

@@ -17,6 +17,10 @@
 //! - `TINYBPF_MUTATION_DUMP=DIR`: write each case's input to `DIR/case-I.bpf.o`.
 //!
 //! A failing case is reported with its index, object and mutation list.
+//!
+//! A second test feeds 3,000 objects built by the structure-aware generator
+//! (`tests/common/gen_elf.rs`, shared with the `gen_object` fuzz target)
+//! through the same pipeline (`TINYBPF_GEN_CASES=N`, `TINYBPF_GEN_CASE=I`).
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -31,6 +35,9 @@ use tinybpf::btf::ext::BtfExt;
 use tinybpf::btf::Btf;
 use tinybpf::linker::{link_program, ExtInfo};
 use tinybpf::obj::ObjectSpec;
+
+#[path = "common/gen_elf.rs"]
+mod gen_elf;
 
 // ---------------------------------------------------------------------------
 // Counting allocator: live bytes and peak, per thread (so tests running in
@@ -911,6 +918,83 @@ fn mutated_objects_never_panic_hang_or_overallocate() {
             ok * 5 >= cases.len(),
             "only {ok} of {} mutants parsed: the mutations are too destructive",
             cases.len()
+        );
+    }
+}
+
+/// Objects built by the structure-aware generator (`tests/common/gen_elf.rs`,
+/// shared with the `gen_object` fuzz target) from seeded PRNG bytes go
+/// through the same pipeline, CO-RE against their own BTF (odd cases) or
+/// the fixed target (even): no panic, bounded time and heap.
+/// `TINYBPF_GEN_CASES=N` (default 3,000), `TINYBPF_GEN_CASE=I`.
+#[test]
+fn generated_objects_never_panic_or_overallocate() {
+    let fixed = Btf::from_elf(
+        &std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/bpf/tests/core/fields.target.bpf.o"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let _ = fixed.find_by_name("task_struct");
+    let cases: Vec<u64> = match env_u64("TINYBPF_GEN_CASE") {
+        Some(i) => vec![i],
+        None => (0..env_u64("TINYBPF_GEN_CASES").unwrap_or(3_000)).collect(),
+    };
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let (mut failures, mut stats) = (Vec::new(), HashMap::<&str, usize>::new());
+    let t0 = Instant::now();
+    for &i in &cases {
+        let mut rng = Rng::new(BASE_SEED ^ 0x6e6e ^ i.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        let seed_bytes: Vec<u8> = (0..1024).map(|_| rng.next() as u8).collect();
+        let bytes = gen_elf::generate(&mut gen_elf::Src::new(&seed_bytes));
+        let own = (i % 2 == 1).then(|| Btf::from_elf(&bytes).ok()).flatten();
+        let target = own.as_ref().unwrap_or(&fixed);
+        let t = Instant::now();
+        let (r, peak) = measure(|| catch_unwind(AssertUnwindSafe(|| pipeline(&bytes, target))));
+        let limit = 64 * bytes.len() + (1 << 20);
+        match r {
+            Ok(outcome) => *stats.entry(outcome).or_default() += 1,
+            Err(p) => {
+                let msg = p
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_default();
+                failures.push(format!("generated case {i}: PANIC: {msg}"));
+            }
+        }
+        if peak > limit {
+            failures.push(format!("generated case {i}: peak heap {peak} > {limit}"));
+        }
+        if t.elapsed() > CASE_LIMIT {
+            failures.push(format!("generated case {i}: took {:?}", t.elapsed()));
+        }
+    }
+    std::panic::set_hook(hook);
+    eprintln!(
+        "generated: {} cases in {:.2?}; outcomes {stats:?}",
+        cases.len(),
+        t0.elapsed()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} failing generated case(s) (reproduce with TINYBPF_GEN_CASE=<i>):\n{}",
+        failures.len(),
+        failures[..failures.len().min(40)].join("\n")
+    );
+    // The generator must mostly build objects that parse, and some that link.
+    if cases.len() >= 1000 {
+        let parsed = cases.len() - stats.get("parse error").copied().unwrap_or(0);
+        assert!(
+            parsed * 4 >= cases.len(),
+            "only {parsed} generated objects parsed"
+        );
+        assert!(
+            stats.get("ok").copied().unwrap_or(0) * 20 >= cases.len(),
+            "{stats:?}"
         );
     }
 }

@@ -57,3 +57,34 @@ pub fn walk_btf(btf: &Btf) -> usize {
 pub fn ext_info(spec: &ObjectSpec) -> ExtInfo {
     spec.btf_ext.as_ref().map(ExtInfo::from_btf_ext).unwrap_or_default()
 }
+
+/// The pure part of the `OpenObject` API: every global set (whole and one
+/// byte), every map resized, every program toggled (as tests/mutation.rs).
+pub fn open_object_api(bytes: &[u8], spec: &ObjectSpec) {
+    let Ok(mut open) = tinybpf::OpenObject::from_bytes("fuzz", bytes) else {
+        return;
+    };
+    for g in &spec.globals {
+        // Setting a global materialises its whole section (up to
+        // MAX_DATA_SIZE by design): skip sections over 1 MiB, which a tiny
+        // input with a huge NOBITS .bss would make.
+        let small = spec
+            .maps
+            .iter()
+            .filter(|m| m.section == g.section)
+            .all(|m| m.value_size <= 1 << 20);
+        if small && g.size <= 4096 {
+            let _ = open.set_global(&g.name, &vec![0xa5; g.size as usize]);
+        }
+        let _ = open.set_global(&g.name, &[1]);
+    }
+    for m in &spec.maps {
+        let _ = open.set_max_entries(&m.name, 0);
+        let _ = open.set_max_entries(&m.name, u32::MAX);
+    }
+    for p in &spec.programs {
+        let _ = open.set_autoload(&p.name, false);
+    }
+    let names: Vec<&str> = spec.programs.iter().map(|p| p.name.as_str()).collect();
+    let _ = open.load_only(&names);
+}

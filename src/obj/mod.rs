@@ -540,6 +540,9 @@ impl ObjectSpec {
                     .is_some_and(|s| self.code.iter().any(|c| c.elf_index == s)))
         {
             // Call or function pointer into a code section.
+            if insn.is_ld_imm64() && cs.insns.get(insn_idx + 1).is_none() {
+                return Err(err("ld_imm64 is truncated".into()));
+            }
             let tsec = sym
                 .section
                 .and_then(|s| self.code.iter().position(|c| c.elf_index == s))
@@ -584,8 +587,9 @@ impl ObjectSpec {
                         } else {
                             sym.value
                         };
-                        let offset = base as i64 + insn.imm as i64;
-                        let size = self.maps[m].value_size as i64;
+                        // In i128: a symbol value near 2^64 must not overflow.
+                        let offset = base as i128 + insn.imm as i128;
+                        let size = self.maps[m].value_size as i128;
                         if offset < 0 || offset > size {
                             return Err(err(format!(
                                 "offset {offset} is outside {} (size {size})",
@@ -637,8 +641,9 @@ impl ObjectSpec {
         let Some(mi) = self.maps.iter().position(|m| {
             m.elf_section == Some(maps_sec)
                 && m.values_offset.is_some_and(|v| {
-                    let start = m.sec_offset + v;
-                    off >= start && off < start + 8 * (m.max_entries.max(1) as u64)
+                    let start = m.sec_offset as u128 + v as u128;
+                    let end = start + 8 * (m.max_entries.max(1) as u128);
+                    (off as u128) >= start && (off as u128) < end
                 })
         }) else {
             return Err(sec_err(
@@ -647,7 +652,8 @@ impl ObjectSpec {
             ));
         };
         let m = &self.maps[mi];
-        let slot = ((off - m.sec_offset - m.values_offset.unwrap_or(0)) / 8) as u32;
+        let start = m.sec_offset as u128 + m.values_offset.unwrap_or(0) as u128;
+        let slot = ((off as u128 - start) / 8) as u32;
         let target = if sym.section.is_some_and(|s| code_by_elf.contains_key(&s)) {
             SlotTarget::Program(sym.name.clone())
         } else {

@@ -113,7 +113,10 @@ fn match_member<'t>(
         if ts.raw.len() >= MAX_SPEC_LEN {
             return Err("target access too deep".into());
         }
-        ts.bit_offset += m.bit_offset as u64;
+        ts.bit_offset = ts
+            .bit_offset
+            .checked_add(m.bit_offset as u64)
+            .ok_or("offset overflows")?;
         ts.raw.push(i as u32);
         if m.name.is_empty() {
             if let Some(found) = match_member(lbtf, lm, lname, tbtf, m.type_id, ts, depth + 1)? {
@@ -434,8 +437,11 @@ pub(crate) fn calc(kind: RelocKind, spec: Option<&Spec<'_>>) -> Result<Calc, Str
         if sz == 0 {
             return Err(format!("bitfield '{}' of unsized type {}", m.name, mt.kind));
         }
+        let bit_end = bit_off
+            .checked_add(bit_sz)
+            .ok_or_else(|| format!("bitfield '{}': offset overflows", m.name))?;
         let mut off = bit_off / 8 / sz * sz;
-        while bit_off + bit_sz - off * 8 > sz * 8 {
+        while bit_end - off * 8 > sz * 8 {
             if sz >= 8 {
                 return Err(format!(
                     "bitfield '{}' cannot be read with a 64-bit load",
@@ -468,9 +474,9 @@ pub(crate) fn calc(kind: RelocKind, spec: Option<&Spec<'_>>) -> Result<Calc, Str
                 || mt.int().is_some_and(|i| i.encoding & BTF_INT_SIGNED != 0);
             signed as u64
         }
-        RelocKind::FieldLshiftU64 => {
-            (64u32).wrapping_sub((bit_off + bit_sz - byte_off * 8) as u32) as u64
-        }
+        RelocKind::FieldLshiftU64 => (64u32)
+            .wrapping_sub(bit_off.wrapping_add(bit_sz).wrapping_sub(byte_off * 8) as u32)
+            as u64,
         RelocKind::FieldRshiftU64 => {
             c.validate = true;
             (64u32).wrapping_sub(bit_sz as u32) as u64

@@ -123,7 +123,10 @@ impl<'b> Spec<'b> {
             id = t.id;
             if t.is_composite() {
                 let m = t.member(idx as usize).map_err(e)?;
-                spec.bit_offset += m.bit_offset as u64;
+                spec.bit_offset = spec
+                    .bit_offset
+                    .checked_add(m.bit_offset as u64)
+                    .ok_or("offset overflows")?;
                 if !m.name.is_empty() {
                     spec.acc.push(Acc {
                         type_id: id,
