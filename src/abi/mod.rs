@@ -1,0 +1,3 @@
+//! The kernel's BPF ABI as plain data: instruction encoding.
+
+pub mod insn;
