@@ -1,3 +1,4 @@
-//! The kernel's BPF ABI as plain data: instruction encoding.
+//! The kernel's BPF ABI as plain data: instruction encoding and map types.
 
 pub mod insn;
+pub mod map_type;
