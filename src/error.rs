@@ -1,7 +1,7 @@
 //! The loader's error: what failed, for which program or map, and what to do.
 
-use crate::linker::LinkError;
 use crate::obj::ParseError;
+use crate::reloc::link::LinkError;
 use crate::sys::SysError;
 use nix::errno::Errno;
 use thiserror::Error;
@@ -57,6 +57,18 @@ pub enum Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl From<crate::reloc::core::CoreError> for Error {
+    fn from(e: crate::reloc::core::CoreError) -> Error {
+        Error::Core(e.to_string())
+    }
+}
+
+impl From<crate::reloc::kconfig::KconfigError> for Error {
+    fn from(e: crate::reloc::kconfig::KconfigError) -> Error {
+        Error::Invalid(e.0)
+    }
+}
 
 impl Error {
     pub(crate) fn sys(what: impl Into<String>, source: SysError) -> Error {

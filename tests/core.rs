@@ -130,7 +130,7 @@ fn second_kernel_btf_gives_that_kernels_offsets() {
     let mut results = Vec::new();
     for btf in [&other, &here] {
         let mut spec = tinybpf::obj::ObjectSpec::parse("execsnoop", &bytes).unwrap();
-        let out = tinybpf::core_load::relocate(&mut spec, btf).unwrap();
+        let out = tinybpf::reloc::relocate(&mut spec, btf).unwrap();
         let parent = out
             .iter()
             .find(|r| r.access.contains("real_parent") && r.kind.to_string() == "byte_off")
@@ -287,7 +287,7 @@ fn poisoned_instruction_summary_names_the_relocation_at_the_failing_insn() {
 /// module: types.target.bpf.o's BTF), giving what that BTF alone gives.
 #[test]
 fn kernel_target_falls_back_to_module_btf() {
-    use tinybpf::core_load::{relocate_copy, CoreTarget, Selection};
+    use tinybpf::reloc::{relocate_copy, CoreTarget, Selection};
     let bytes = std::fs::read(core_obj("types.bpf.o")).unwrap();
     let spec = tinybpf::obj::ObjectSpec::parse("types", &bytes).unwrap();
     let module = CoreTarget::file(&core_obj("types.target.bpf.o")).unwrap();
@@ -297,7 +297,7 @@ fn kernel_target_falls_back_to_module_btf() {
     let alone = relocate_copy(&spec, Selection::All, &module).unwrap();
     let via_kernel = relocate_copy(&spec, Selection::All, &with_module).unwrap();
     assert!(alone.iter().all(|r| r.target_value.is_some()));
-    let values = |o: &[tinybpf::reloc_core::RelocOutcome]| {
+    let values = |o: &[tinybpf::reloc::core::RelocOutcome]| {
         o.iter().map(|r| r.target_value).collect::<Vec<_>>()
     };
     assert_eq!(values(&via_kernel), values(&alone));
@@ -315,7 +315,7 @@ fn kernel_target_falls_back_to_module_btf() {
 /// modules included: one line per outcome, the same values.
 #[test]
 fn check_cli_reports_the_drivers_kernel_outcomes() {
-    use tinybpf::core_load::{relocate_copy, CoreTarget, Selection};
+    use tinybpf::reloc::{relocate_copy, CoreTarget, Selection};
     let path = core_obj("types.bpf.o");
     let spec = tinybpf::obj::ObjectSpec::parse("types", &std::fs::read(&path).unwrap()).unwrap();
     let want = relocate_copy(&spec, Selection::All, &CoreTarget::kernel().unwrap()).unwrap();

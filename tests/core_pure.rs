@@ -3,9 +3,9 @@
 use std::collections::HashMap;
 
 use object::{Object, ObjectSection};
+use tinybpf::abi::insn::{Insn, BPF_DW, CALL};
 use tinybpf::btf::{Btf, BtfExt};
-use tinybpf::insn::{Insn, BPF_DW, CALL};
-use tinybpf::reloc_core::{relocate_object, CoreError, RelocKind, RelocOutcome, Target};
+use tinybpf::reloc::core::{relocate_object, CoreError, RelocKind, RelocOutcome, Target};
 
 struct Obj {
     btf: Btf,
@@ -238,7 +238,7 @@ fn types_and_enums() {
     assert_eq!(insns[o.insn_idx].imm as u32, 0);
     assert_eq!(insns[o.insn_idx + 1].imm as u32, 0x7fff);
     assert_eq!(out.len(), 15);
-    assert!(tinybpf::reloc_core::needs_kernel_btf(&local.ext));
+    assert!(tinybpf::reloc::core::needs_kernel_btf(&local.ext));
 }
 
 #[test]

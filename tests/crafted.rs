@@ -5,8 +5,8 @@
 mod gen_elf;
 
 use gen_elf::*;
-use tinybpf::linker::{link_program, LinkError};
 use tinybpf::obj::{ObjectSpec, ParseError};
+use tinybpf::reloc::link::{link_program, LinkError};
 
 const STT_NOTYPE: u8 = 0;
 const STT_FUNC: u8 = 2;
@@ -145,8 +145,8 @@ fn data_symbol_value_near_2_63_is_an_error() {
 /// underflowed, `Int{size:16 or 0}` overflowed a shift).
 #[test]
 fn kconfig_encode_value_of_crafted_types_is_an_error() {
-    use tinybpf::kconfig::encode_value;
     use tinybpf::obj::kconfig::KconfigType;
+    use tinybpf::reloc::kconfig::encode_value;
     let mut empty: [u8; 0] = [];
     let e = encode_value(
         "CONFIG_S",
@@ -201,7 +201,7 @@ fn core_access_offset_near_2_64_is_an_error() {
     let bytes = write_elf(secs, &syms, 1);
     let mut spec = ObjectSpec::parse("crafted", &bytes).unwrap();
     let own = tinybpf::btf::Btf::from_elf(&bytes).unwrap();
-    let err = tinybpf::core_load::relocate(&mut spec, &own)
+    let err = tinybpf::reloc::relocate(&mut spec, &own)
         .expect_err("offset past 2^64 bits")
         .to_string();
     assert!(err.contains("overflows"), "{err}");

@@ -12,7 +12,7 @@ mod realworld;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use tinybpf::core_load::{relocate_copy, CoreTarget, Selection};
+use tinybpf::reloc::{relocate_copy, CoreTarget, Selection};
 use tinybpf::OpenObject;
 
 /// Skip (outside CI) or fail (under CI) when a prerequisite is missing.

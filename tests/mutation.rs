@@ -33,8 +33,8 @@ use std::time::{Duration, Instant};
 
 use tinybpf::btf::ext::BtfExt;
 use tinybpf::btf::Btf;
-use tinybpf::linker::{link_program, ExtInfo};
 use tinybpf::obj::ObjectSpec;
+use tinybpf::reloc::link::{link_program, ExtInfo};
 
 #[path = "common/gen_elf.rs"]
 mod gen_elf;
@@ -656,12 +656,12 @@ fn pipeline(bytes: &[u8], target: &Btf) -> &'static str {
         walk_btf(b);
         let _ = b.to_bytes();
     }
-    let core = tinybpf::core_load::relocate(&mut spec, target);
+    let core = tinybpf::reloc::relocate(&mut spec, target);
     let ext = ext_info(&spec);
     let mut linked = 0;
     for i in 0..spec.programs.len() {
         if let Ok(l) = link_program(&spec, i, &ext) {
-            let _ = tinybpf::insn::Insn::encode_all(&l.insns);
+            let _ = tinybpf::abi::insn::Insn::encode_all(&l.insns);
             linked += 1;
         }
     }

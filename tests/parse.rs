@@ -2,11 +2,11 @@
 
 mod common;
 
-use tinybpf::insn::{BPF_PSEUDO_FUNC, BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_VALUE};
-use tinybpf::linker::{link_program, LoadRef};
+use tinybpf::abi::insn::{BPF_PSEUDO_FUNC, BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_VALUE};
 use tinybpf::obj::maps::{map_type, BPF_F_MMAPABLE, BPF_F_RDONLY_PROG};
 use tinybpf::obj::section::prog_type;
 use tinybpf::obj::{AttachTarget, DataKind, ObjectSpec, Reloc};
+use tinybpf::reloc::link::{link_program, LoadRef};
 
 fn parse(name: &str) -> ObjectSpec {
     let bytes = std::fs::read(common::obj(name)).unwrap();
@@ -142,7 +142,7 @@ fn core_object_relocates_without_a_kernel() {
     let mut s = parse("tests/core/fields.bpf.o");
     let target = std::fs::read(common::obj("tests/core/fields.target.bpf.o")).unwrap();
     let target = tinybpf::btf::Btf::from_elf(&target).unwrap();
-    let out = tinybpf::core_load::relocate(&mut s, &target).unwrap();
+    let out = tinybpf::reloc::relocate(&mut s, &target).unwrap();
     assert!(out.len() > 20);
     assert!(
         out.iter().any(|r| r.target_value.is_none()),

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::atomic::Ordering;
 
 use nix::errno::Errno;
-use tinybpf::insn::{Insn, BPF_ALU64, BPF_EXIT, BPF_JMP, BPF_K, BPF_MOV};
+use tinybpf::abi::insn::{Insn, BPF_ALU64, BPF_EXIT, BPF_JMP, BPF_K, BPF_MOV};
 use tinybpf::sys::{
     self, EpollEvent, LinkCreateExtra, LinkTarget, MapCreateAttr, MapFd, Mmap, PerfEventAttr,
     ProgLoadAttr,
@@ -562,21 +562,6 @@ fn epoll_basics() {
     assert_eq!(events[0].data(), 42);
     ep.delete(r.as_fd()).unwrap();
     assert_eq!(ep.wait(&mut events, 0).unwrap(), 0);
-}
-
-#[test]
-fn memlock_left_alone_on_memcg_kernels() {
-    if !root() {
-        return;
-    }
-    let before = sys::getrlimit_memlock().unwrap();
-    tinybpf::memlock::ensure_memlock();
-    let after = sys::getrlimit_memlock().unwrap();
-    if tinybpf::memlock::memcg_accounted(&sys::uname_release()) {
-        assert_eq!(before, after);
-    } else {
-        assert_eq!(after.0, u64::MAX);
-    }
 }
 
 #[test]

@@ -1,15 +1,15 @@
 //! `tinybpf check OBJ [--btf FILE]...`: CO-RE relocations against target BTF,
 //! without loading (pure: parsing, relocation, and the reachability of
-//! unresolved relocations, `tinybpf::reloc_core::reach`).
+//! unresolved relocations, `tinybpf::reloc::core::reach`).
 
 use crate::info::parse_object;
 use crate::table::Table;
 use crate::Fail;
 use std::path::{Path, PathBuf};
-use tinybpf::core_load::{relocate_copy, CoreTarget, Selection};
 use tinybpf::obj::ObjectSpec;
-use tinybpf::reloc_core::reach::{classify_object, Reach};
-use tinybpf::reloc_core::RelocOutcome;
+use tinybpf::reloc::core::reach::{classify_object, Reach};
+use tinybpf::reloc::core::RelocOutcome;
+use tinybpf::reloc::{relocate_copy, CoreTarget, Selection};
 
 /// Resolve CO-RE relocations against BTF without loading (no root)
 ///

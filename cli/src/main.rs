@@ -54,7 +54,7 @@ impl From<tinybpf::Error> for Fail {
 
 const LOGGING_AND_EXIT: &str = "\
 Logging: RUST_LOG=debug (or trace, which shows every relocation; or a filter
-such as RUST_LOG=tinybpf::loader=debug) shows what the loader does, on stderr.
+such as RUST_LOG=tinybpf::load=debug) shows what the loader does, on stderr.
 
 Exit status: 0 success; 1 an error (the message is on stderr), check found an
 unresolved relocation, or load could not attach a program; 2 a usage error;

@@ -13,6 +13,6 @@ fuzz_target!(|data: &[u8]| {
             let _ = ext.func_info_for(sec).len();
             let _ = ext.line_info_for(sec).len();
         }
-        let _ = tinybpf::reloc_core::needs_kernel_btf(&ext);
+        let _ = tinybpf::reloc::core::needs_kernel_btf(&ext);
     }
 });

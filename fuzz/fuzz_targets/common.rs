@@ -3,7 +3,7 @@
 
 use std::sync::OnceLock;
 use tinybpf::btf::Btf;
-use tinybpf::linker::ExtInfo;
+use tinybpf::reloc::link::ExtInfo;
 use tinybpf::obj::ObjectSpec;
 
 /// Fixed target BTF for CO-RE: the CO-RE test suite's target object.

@@ -11,11 +11,11 @@ fuzz_target!(|data: &[u8]| {
     let Ok(mut spec) = tinybpf::obj::ObjectSpec::parse("fuzz", data) else {
         return;
     };
-    let _ = tinybpf::core_load::relocate(&mut spec, target);
+    let _ = tinybpf::reloc::relocate(&mut spec, target);
     let ext = common::ext_info(&spec);
     for i in 0..spec.programs.len() {
-        if let Ok(l) = tinybpf::linker::link_program(&spec, i, &ext) {
-            let _ = tinybpf::insn::Insn::encode_all(&l.insns);
+        if let Ok(l) = tinybpf::reloc::link::link_program(&spec, i, &ext) {
+            let _ = tinybpf::abi::insn::Insn::encode_all(&l.insns);
         }
     }
 });

@@ -16,7 +16,7 @@ pub use error::ParseError;
 pub use maps::{DataKind, MapSpec, Pinning, SlotTarget};
 pub use section::{AttachTarget, ProgKind};
 
-use crate::insn::{Insn, BPF_PSEUDO_CALL, BPF_PSEUDO_FUNC, INSN_SIZE, LD_IMM64};
+use crate::abi::insn::{Insn, BPF_PSEUDO_CALL, BPF_PSEUDO_FUNC, INSN_SIZE, LD_IMM64};
 use error::sec_err;
 use object::{Object, ObjectSection, ObjectSymbol, SectionKind, SymbolKind, SymbolSection};
 use std::collections::{BTreeMap, HashMap};
@@ -550,7 +550,7 @@ impl ObjectSpec {
             let base = (sym.value / 8) as i64;
             let target = if insn.is_ld_imm64() {
                 base + (insn.imm as i64) / 8
-            } else if insn.code == crate::insn::CALL {
+            } else if insn.code == crate::abi::insn::CALL {
                 base + insn.imm as i64 + 1
             } else {
                 return Err(err("relocated call is not a call".into()));
@@ -680,6 +680,6 @@ impl ObjectSpec {
 
 /// Which `call`/`ld_imm64` instructions refer to functions.
 pub fn is_func_ref(insn: &Insn) -> bool {
-    (insn.code == crate::insn::CALL && insn.src() == BPF_PSEUDO_CALL)
+    (insn.code == crate::abi::insn::CALL && insn.src() == BPF_PSEUDO_CALL)
         || (insn.code == LD_IMM64 && insn.src() == BPF_PSEUDO_FUNC)
 }

@@ -132,11 +132,7 @@ fn split_func_off(s: &str) -> (String, u64) {
 }
 
 fn parse_u64(s: &str) -> Option<u64> {
-    if let Some(h) = s.strip_prefix("0x") {
-        u64::from_str_radix(h, 16).ok()
-    } else {
-        s.parse().ok()
-    }
+    crate::util::number::parse_unsigned(s, false)
 }
 
 fn uprobe_target(rest: &str, ret: bool) -> AttachTarget {

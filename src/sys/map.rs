@@ -74,7 +74,7 @@ pub fn percpu_slot_size(value_size: u32) -> usize {
 /// Size of the value buffer user space passes for one element: `value_size`,
 /// or for per-CPU maps one [`percpu_slot_size`] slot per possible CPU.
 pub fn user_value_size(map_type: u32, value_size: u32) -> SysResult<usize> {
-    if crate::obj::maps::map_type::is_per_cpu(map_type) {
+    if crate::abi::map_type::is_per_cpu(map_type) {
         Ok(percpu_slot_size(value_size).saturating_mul(super::num_possible_cpus()? as usize))
     } else {
         Ok(value_size as usize)

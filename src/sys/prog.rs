@@ -8,7 +8,7 @@ use nix::errno::Errno;
 use super::bpf::*;
 use super::bpf_attr as raw;
 use super::{name_from_field, obj_name, SysError, SysResult};
-use crate::insn::{
+use crate::abi::insn::{
     Insn, BPF_PSEUDO_KFUNC_CALL, BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE, CALL, LD_IMM64,
 };
 
@@ -282,7 +282,7 @@ pub fn prog_bind_map(prog: BorrowedFd<'_>, map: BorrowedFd<'_>) -> SysResult<()>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::insn::BPF_PSEUDO_MAP_FD;
+    use crate::abi::insn::BPF_PSEUDO_MAP_FD;
 
     #[test]
     fn fd_array_indices_checked() {

@@ -383,7 +383,7 @@ fn main() {
         o,
         "The `tinybpf check` CLI is not on main yet, so this times what it does, in one \
          process: for each BTF file, parse the object, mmap and parse the BTF, run \
-         `tinybpf::core_load::relocate` (every CO-RE relocation). BTF files: {}.\n",
+         `tinybpf::reloc::relocate` (every CO-RE relocation). BTF files: {}.\n",
         m("check_files")
     );
     let _ = writeln!(

@@ -109,7 +109,7 @@ fn main() {
                     .unwrap_or_else(|e| die(obj, e));
                 let target = mmap_btf(b);
                 let out =
-                    tinybpf::core_load::relocate(&mut spec, &target).unwrap_or_else(|e| die(b, e));
+                    tinybpf::reloc::relocate(&mut spec, &target).unwrap_or_else(|e| die(b, e));
                 relos += out.len();
                 unresolved += out.iter().filter(|r| r.target_value.is_none()).count();
             }

@@ -1,26 +1,30 @@
-//! `.kconfig` externs (the kernel configuration, the kernel version and a
-//! few `LINUX_*` facts as read-only values of a `.kconfig` map) and
-//! kernel-module BTF lookups.
+//! `.kconfig` externs, the pure half: the kernel configuration, the kernel
+//! version and a few `LINUX_*` facts encoded as read-only values of a
+//! `.kconfig` map, and the `.kconfig` references of linked code.
 //!
-//! At open, [`crate::obj::kconfig`] lays out the map. At load, `fill`
-//! computes each extern's value: `LINUX_KERNEL_VERSION` from the release
-//! (`uname -r`, or Ubuntu's `/proc/version_signature`), `LINUX_HAS_*` from
-//! the version and architecture, and `CONFIG_*` from the running kernel's
-//! config (`/proc/config.gz`, read with [`crate::inflate`], or
-//! `/boot/config-$(uname -r)`), checked against each extern's declared type.
-//! A `CONFIG_*` the config does not set is 0 when the extern is `__weak`,
-//! an error otherwise. ("# CONFIG_X is not set" counts as set, to n.)
+//! At open, [`crate::obj::kconfig`] lays out the map. At load, the load
+//! layer gathers [`KernelFacts`] of the running kernel (release, config from
+//! `/proc/config.gz` or `/boot/config-$(uname -r)`) and [`compute`] turns
+//! them into each extern's value: `LINUX_KERNEL_VERSION` from the release,
+//! `LINUX_HAS_*` from the version and architecture, and `CONFIG_*` from the
+//! config, checked against each extern's declared type. A `CONFIG_*` the
+//! config does not set is 0 when the extern is `__weak`, an error
+//! otherwise. ("# CONFIG_X is not set" counts as set, to n.)
 
-use crate::btf::{Btf, Kind};
-use crate::error::{Error, Result};
-use crate::linker::{LinkedProgram, LoadRef};
 use crate::obj::kconfig::{KconfigType, KconfigVar};
-use crate::obj::{DataKind, ObjectSpec};
-use crate::sys;
+use crate::obj::ObjectSpec;
+use crate::reloc::link::{LinkedProgram, LoadRef};
+pub use crate::util::inflate::InflateError;
+pub use crate::util::release::version_code;
 use std::collections::HashMap;
-use std::os::fd::{AsFd, OwnedFd};
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+
+/// A `.kconfig` value that cannot be computed or encoded; the message names
+/// the extern and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct KconfigError(pub String);
+
+type Result<T, E = KconfigError> = std::result::Result<T, E>;
 
 /// Largest decompressed kernel config accepted (real ones are ~300 KiB).
 pub const MAX_CONFIG_SIZE: usize = 64 << 20;
@@ -60,44 +64,13 @@ impl KernelConfig {
     }
 
     /// Parse config bytes, gunzipping them first when they are gzip data.
-    pub fn from_bytes(
-        bytes: &[u8],
-    ) -> std::result::Result<KernelConfig, crate::inflate::InflateError> {
+    pub fn from_bytes(bytes: &[u8]) -> std::result::Result<KernelConfig, InflateError> {
         if bytes.starts_with(&[0x1f, 0x8b]) {
-            let text = crate::inflate::gunzip(bytes, MAX_CONFIG_SIZE)?;
+            let text = crate::util::inflate::gunzip(bytes, MAX_CONFIG_SIZE)?;
             Ok(Self::parse(&String::from_utf8_lossy(&text)))
         } else {
             Ok(Self::parse(&String::from_utf8_lossy(bytes)))
         }
-    }
-
-    /// Read a config file (plain or gzip).
-    pub fn from_file(path: &Path) -> Result<KernelConfig> {
-        let bytes = std::fs::read(path).map_err(|source| Error::Io {
-            path: path.display().to_string(),
-            source,
-        })?;
-        Self::from_bytes(&bytes).map_err(|e| Error::Invalid(format!("{}: {e}", path.display())))
-    }
-
-    /// Where the running kernel's config may be, in the order tried.
-    pub fn running_paths(release: &str) -> Vec<PathBuf> {
-        vec![
-            PathBuf::from("/proc/config.gz"),
-            PathBuf::from(format!("/boot/config-{release}")),
-        ]
-    }
-
-    /// The running kernel's config and where it came from; `Ok(None)` when
-    /// none of [`KernelConfig::running_paths`] exists.
-    pub fn running() -> Result<Option<(KernelConfig, PathBuf)>> {
-        for p in Self::running_paths(&sys::uname_release()) {
-            if p.exists() {
-                log::debug!("reading kernel config from {}", p.display());
-                return Ok(Some((Self::from_file(&p)?, p)));
-            }
-        }
-        Ok(None)
     }
 
     /// The raw value of `name`, if the config mentions it.
@@ -112,22 +85,6 @@ impl KernelConfig {
     pub fn is_empty(&self) -> bool {
         self.values.is_empty()
     }
-}
-
-/// `KERNEL_VERSION(a, b, c)` of a release string such as `6.18.44-fc-v782`
-/// (c clamped to 255, as the kernel's macro does); `None` if it does not
-/// start with a version.
-pub fn version_code(release: &str) -> Option<u32> {
-    let mut parts = release
-        .split(|c: char| !c.is_ascii_digit())
-        .map(|s| s.parse::<u32>().ok());
-    let a = parts.next()??;
-    let b = parts.next().flatten().unwrap_or(0);
-    let c = parts.next().flatten().unwrap_or(0);
-    if a > 255 || b > 255 {
-        return None;
-    }
-    Some((a << 16) | (b << 8) | c.min(255))
 }
 
 /// Facts about the kernel the `.kconfig` values come from.
@@ -146,43 +103,6 @@ pub struct KernelFacts {
 }
 
 impl KernelFacts {
-    /// Facts of the running kernel; the config is read only if `need_config`.
-    pub fn running(need_config: bool) -> Result<KernelFacts> {
-        let release = sys::uname_release();
-        // Ubuntu kernels report the upstream version here.
-        let sig = std::fs::read_to_string("/proc/version_signature").ok();
-        let version = sig
-            .as_deref()
-            .and_then(|s| s.split_whitespace().nth(2))
-            .and_then(version_code)
-            .or_else(|| version_code(&release))
-            .ok_or_else(|| {
-                Error::Invalid(format!(
-                    "cannot tell the kernel version from release {release:?}"
-                ))
-            })?;
-        let mut f = KernelFacts::for_version(version);
-        if need_config {
-            match KernelConfig::running()? {
-                Some((c, p)) => {
-                    f.config = Some(c);
-                    f.config_source = p.display().to_string();
-                }
-                None => {
-                    f.config_source = format!(
-                        "no kernel config found (tried {})",
-                        KernelConfig::running_paths(&release)
-                            .iter()
-                            .map(|p| p.display().to_string())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    )
-                }
-            }
-        }
-        Ok(f)
-    }
-
     /// Facts implied by a version on this architecture (no config).
     pub fn for_version(version: u32) -> KernelFacts {
         let wrapper_since = if cfg!(target_arch = "x86_64") {
@@ -206,26 +126,6 @@ impl KernelFacts {
     }
 }
 
-/// Parse a config number: decimal, `0x` hex or `0` octal, optionally
-/// negative (as the kernel's Kconfig writes them).
-fn parse_number(s: &str) -> Option<i128> {
-    let (neg, digits) = match s.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, s.strip_prefix('+').unwrap_or(s)),
-    };
-    let v = if let Some(h) = digits
-        .strip_prefix("0x")
-        .or_else(|| digits.strip_prefix("0X"))
-    {
-        u64::from_str_radix(h, 16).ok()?
-    } else if digits.len() > 1 && digits.starts_with('0') {
-        u64::from_str_radix(&digits[1..], 8).ok()?
-    } else {
-        digits.parse::<u64>().ok()?
-    };
-    Some(if neg { -(v as i128) } else { v as i128 })
-}
-
 /// Unquote a Kconfig string value (`"..."`, with `\\` and `\"` escapes).
 fn parse_string(s: &str) -> Option<Vec<u8>> {
     let inner = s.strip_prefix('"')?.strip_suffix('"')?;
@@ -244,7 +144,7 @@ fn parse_string(s: &str) -> Option<Vec<u8>> {
 /// Encode raw config value `raw` for extern `name` of type `ty` into `out`
 /// (exactly `ty.size()` bytes). The error names the extern.
 pub fn encode_value(name: &str, ty: KconfigType, raw: &str, out: &mut [u8]) -> Result<()> {
-    let bad = |why: String| Error::Invalid(format!("extern {name}: {why}"));
+    let bad = |why: String| KconfigError(format!("extern {name}: {why}"));
     if out.len() != ty.size() as usize {
         return Err(bad(format!(
             "value slot is {} bytes, type needs {}",
@@ -298,7 +198,7 @@ pub fn encode_value(name: &str, ty: KconfigType, raw: &str, out: &mut [u8]) -> R
             Ok(())
         }
         _ => {
-            let v = parse_number(raw)
+            let v = crate::util::number::parse_signed(raw, true)
                 .ok_or_else(|| bad(format!("value {raw:?} is not y/n/m, a number or a string")))?;
             let (size, signed) = match ty {
                 KconfigType::Int { size, signed } if matches!(size, 1 | 2 | 4 | 8) => {
@@ -341,7 +241,7 @@ pub fn compute(
             .checked_add(v.ty.size() as usize)
             .and_then(|end| data.get_mut(start..end))
             .ok_or_else(|| {
-                Error::Invalid(format!(
+                KconfigError(format!(
                     "extern {}: offset {start} outside .kconfig",
                     v.name
                 ))
@@ -358,7 +258,7 @@ pub fn compute(
                 .and_then(|c| c.get(n))
                 .map(str::to_string),
             n => {
-                return Err(Error::Invalid(format!(
+                return Err(KconfigError(format!(
                     "extern {n}: unknown .kconfig extern (only CONFIG_*, LINUX_KERNEL_VERSION,                      LINUX_HAS_BPF_COOKIE and LINUX_HAS_SYSCALL_WRAPPER)"
                 )))
             }
@@ -377,7 +277,7 @@ pub fn compute(
                 } else {
                     facts.config_source.clone()
                 };
-                return Err(Error::Invalid(format!(
+                return Err(KconfigError(format!(
                     "extern {}: {why}, and not __weak",
                     v.name
                 )));
@@ -385,31 +285,6 @@ pub fn compute(
         }
     }
     Ok(data)
-}
-
-/// Fill the `.kconfig` map's initial value (called by the loader before
-/// maps are created). Reads the kernel config only if a `CONFIG_*` extern
-/// needs it.
-pub(crate) fn fill(spec: &mut ObjectSpec) -> Result<()> {
-    let Some(mi) = spec
-        .maps
-        .iter()
-        .position(|m| m.data == Some(DataKind::Kconfig))
-    else {
-        return Ok(());
-    };
-    let Some(btf) = &spec.btf else {
-        return Ok(());
-    };
-    let (_, vars) = crate::obj::kconfig::vars(btf)?;
-    let need_config = vars.iter().any(|v| v.name.starts_with("CONFIG_"));
-    let facts = KernelFacts::running(need_config)?;
-    let externs = &spec.externs;
-    let weak = |n: &str| externs.iter().any(|e| e.name == n && e.weak);
-    let size = spec.maps[mi].value_size as usize;
-    let data = compute(&vars, size, &facts, weak)?;
-    spec.maps[mi].initial = data;
-    Ok(())
 }
 
 /// Turn `.kconfig` references into BPF_PSEUDO_MAP_VALUE loads of the
@@ -423,7 +298,7 @@ pub(crate) fn patch_refs(l: &mut LinkedProgram, spec: &ObjectSpec) -> Result<()>
         if let Some(LoadRef::Kconfig { name, .. }) =
             l.refs.iter().find(|r| matches!(r, LoadRef::Kconfig { .. }))
         {
-            return Err(Error::Invalid(format!(
+            return Err(KconfigError(format!(
                 "extern {name}: the object has no .kconfig section in its BTF"
             )));
         }
@@ -437,52 +312,18 @@ pub(crate) fn patch_refs(l: &mut LinkedProgram, spec: &ObjectSpec) -> Result<()>
                 .iter()
                 .find(|(n, _)| n == name)
                 .map(|(_, o)| *o)
-                .ok_or_else(|| Error::Invalid(format!("extern {name}: not in .kconfig")))?;
+                .ok_or_else(|| KconfigError(format!("extern {name}: not in .kconfig")))?;
             let i = *insn;
             if i + 1 >= l.insns.len() {
-                return Err(Error::Invalid(format!("extern {name}: truncated ld_imm64")));
+                return Err(KconfigError(format!("extern {name}: truncated ld_imm64")));
             }
-            l.insns[i].set_src(crate::insn::BPF_PSEUDO_MAP_VALUE);
+            l.insns[i].set_src(crate::abi::insn::BPF_PSEUDO_MAP_VALUE);
             l.insns[i + 1].imm = off as i32;
             *r = LoadRef::Map { insn: i, map: kmap };
         }
     }
     l.refs = refs;
     Ok(())
-}
-
-/// Search kernel modules' BTF (split on vmlinux) for `name` of `kind`;
-/// returns the type id and the module BTF's fd (attach_btf_obj_fd).
-pub(crate) fn find_in_modules(
-    vmlinux: &Arc<Btf>,
-    name: &str,
-    kind: Kind,
-) -> Result<Option<(u32, OwnedFd)>> {
-    let mut id = 0;
-    while let Ok(Some(next)) = sys::btf_get_next_id(id) {
-        id = next;
-        let Ok(fd) = sys::btf_get_fd_by_id(id) else {
-            continue;
-        };
-        let Ok(info) = sys::btf_info(fd.as_fd()) else {
-            continue;
-        };
-        if !info.kernel_btf || info.name == "vmlinux" || info.name.is_empty() {
-            continue;
-        }
-        let path = std::path::Path::new("/sys/kernel/btf").join(&info.name);
-        let Ok(bytes) = std::fs::read(&path) else {
-            continue;
-        };
-        let Ok(m) = Btf::parse_split(Box::new(bytes), vmlinux.clone()) else {
-            continue;
-        };
-        if let Some(tid) = m.find_by_name_kind(name, kind) {
-            log::debug!("{name} found in module {} BTF (id {tid})", info.name);
-            return Ok(Some((tid, fd)));
-        }
-    }
-    Ok(None)
 }
 
 #[cfg(test)]
@@ -520,7 +361,7 @@ mod tests {
         assert_eq!(c.get("not a config line"), None);
         assert_eq!(c.len(), 9);
         // gzip'd and plain bytes give the same config.
-        let gz = crate::inflate::tests_support::gzip_stored(SAMPLE.as_bytes());
+        let gz = crate::util::inflate::tests_support::gzip_stored(SAMPLE.as_bytes());
         assert_eq!(KernelConfig::from_bytes(&gz).unwrap(), c);
         assert!(KernelConfig::from_bytes(&gz[..gz.len() - 3]).is_err());
     }

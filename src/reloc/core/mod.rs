@@ -17,10 +17,10 @@ mod spec;
 use std::collections::HashMap;
 use std::fmt;
 
-use crate::btf::{essential_name, Btf, BtfExt, CoreRelo, Kind};
-use crate::insn::{
+use crate::abi::insn::{
     Insn, BPF_ALU, BPF_ALU64, BPF_B, BPF_DW, BPF_H, BPF_LD, BPF_LDX, BPF_ST, BPF_STX, BPF_W, CALL,
 };
+use crate::btf::{essential_name, Btf, BtfExt, CoreRelo, Kind};
 
 use spec::Spec;
 

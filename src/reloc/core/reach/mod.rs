@@ -27,7 +27,7 @@ mod tests;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use crate::insn::{
+use crate::abi::insn::{
     Insn, BPF_ALU, BPF_ALU64, BPF_JMP, BPF_JMP32, BPF_LD, BPF_LDX, BPF_MEM, BPF_MEMSX, BPF_ST,
     BPF_STX, BPF_X, LD_IMM64,
 };

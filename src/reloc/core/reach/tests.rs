@@ -4,7 +4,7 @@
 
 use super::state::V;
 use super::*;
-use crate::reloc_core::RelocKind;
+use crate::reloc::core::RelocKind;
 
 const PROG: &str = "prog";
 const TEXT: &str = ".text";

@@ -2,7 +2,7 @@
 //! calls (appended once each), relocations turned into the kernel's pseudo
 //! instructions, and func_info/line_info moved along with the code.
 
-use crate::insn::{Insn, BPF_PSEUDO_FUNC, BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_VALUE};
+use crate::abi::insn::{Insn, BPF_PSEUDO_FUNC, BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_VALUE};
 use crate::obj::{ObjectSpec, Reloc};
 use std::collections::HashMap;
 use thiserror::Error;
@@ -238,7 +238,7 @@ pub fn link_program(
                         o.set_src(BPF_PSEUDO_FUNC);
                         o.imm = rel;
                         out.insns[pos + 1].imm = 0;
-                    } else if insn.code == crate::insn::CALL {
+                    } else if insn.code == crate::abi::insn::CALL {
                         o.imm = rel;
                     } else {
                         return Err(err(

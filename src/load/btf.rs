@@ -1,24 +1,23 @@
-//! The object's BTF on the way into the kernel, kernel BTF (mmap'd, shared,
-//! loaded only when needed), CO-RE, `.kconfig` and BTF attach targets: the glue
-//! between the pure `btf`/`reloc_core` modules and the loader.
+//! The object's BTF on the way into the kernel (BPF_BTF_LOAD, going on
+//! without it when the kernel rejects it), BTF attach targets of tracing/LSM
+//! programs, and explaining verifier logs that hit poisoned CO-RE
+//! instructions.
 
-use crate::btf::{Btf, Kind};
+use crate::btf::Kind;
 use crate::error::{Error, Result};
-use crate::linker::{ExtInfo, LinkedProgram};
+use crate::load::target::{find_in_modules, kernel_btf};
 use crate::obj::section::{attach_type, prog_type};
 use crate::obj::{ObjectSpec, ProgKind};
-use crate::object::LoadOptions;
-use crate::sys;
+use crate::reloc::core::RelocOutcome;
+use crate::reloc::link::{ExtInfo, LinkedProgram};
 use std::os::fd::OwnedFd;
-use std::path::Path;
-use std::sync::{Arc, Mutex};
 
 /// The object's BTF as loaded, and what CO-RE did.
 #[derive(Debug, Default)]
 pub(crate) struct ObjBtf {
     pub fd: BtfFd,
     pub ext_info: Option<ExtInfo>,
-    pub core: Vec<crate::reloc_core::RelocOutcome>,
+    pub core: Vec<RelocOutcome>,
 }
 
 #[derive(Debug, Default)]
@@ -30,74 +29,17 @@ impl BtfFd {
     }
 }
 
-/// Read a BTF file: raw BTF, or an ELF file with a `.BTF` section (mmap'd
-/// when possible: vmlinux BTF is 5 MB and needs no copy).
-pub fn read_btf_file(path: &Path) -> Result<Btf> {
-    let io = |source| Error::Io {
-        path: path.display().to_string(),
-        source,
-    };
-    let file = std::fs::File::open(path).map_err(io)?;
-    let btf = match sys::Mmap::map_file_readonly(&file) {
-        Ok(m) => Btf::from_shared_auto(Box::new(m)),
-        Err(_) => Btf::from_bytes_auto(std::fs::read(path).map_err(io)?),
-    };
-    btf.map_err(|e| Error::Btf(format!("{}: {e}", path.display())))
-}
-
-/// The running kernel's BTF: parsed once per process and shared.
-pub fn kernel_btf() -> Result<Arc<Btf>> {
-    static CACHE: Mutex<Option<Arc<Btf>>> = Mutex::new(None);
-    let mut c = CACHE.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(b) = &*c {
-        return Ok(b.clone());
-    }
-    let release = sys::uname_release();
-    let mut tried = Vec::new();
-    for p in crate::btf::kernel_btf_paths(&release) {
-        if !p.exists() {
-            tried.push(p.display().to_string());
-            continue;
-        }
-        log::debug!("reading kernel BTF from {}", p.display());
-        let b = Arc::new(read_btf_file(&p)?);
-        *c = Some(b.clone());
-        return Ok(b);
-    }
-    Err(Error::Btf(format!(
-        "no kernel BTF found (tried {}); the kernel needs CONFIG_DEBUG_INFO_BTF, or pass a BTF file",
-        tried.join(", ")
-    )))
-}
-
-fn ext_info(spec: &ObjectSpec) -> Option<ExtInfo> {
-    spec.btf_ext.as_ref().map(ExtInfo::from_btf_ext)
-}
-
-/// Load the CO-RE target: the custom BTF file when given (it replaces the
-/// kernel's BTF for CO-RE only), else the running kernel.
-pub(crate) fn core_target(opts: &LoadOptions) -> Result<crate::core_load::CoreTarget> {
-    match &opts.target_btf {
-        Some(p) => crate::core_load::CoreTarget::file(p),
-        None => crate::core_load::CoreTarget::kernel(),
-    }
-}
-
-pub(crate) fn prepare(spec: &mut ObjectSpec, opts: &LoadOptions) -> Result<ObjBtf> {
+/// Upload the object's BTF (when it has one) and keep its ext info; `core`
+/// is what CO-RE did (for explaining poisoned instructions later).
+pub(crate) fn upload(spec: &ObjectSpec, core: Vec<RelocOutcome>) -> Result<ObjBtf> {
     let mut out = ObjBtf {
-        ext_info: ext_info(spec),
+        ext_info: spec.btf_ext.as_ref().map(ExtInfo::from_btf_ext),
+        core,
         ..Default::default()
     };
-    // CO-RE: relocate the code of the programs that load (and their
-    // subprograms) against the target BTF.
-    if crate::core_load::needs_target(spec, crate::core_load::Selection::Autoload) {
-        let target = core_target(opts)?;
-        out.core =
-            crate::core_load::relocate_spec(spec, crate::core_load::Selection::Autoload, &target)?;
-    }
     // The object's BTF into the kernel; without it, go on (logged).
     if let Some(btf) = &spec.btf {
-        match crate::verifier_log::btf_load_with_log_retry(&btf.to_bytes(), 1) {
+        match super::log::btf_load_with_log_retry(&btf.to_bytes(), 1) {
             Ok(fd) => out.fd = BtfFd(Some(fd)),
             // No privileges is not a BTF problem: going on without BTF
             // would only fail again at the first map.
@@ -128,11 +70,6 @@ pub(crate) fn prepare(spec: &mut ObjectSpec, opts: &LoadOptions) -> Result<ObjBt
 }
 
 impl ObjBtf {
-    /// `.kconfig` externs: resolved through the `.kconfig` map.
-    pub fn resolve_kconfig(&self, l: &mut LinkedProgram, spec: &ObjectSpec) -> Result<()> {
-        crate::kconfig::patch_refs(l, spec)
-    }
-
     /// attach_btf_id (and the module BTF fd, when the target is in a module)
     /// of tp_btf/fentry/fexit/fmod_ret/lsm/iter programs.
     pub fn attach_target(&self, kind: &ProgKind, prog: &str) -> Result<(u32, Option<OwnedFd>)> {
@@ -156,7 +93,7 @@ impl ObjBtf {
             log::debug!("program {prog}: attach target {tname} is vmlinux BTF id {id}");
             return Ok((id, None));
         }
-        if let Some((id, fd)) = crate::kconfig::find_in_modules(&vmlinux, &tname, tkind)? {
+        if let Some((id, fd)) = find_in_modules(&vmlinux, &tname, tkind)? {
             return Ok((id, Some(fd)));
         }
         Err(Error::Btf(format!(
@@ -179,7 +116,7 @@ impl ObjBtf {
         if !(log.contains("195896080") || log.contains("bad2310")) {
             return log.to_string();
         }
-        let describe = |r: &crate::reloc_core::RelocOutcome| {
+        let describe = |r: &RelocOutcome| {
             format!(
                 "{} {} {} (section {} insn {})",
                 r.kind, r.type_name, r.access, r.section, r.insn_idx
@@ -187,7 +124,7 @@ impl ObjBtf {
         };
         // Unresolved relocations in the code linked into this program, by
         // position in the linked program.
-        let mut poisoned: Vec<(usize, &crate::reloc_core::RelocOutcome)> = Vec::new();
+        let mut poisoned: Vec<(usize, &RelocOutcome)> = Vec::new();
         for (sec, start, len, at) in &linked.placed {
             let name = spec.code[*sec].name.as_str();
             for r in &self.core {

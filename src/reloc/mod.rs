@@ -1,26 +1,43 @@
-//! The one CO-RE driver, shared by the loader and `tinybpf check`: relocate
-//! the code of the selected programs (and the subprograms they call) against
-//! a target — the running kernel (vmlinux, then module BTF) or one BTF file
-//! standing in for it, as libbpf's `btf_custom_path` does.
+//! Everything that rewrites instructions, pure (no system calls, no files):
+//! CO-RE ([`core`]), subprogram and map linking ([`link`]) and `.kconfig`
+//! values ([`kconfig`]).
+//!
+//! This file holds the one CO-RE driver, shared by the loader and `tinybpf
+//! check`: relocate the code of the selected programs (and the subprograms
+//! they call) against a target — the running kernel (vmlinux, then module
+//! BTF) or one BTF file standing in for it, as libbpf's `btf_custom_path`
+//! does. The running kernel's target is built by
+//! [`CoreTarget::kernel`](crate::kernel) (in the load layer, which reads
+//! the files); the driver only calls the module reader it was given.
 //!
 //! Only the selected programs' relocations are parsed, narrowed and applied,
 //! so a program that is not loaded cannot break the ones that are.
 
+pub mod core;
+pub mod kconfig;
+pub mod link;
+
+use crate::abi::insn::Insn;
 use crate::btf::Btf;
-use crate::error::{Error, Result};
-use crate::insn::Insn;
 use crate::obj::{ObjectSpec, Reloc};
-use crate::reloc_core::{relocate_selected, RelocOutcome, Target};
-use std::path::Path;
+use crate::reloc::core::{relocate_selected, CoreError, RelocOutcome, Target};
 use std::sync::Arc;
+
+/// Result of the CO-RE driver.
+pub type Result<T, E = CoreError> = std::result::Result<T, E>;
+
+/// Reads the kernel modules' BTF (split on the given vmlinux) when a
+/// relocation found no candidate in vmlinux. Supplied by whoever builds the
+/// target (the load layer reads `/sys/kernel/btf`), so this layer stays pure.
+pub type ModuleReader = fn(&Arc<Btf>) -> Vec<Btf>;
 
 /// Where CO-RE relocations find their target types.
 #[derive(Clone, Debug)]
 pub enum CoreTarget {
     /// The running kernel: vmlinux first; kernel modules' BTF (split on
-    /// vmlinux) is read and searched only when some relocation found no
-    /// candidate in vmlinux.
-    Kernel(Arc<Btf>),
+    /// vmlinux) is read (by the [`ModuleReader`]) and searched only when some
+    /// relocation found no candidate in vmlinux.
+    Kernel(Arc<Btf>, ModuleReader),
     /// Like [`Kernel`](Self::Kernel), with these BTFs searched as the
     /// kernel modules' instead of those under /sys/kernel/btf (offline
     /// checks, tests).
@@ -30,24 +47,12 @@ pub enum CoreTarget {
 }
 
 impl CoreTarget {
-    /// The running kernel's BTF (`/sys/kernel/btf/vmlinux` or a fallback path).
-    pub fn kernel() -> Result<CoreTarget> {
-        Ok(CoreTarget::Kernel(crate::btf_load::kernel_btf()?))
-    }
-
-    /// A BTF file (raw BTF or an ELF file with `.BTF`) in place of the kernel's.
-    pub fn file(path: &Path) -> Result<CoreTarget> {
-        Ok(CoreTarget::Custom(Arc::new(
-            crate::btf_load::read_btf_file(path)?,
-        )))
-    }
-
     /// The main target BTF (vmlinux, or the custom one).
     pub fn btf(&self) -> &Arc<Btf> {
         match self {
-            CoreTarget::Kernel(b) | CoreTarget::KernelWithModules(b, _) | CoreTarget::Custom(b) => {
-                b
-            }
+            CoreTarget::Kernel(b, _)
+            | CoreTarget::KernelWithModules(b, _)
+            | CoreTarget::Custom(b) => b,
         }
     }
 }
@@ -138,7 +143,7 @@ pub fn needs_target(spec: &ObjectSpec, sel: Selection) -> bool {
     let selected = selector(spec, sel);
     ext.core_relos.iter().any(|(sec, relos)| {
         relos.iter().any(|r| {
-            r.kind != crate::reloc_core::RelocKind::TypeIdLocal as u32
+            r.kind != crate::reloc::core::RelocKind::TypeIdLocal as u32
                 && selected(sec, (r.insn_off / 8) as usize)
         })
     })
@@ -196,8 +201,8 @@ fn relocate_code(
     let selected = selector(spec, sel);
     let (vmlinux, given) = match target {
         CoreTarget::Custom(b) => return run_once(spec, code, &*selected, &[b]),
-        CoreTarget::Kernel(v) => (v, None),
-        CoreTarget::KernelWithModules(v, m) => (v, Some(m)),
+        CoreTarget::Kernel(v, read) => (v, Err(*read)),
+        CoreTarget::KernelWithModules(v, m) => (v, Ok(m)),
     };
     let pristine: Vec<Vec<Insn>> = code.iter().map(|(_, i)| i.clone()).collect();
     let out = run_once(spec, code, &*selected, &[vmlinux])?;
@@ -206,9 +211,9 @@ fn relocate_code(
     }
     let read;
     let modules: Vec<&Btf> = match given {
-        Some(m) => m.iter().map(|b| &**b).collect(),
-        None => {
-            read = module_btfs(vmlinux);
+        Ok(m) => m.iter().map(|b| &**b).collect(),
+        Err(reader) => {
+            read = reader(vmlinux);
             read.iter().collect()
         }
     };
@@ -226,28 +231,6 @@ fn relocate_code(
     let mut targets: Vec<&Btf> = vec![vmlinux];
     targets.extend(modules);
     run_once(spec, code, &*selected, &targets)
-}
-
-/// Every kernel module's BTF under /sys/kernel/btf.
-fn module_btfs(vmlinux: &Arc<Btf>) -> Vec<Btf> {
-    let Ok(dir) = std::fs::read_dir("/sys/kernel/btf") else {
-        return Vec::new();
-    };
-    let mut names: Vec<std::path::PathBuf> = dir
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| !p.ends_with("vmlinux"))
-        .collect();
-    names.sort();
-    names
-        .into_iter()
-        .filter_map(|p| {
-            let bytes = std::fs::read(&p).ok()?;
-            Btf::parse_split(Box::new(bytes), vmlinux.clone())
-                .map_err(|e| log::debug!("module BTF {}: {e}", p.display()))
-                .ok()
-        })
-        .collect()
 }
 
 fn run_once(
@@ -271,8 +254,7 @@ fn run_once(
         },
         &mut sections,
         selected,
-    )
-    .map_err(|e| Error::Core(e.to_string()))?;
+    )?;
     for r in &out {
         match r.target_value {
             Some(v) => log::trace!(

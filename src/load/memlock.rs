@@ -4,24 +4,16 @@ use std::sync::OnceLock;
 
 use crate::sys;
 
-/// Parse `major.minor` from a kernel release string like `6.18.44-fc`.
-pub fn parse_release(release: &str) -> Option<(u32, u32)> {
-    let mut it = release.split(|c: char| !c.is_ascii_digit());
-    let major = it.next()?.parse().ok()?;
-    let minor = it.next()?.parse().ok()?;
-    Some((major, minor))
-}
-
 /// Whether a kernel of this release accounts BPF memory through memcg
 /// (5.11 and later) instead of RLIMIT_MEMLOCK. Unknown releases: assume not.
-pub fn memcg_accounted(release: &str) -> bool {
-    parse_release(release).is_some_and(|v| v >= (5, 11))
+pub(crate) fn memcg_accounted(release: &str) -> bool {
+    crate::util::release::parse(release).is_some_and(|(a, b, _)| (a, b) >= (5, 11))
 }
 
 /// Once per process: on kernels that still charge BPF objects to
 /// RLIMIT_MEMLOCK, raise it to infinity. Never fails; a failure to raise is
 /// logged as a warning.
-pub fn ensure_memlock() {
+pub(crate) fn ensure_memlock() {
     static DONE: OnceLock<()> = OnceLock::new();
     DONE.get_or_init(|| {
         let release = sys::uname_release();
@@ -42,13 +34,27 @@ mod tests {
 
     #[test]
     fn releases() {
-        assert_eq!(parse_release("6.18.44-fc-v782"), Some((6, 18)));
-        assert_eq!(parse_release("5.10"), Some((5, 10)));
-        assert_eq!(parse_release("garbage"), None);
         assert!(memcg_accounted("5.11.0"));
         assert!(memcg_accounted("6.1.0-13-amd64"));
         assert!(!memcg_accounted("5.10.0-28-amd64"));
         assert!(!memcg_accounted("4.19.0"));
         assert!(!memcg_accounted(""));
+    }
+
+    /// On memcg-accounted kernels the limit is left alone; on older ones it
+    /// is raised to infinity.
+    #[test]
+    fn memlock_left_alone_on_memcg_kernels() {
+        if !nix::unistd::geteuid().is_root() {
+            return;
+        }
+        let before = sys::getrlimit_memlock().unwrap();
+        ensure_memlock();
+        let after = sys::getrlimit_memlock().unwrap();
+        if memcg_accounted(&sys::uname_release()) {
+            assert_eq!(before, after);
+        } else {
+            assert_eq!(after.0, u64::MAX);
+        }
     }
 }

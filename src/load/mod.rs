@@ -1,0 +1,192 @@
+//! The load pipeline: turn an [`ObjectSpec`] into kernel objects, one stage
+//! per method of [`Loader`], in this order:
+//!
+//! 1. RLIMIT_MEMLOCK, only where the kernel needs it ([`memlock`]);
+//! 2. CO-RE against the target BTF ([`target`], the pure driver in
+//!    [`crate::reloc`]);
+//! 3. the object's BTF into the kernel ([`btf`]);
+//! 4. `.kconfig` values of the running kernel ([`kconfig`]);
+//! 5. maps: inner templates first, data written and `.rodata` frozen, pins
+//!    ([`maps`]);
+//! 6. programs: linked, fds patched, log retry ([`programs`], [`log`]);
+//! 7. prog-array and map-in-map slots ([`slots`]).
+//!
+//! A failure anywhere drops what was created (every fd is owned by the
+//! [`Loader`]) and removes the pins this load made, so nothing is left in
+//! the kernel. Only [`crate::open`] calls this module; the [`Object`] it
+//! returns is built through [`Object::from_parts`].
+
+pub(crate) mod btf;
+pub(crate) mod kconfig;
+pub(crate) mod log;
+pub(crate) mod maps;
+pub(crate) mod memlock;
+pub(crate) mod programs;
+pub(crate) mod slots;
+pub(crate) mod target;
+
+use crate::error::Result;
+use crate::map::Map;
+use crate::obj::ObjectSpec;
+use crate::object::Object;
+use crate::program::Program;
+use crate::reloc::link::ExtInfo;
+use crate::reloc::{CoreTarget, Selection};
+use std::os::fd::{AsFd, OwnedFd};
+use std::path::PathBuf;
+
+/// Options of a load.
+#[derive(Clone, Debug)]
+pub struct LoadOptions {
+    /// Verifier log level used when a program is rejected (1 or 2).
+    pub log_level: u32,
+    /// BTF to relocate CO-RE against instead of the running kernel's (like
+    /// libbpf's `btf_custom_path`). BTF attach targets (tp_btf, fentry, lsm,
+    /// iter, ...) are still looked up in the running kernel.
+    pub target_btf: Option<PathBuf>,
+    /// Where `LIBBPF_PIN_BY_NAME` maps are pinned (default /sys/fs/bpf).
+    pub pin_root: PathBuf,
+    /// Write each program's final instructions to `DIR/<name>.insns` before
+    /// BPF_PROG_LOAD.
+    pub dump_insns: Option<PathBuf>,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            log_level: 1,
+            target_btf: None,
+            pin_root: PathBuf::from("/sys/fs/bpf"),
+            dump_insns: None,
+        }
+    }
+}
+
+/// One load in progress. Field order is drop order on failure: pins made
+/// are removed first, then programs, maps and the BTF fd are closed.
+pub(crate) struct Loader<'a> {
+    pins: maps::PinGuard,
+    programs: Vec<Program>,
+    maps: Vec<Map>,
+    btf_fd: Option<OwnedFd>,
+    btf: btf::ObjBtf,
+    ext: ExtInfo,
+    spec: ObjectSpec,
+    opts: &'a LoadOptions,
+}
+
+impl<'a> Loader<'a> {
+    /// A load of `spec` with `opts`; nothing happens until [`run`](Self::run).
+    pub(crate) fn new(spec: ObjectSpec, opts: &'a LoadOptions) -> Self {
+        Loader {
+            pins: maps::PinGuard::default(),
+            programs: Vec::new(),
+            maps: Vec::new(),
+            btf_fd: None,
+            btf: btf::ObjBtf::default(),
+            ext: ExtInfo::default(),
+            spec,
+            opts,
+        }
+    }
+
+    /// Every stage, in order; on error everything made so far is undone.
+    pub(crate) fn run(mut self) -> Result<Object> {
+        ::log::debug!("loading object {}", self.spec.name);
+        memlock::ensure_memlock();
+        self.relocate()?;
+        self.upload_btf()?;
+        self.fill_kconfig()?;
+        self.create_maps()?;
+        self.load_programs()?;
+        self.fill_slots()?;
+        Ok(self.finish())
+    }
+
+    /// CO-RE: relocate the code of the programs that load (and their
+    /// subprograms) against the target BTF: the custom BTF file when given
+    /// (it replaces the kernel's BTF for CO-RE only), else the running kernel.
+    fn relocate(&mut self) -> Result<()> {
+        if !crate::reloc::needs_target(&self.spec, Selection::Autoload) {
+            return Ok(());
+        }
+        let target = match &self.opts.target_btf {
+            Some(p) => CoreTarget::file(p)?,
+            None => CoreTarget::kernel()?,
+        };
+        self.btf.core = crate::reloc::relocate_spec(&mut self.spec, Selection::Autoload, &target)?;
+        Ok(())
+    }
+
+    /// The object's BTF into the kernel (going on without it if rejected).
+    fn upload_btf(&mut self) -> Result<()> {
+        let core = std::mem::take(&mut self.btf.core);
+        self.btf = btf::upload(&self.spec, core)?;
+        self.btf_fd = self.btf.fd.take_fd();
+        self.ext = self.btf.ext_info.clone().unwrap_or_default();
+        Ok(())
+    }
+
+    /// `.kconfig` values, before the map is created (and frozen).
+    fn fill_kconfig(&mut self) -> Result<()> {
+        kconfig::fill(&mut self.spec)
+    }
+
+    fn create_maps(&mut self) -> Result<()> {
+        for i in 0..self.spec.maps.len() {
+            let m = maps::create_map(
+                &self.spec,
+                i,
+                self.opts,
+                self.btf_fd.as_ref().map(|f| f.as_fd()),
+                &mut self.pins,
+            )?;
+            self.maps.push(m);
+        }
+        Ok(())
+    }
+
+    fn load_programs(&mut self) -> Result<()> {
+        for i in 0..self.spec.programs.len() {
+            if !self.spec.programs[i].autoload {
+                continue;
+            }
+            let p = programs::load_program(
+                &self.spec,
+                i,
+                &self.maps,
+                self.btf_fd.as_ref(),
+                &self.btf,
+                &self.ext,
+                self.opts,
+            )?;
+            self.programs.push(p);
+        }
+        Ok(())
+    }
+
+    /// Initial slots of prog arrays and map-in-maps.
+    fn fill_slots(&mut self) -> Result<()> {
+        slots::fill(&self.spec, &self.programs, &self.maps)
+    }
+
+    /// Keep the pins and hand every fd to the [`Object`].
+    fn finish(self) -> Object {
+        let Loader {
+            mut pins,
+            programs,
+            maps,
+            btf_fd,
+            spec,
+            ..
+        } = self;
+        pins.0.clear();
+        ::log::debug!(
+            "object {} loaded: {} programs, {} maps",
+            spec.name,
+            programs.len(),
+            maps.len()
+        );
+        Object::from_parts(spec.name, btf_fd, maps, programs)
+    }
+}

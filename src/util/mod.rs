@@ -1,0 +1,5 @@
+//! Small pure helpers used by several layers (std only).
+
+pub(crate) mod inflate;
+pub(crate) mod number;
+pub(crate) mod release;
