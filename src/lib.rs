@@ -7,6 +7,7 @@ pub mod callback;
 pub mod core_load;
 pub mod error;
 pub mod events;
+pub mod features;
 pub mod inflate;
 pub mod insn;
 pub mod kconfig;
