@@ -124,7 +124,10 @@ impl Features {
         btf_probe(BtfProbe::Basic)
     }
 
-    /// Whether the kernel knows program type `t` (`enum bpf_prog_type`).
+    /// Whether the kernel knows program type `t` (`enum bpf_prog_type`): a
+    /// trivial program of that type loads, or gets as far as the verifier,
+    /// or is refused by policy (EPERM while a tracepoint program loads: e.g. an
+    /// LSM, or tracing without trampolines).
     pub fn prog_type(t: u32) -> bool {
         cached(Key::ProgType(t), || probe_prog_type(t))
     }
@@ -289,9 +292,21 @@ fn probe_prog_type(t: u32) -> bool {
         (Ok(()), _) => true,
         // The kernel got as far as the verifier (or the attach checks that
         // log): it knows the type. Unknown types fail before any log.
+        // Refused by policy (an LSM, or no trampolines for this type) while
+        // a privileged-only type loads: the type got past the kernel's
+        // lookup (unknown types fail with EINVAL before the policy hooks).
+        (Err(e @ (Errno::EPERM | Errno::EACCES)), _) => {
+            log::debug!("program type {t} probe: {e} without a log");
+            let baseline = if t == prog_type::TRACEPOINT {
+                prog_type::XDP
+            } else {
+                prog_type::TRACEPOINT
+            };
+            t != prog_type::XDP && Features::prog_type(baseline)
+        }
         (Err(e), log) => {
             log::debug!("program type {t} probe: {e}: {}", log.trim());
-            !matches!(e, Errno::EPERM | Errno::EACCES) && !log.trim().is_empty()
+            !log.trim().is_empty()
         }
     }
 }
@@ -302,7 +317,10 @@ fn probe_helper(t: u32, helper: u32) -> bool {
         (Ok(()), _) => true,
         (Err(Errno::EPERM), _) => false,
         (Err(_), log) => {
-            !log.is_empty() && !log.contains("invalid func ") && !log.contains("unknown func ")
+            !log.is_empty()
+                && !["invalid func ", "unknown func ", "cannot use helper "]
+                    .iter()
+                    .any(|m| log.contains(m))
         }
     }
 }
