@@ -82,7 +82,7 @@ pub struct Features;
 
 impl Features {
     /// Which BTF kinds and flags the kernel accepts in an object's BTF (what
-    /// [`crate::btf::sanitize`] needs). Without BTF support at all, every
+    /// [`crate::btf::sanitize()`] needs). Without BTF support at all, every
     /// feature is reported present (nothing to rewrite: loading goes on
     /// without BTF anyway).
     pub fn btf() -> BtfFeatures {
