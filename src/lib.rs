@@ -21,6 +21,7 @@ pub mod btf;
 pub mod callback;
 pub mod error;
 pub mod events;
+pub mod features;
 pub mod kernel;
 pub mod link;
 mod load;

@@ -23,13 +23,17 @@ fn allowed(layer: &str) -> Option<Vec<&'static str>> {
         "reloc" => vec!["obj", "btf", "abi", "util"],
         // The crate's error wraps every layer's error type (data only).
         "error" => vec!["sys", "obj", "btf", "reloc", "abi", "util"],
+        // Feature probes: tiny programs, maps and BTF loaded once per process.
+        "features" => vec!["sys", "abi", "obj", "btf", "util", "error"],
         l if RUNTIME.contains(&l) => {
-            let mut v = vec!["sys", "abi", "obj", "btf", "util", "error"];
+            let mut v = vec!["sys", "abi", "obj", "btf", "util", "error", "features"];
             v.extend_from_slice(RUNTIME);
             v
         }
         "load" => {
-            let mut v = vec!["sys", "abi", "obj", "btf", "util", "error", "reloc"];
+            let mut v = vec![
+                "sys", "abi", "obj", "btf", "util", "error", "reloc", "features",
+            ];
             v.extend_from_slice(RUNTIME);
             v
         }

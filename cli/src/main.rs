@@ -10,6 +10,7 @@ mod info;
 mod load;
 mod names;
 mod open;
+mod probe;
 mod table;
 mod test_run;
 
@@ -79,6 +80,7 @@ enum Command {
     Check(check::CheckArgs),
     Load(load::LoadArgs),
     TestRun(test_run::TestRunArgs),
+    Probe(probe::ProbeArgs),
 }
 
 /// `RUST_LOG`-style logging on stderr; warnings by default.
@@ -99,6 +101,7 @@ fn main() -> ExitCode {
         Command::Check(a) => check::run(&a),
         Command::Load(a) => load::run(&a),
         Command::TestRun(a) => test_run::run(&a),
+        Command::Probe(a) => probe::run(&a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -9,23 +9,28 @@
 //! [`Member`], ...), `parse` the header checks and the type-section walk,
 //! `query` lookups by id and string offset, `index` the lazily built name
 //! index and lookups by name, `patch` the in-place fix-ups and
-//! [`Btf::to_bytes`]; `ext` decodes `.BTF.ext` and `maps` BTF-defined maps.
+//! [`Btf::to_bytes`]; `build` writes new BTF ([`BtfBuilder`]), `sanitize`
+//! rewrites an object's BTF for older kernels; `ext` decodes `.BTF.ext` and `maps` BTF-defined maps.
 
+pub mod build;
 pub mod ext;
 mod index;
 mod maps;
 mod parse;
 mod patch;
 mod query;
+pub mod sanitize;
 mod types;
 
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
+pub use build::BtfBuilder;
 pub use ext::{BtfExt, CoreRelo, FuncInfo, LineInfo};
 pub use index::essential_name;
 pub use maps::BtfMapDef;
+pub use sanitize::{sanitize, BtfFeatures};
 pub use types::{
     ArrayInfo, Enumerator, IntInfo, Kind, Member, Param, Type, VarSecinfo, BTF_INT_BOOL,
     BTF_INT_CHAR, BTF_INT_SIGNED,

@@ -39,7 +39,23 @@ pub(crate) fn upload(spec: &ObjectSpec, core: Vec<RelocOutcome>) -> Result<ObjBt
     };
     // The object's BTF into the kernel; without it, go on (logged).
     if let Some(btf) = &spec.btf {
-        match super::log::btf_load_with_log_retry(&btf.to_bytes(), 1) {
+        // sanitize: rewritten for kernels lacking BTF kinds/flags (probed);
+        // without FUNC support func_info/line_info cannot go along.
+        let have = crate::features::Features::btf();
+        if !have.func {
+            out.ext_info = None;
+        }
+        let bytes = match crate::btf::sanitize(btf, &have) {
+            Ok(b) => b.unwrap_or_else(|| btf.to_bytes()),
+            Err(e) => {
+                log::warn!(
+                    "object {}: cannot sanitize its BTF ({e}); trying it as is",
+                    spec.name
+                );
+                btf.to_bytes()
+            }
+        };
+        match super::log::btf_load_with_log_retry(&bytes, 1) {
             Ok(fd) => out.fd = BtfFd(Some(fd)),
             // No privileges is not a BTF problem: going on without BTF
             // would only fail again at the first map.

@@ -217,3 +217,26 @@ pub fn btf_info(fd: BorrowedFd<'_>) -> SysResult<BtfInfo> {
         kernel_btf: info.kernel_btf != 0,
     })
 }
+
+/// The raw BTF blob behind a BTF fd (what was loaded, for object BTF; the
+/// kernel's own for vmlinux/module BTF).
+pub fn btf_data(fd: BorrowedFd<'_>) -> SysResult<Vec<u8>> {
+    let size = btf_info(fd)?.btf_size;
+    let mut data = vec![0u8; size as usize];
+    let mut info = raw::BtfInfoRaw {
+        btf: data.as_mut_ptr() as u64,
+        btf_size: size,
+        ..Default::default()
+    };
+    let mut attr = raw::InfoByFd {
+        bpf_fd: fd_u32(fd),
+        info_len: core::mem::size_of::<raw::BtfInfoRaw>() as u32,
+        info: &mut info as *mut raw::BtfInfoRaw as u64,
+    };
+    // The kernel writes at most `btf_size` bytes to `data`, which lives
+    // until after the call.
+    sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &mut attr)
+        .map_err(|e| SysError::new("BPF_OBJ_GET_INFO_BY_FD", e))?;
+    data.truncate(info.btf_size.min(size) as usize);
+    Ok(data)
+}
