@@ -7,7 +7,7 @@
 //! has no implicit padding, so the kernel never sees stray non-zero bytes.
 //!
 //! bpf(2) is split by object: `bpf` (the raw call and shared helpers),
-//! [`map`], [`prog`], [`btf`], [`link`] (pinning and attaching) and [`info`]
+//! `map`, `prog`, `btf`, `link` (pinning and attaching) and `info`
 //! (ids and object info). Only single-shot primitives live here; policies
 //! such as retrying a load with a growing verifier log are the loader's.
 //!
