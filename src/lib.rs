@@ -15,6 +15,8 @@ pub mod linker;
 mod loader;
 pub mod map;
 pub mod memlock;
+pub mod net;
+pub mod netlink;
 pub mod obj;
 pub mod object;
 pub mod perfbuf;

@@ -99,6 +99,13 @@ pub enum LinkCreateExtra<'a> {
         pid: u32,
         flags: u32,
     },
+    /// `BPF_TCX_INGRESS`/`EGRESS`: the program or link (fd, or id with
+    /// `BPF_F_ID`) that `BPF_F_BEFORE`/`AFTER` refer to, and the expected
+    /// revision of the attachment list (0: any).
+    Tcx {
+        relative: u32,
+        expected_revision: u64,
+    },
 }
 
 pub fn link_create(
@@ -170,6 +177,16 @@ pub fn link_create(
                 flags,
                 pid,
                 _pad0: 0,
+            };
+        }
+        LinkCreateExtra::Tcx {
+            relative,
+            expected_revision,
+        } => {
+            attr.extra.tcx = raw::LinkTcx {
+                relative,
+                _pad0: 0,
+                expected_revision,
             };
         }
     }
