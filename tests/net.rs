@@ -1,0 +1,268 @@
+//! Networking attach points on the real kernel, each inside a pair of
+//! network namespaces this test creates (veth `va` in ns A, 192.0.2.1, and
+//! `vb` in ns B, 192.0.2.2), deleted again by a drop guard. Traffic: a few
+//! `ping -c 3` from A to B, nothing else.
+
+mod common;
+
+use std::fs::File;
+use std::os::fd::AsFd;
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicU32, Ordering};
+use tinybpf::net::{self, TcDirection, TcOptions, TcxAnchor, TcxRef, XdpMode};
+use tinybpf::{Object, OpenObject};
+
+const PINGS: u64 = 3;
+
+/// Two network namespaces joined by a veth pair; the test thread is moved
+/// into B (where the programs attach). Dropping moves the thread back and
+/// deletes both namespaces.
+struct NetnsPair {
+    a: String,
+    b: String,
+    home: File,
+}
+
+fn ip(args: &[&str]) -> Output {
+    Command::new("ip").args(args).output().expect("run ip")
+}
+
+fn ip_ok(args: &[&str]) {
+    let o = ip(args);
+    assert!(
+        o.status.success(),
+        "ip {}: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+impl NetnsPair {
+    fn new(tag: &str) -> NetnsPair {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let n = N.fetch_add(1, Ordering::Relaxed);
+        let base = format!("tbpf-{}-{tag}-{n}", std::process::id());
+        let home = File::open("/proc/thread-self/ns/net").expect("own netns");
+        let pair = NetnsPair {
+            a: format!("{base}-a"),
+            b: format!("{base}-b"),
+            home,
+        };
+        ip_ok(&["netns", "add", &pair.a]);
+        ip_ok(&["netns", "add", &pair.b]);
+        ip_ok(&[
+            "-n", &pair.a, "link", "add", "va", "type", "veth", "peer", "name", "vb", "netns",
+            &pair.b,
+        ]);
+        ip_ok(&["-n", &pair.a, "addr", "add", "192.0.2.1/24", "dev", "va"]);
+        ip_ok(&["-n", &pair.b, "addr", "add", "192.0.2.2/24", "dev", "vb"]);
+        for (ns, dev) in [(&pair.a, "va"), (&pair.b, "vb")] {
+            ip_ok(&["-n", ns, "link", "set", dev, "up"]);
+            ip_ok(&["-n", ns, "link", "set", "lo", "up"]);
+        }
+        let f = File::open(format!("/run/netns/{}", pair.b)).expect("open netns B");
+        nix::sched::setns(f.as_fd(), nix::sched::CloneFlags::CLONE_NEWNET).expect("enter netns B");
+        pair
+    }
+
+    /// Index of `vb` (the thread is in B).
+    fn vb(&self) -> u32 {
+        net::ifindex("vb").unwrap()
+    }
+
+    /// `ping -c 3` from A to B: whether every echo got its reply.
+    fn ping(&self) -> bool {
+        let o = Command::new("ip")
+            .args(["netns", "exec", &self.a, "ping", "-n", "-q", "-c"])
+            .arg(PINGS.to_string())
+            .args(["-i", "0.2", "-W", "1", "192.0.2.2"])
+            .output()
+            .expect("run ping");
+        o.status.success()
+    }
+
+    /// A command run in B.
+    fn in_b(&self, args: &[&str]) -> String {
+        let o = Command::new("ip")
+            .args(["netns", "exec", &self.b])
+            .args(args)
+            .output()
+            .expect("run in netns");
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    }
+}
+
+impl Drop for NetnsPair {
+    fn drop(&mut self) {
+        let _ = nix::sched::setns(self.home.as_fd(), nix::sched::CloneFlags::CLONE_NEWNET);
+        for ns in [&self.a, &self.b] {
+            let _ = ip(&["netns", "del", ns]);
+        }
+    }
+}
+
+fn load() -> Object {
+    OpenObject::open(common::obj("net.bpf.o"))
+        .unwrap()
+        .load()
+        .unwrap()
+}
+
+fn count(obj: &Object, slot: u32) -> u64 {
+    obj.map("counts")
+        .unwrap()
+        .get::<u32, u64>(&slot)
+        .unwrap()
+        .unwrap_or(0)
+}
+
+fn reset(obj: &Object) {
+    let m = obj.map("counts").unwrap();
+    for slot in 0..8u32 {
+        m.set(&slot, &0u64, 0).unwrap();
+    }
+}
+
+fn xdp_case(pair: &NetnsPair, obj: &Object, mode: XdpMode, netlink: bool) {
+    reset(obj);
+    let prog = obj.program("xdp_drop_icmp").unwrap();
+    let id = prog.id().unwrap();
+    assert!(pair.ping(), "baseline ping failed ({mode:?})");
+    let link = if netlink {
+        prog.attach_xdp_netlink(pair.vb(), mode).unwrap()
+    } else {
+        prog.attach_xdp(pair.vb(), mode).unwrap()
+    };
+    // A BPF link, or (netlink) an attachment without one that cannot be pinned.
+    assert_eq!(link.info().unwrap().is_some(), !netlink, "{mode:?}");
+    if netlink {
+        let e = link.pin("/sys/fs/bpf/tinybpf-net-never").unwrap_err();
+        assert!(e.to_string().contains("cannot be pinned"), "{e}");
+    }
+    let q = net::xdp_query(pair.vb()).unwrap();
+    assert!(q.has(id), "{mode:?}: query {q:?} lacks program {id}");
+    match mode {
+        XdpMode::Generic => assert_eq!(q.skb_prog_id, id, "{q:?}"),
+        XdpMode::Native => assert_eq!(q.drv_prog_id, id, "{q:?}"),
+        _ => {}
+    }
+    assert!(!pair.ping(), "ping got through the XDP drop ({mode:?})");
+    assert_eq!(count(obj, 0), PINGS, "{mode:?}: ICMP packets counted");
+    drop(link);
+    let q = net::xdp_query(pair.vb()).unwrap();
+    assert!(!q.has(id), "{mode:?}: still attached after drop: {q:?}");
+    assert!(pair.ping(), "ping fails after the XDP link was dropped ({mode:?})");
+    assert_eq!(count(obj, 0), PINGS, "{mode:?}: counted after detach");
+}
+
+#[test]
+fn xdp_drops_icmp_in_generic_and_native_mode() {
+    if !common::root_or_skip("xdp_drops_icmp_in_generic_and_native_mode") {
+        return;
+    }
+    let obj = load();
+    let pair = NetnsPair::new("xdp");
+    xdp_case(&pair, &obj, XdpMode::Generic, false);
+    xdp_case(&pair, &obj, XdpMode::Native, false);
+    // The rtnetlink path (what kernels before 5.9 get).
+    xdp_case(&pair, &obj, XdpMode::Generic, true);
+    xdp_case(&pair, &obj, XdpMode::Native, true);
+}
+
+#[test]
+fn xdp_link_is_refused_for_a_missing_interface() {
+    if !common::root_or_skip("xdp_link_is_refused_for_a_missing_interface") {
+        return;
+    }
+    let obj = load();
+    let pair = NetnsPair::new("xdpbad");
+    let prog = obj.program("xdp_drop_icmp").unwrap();
+    let e = prog.attach_xdp(999_999, XdpMode::Generic).unwrap_err();
+    assert!(e.to_string().contains("999999"), "{e}");
+    let e = net::ifindex("no-such-if").unwrap_err();
+    assert!(e.to_string().contains("no-such-if"), "{e}");
+    drop(pair);
+}
+
+#[test]
+fn tcx_counts_both_directions_and_orders_programs() {
+    if !common::root_or_skip("tcx_counts_both_directions_and_orders_programs") {
+        return;
+    }
+    let obj = load();
+    let pair = NetnsPair::new("tcx");
+    let ing = obj.program("tc_ingress").unwrap();
+    let eg = obj.program("tc_egress").unwrap();
+    let first = obj.program("tcx_first").unwrap();
+    let second = obj.program("tcx_second").unwrap();
+    let l_in = ing
+        .attach_tcx(pair.vb(), TcDirection::Ingress, TcxAnchor::None)
+        .unwrap();
+    let l_eg = eg
+        .attach_tcx(pair.vb(), TcDirection::Egress, TcxAnchor::None)
+        .unwrap();
+    // `second` goes on first; `first` is then put before it.
+    let l2 = second
+        .attach_tcx(pair.vb(), TcDirection::Ingress, TcxAnchor::None)
+        .unwrap();
+    let l1 = first
+        .attach_tcx(
+            pair.vb(),
+            TcDirection::Ingress,
+            TcxAnchor::Before(TcxRef::Link(&l2)),
+        )
+        .unwrap();
+    assert!(pair.ping(), "tcx programs return TCX_NEXT: ping must work");
+    assert_eq!(count(&obj, 1), PINGS, "ingress ICMP (echo requests)");
+    assert_eq!(count(&obj, 2), PINGS, "egress ICMP (echo replies)");
+    assert_eq!(count(&obj, 5), PINGS);
+    assert_eq!(count(&obj, 6), PINGS);
+    let order = obj.map("order").unwrap();
+    let step = |slot: u32| order.get::<u32, u32>(&slot).unwrap().unwrap();
+    assert_eq!((step(1), step(2)), (1, 2), "tcx_first must run before tcx_second");
+    // An anchor on a program that is not attached is refused.
+    let e = ing
+        .attach_tcx(
+            pair.vb(),
+            TcDirection::Egress,
+            TcxAnchor::After(TcxRef::Program(first)),
+        )
+        .unwrap_err();
+    assert!(e.to_string().contains("tcx"), "{e}");
+    drop((l_in, l_eg, l1, l2));
+    reset(&obj);
+    assert!(pair.ping());
+    assert_eq!(count(&obj, 1) + count(&obj, 2) + count(&obj, 5), 0);
+}
+
+#[test]
+fn legacy_tc_filter_counts_and_is_removed_on_drop() {
+    if !common::root_or_skip("legacy_tc_filter_counts_and_is_removed_on_drop") {
+        return;
+    }
+    let obj = load();
+    let pair = NetnsPair::new("tc");
+    let prog = obj.program("tc_legacy").unwrap();
+    let id = prog.id().unwrap();
+    let link = prog
+        .attach_tc(pair.vb(), TcDirection::Ingress, TcOptions::default())
+        .unwrap();
+    let filters = net::tc_filters(pair.vb(), TcDirection::Ingress).unwrap();
+    assert_eq!(filters.len(), 1, "{filters:?}");
+    assert_eq!(filters[0].prog_id, id);
+    assert_eq!((filters[0].priority, filters[0].handle), (1, 1));
+    assert!(pair.in_b(&["tc", "qdisc", "show", "dev", "vb"]).contains("clsact"));
+    // The same priority/handle again is refused with the kernel's reason.
+    let e = prog
+        .attach_tc(pair.vb(), TcDirection::Ingress, TcOptions::default())
+        .unwrap_err();
+    assert!(e.to_string().contains("cls_bpf"), "{e}");
+    assert!(pair.ping());
+    assert_eq!(count(&obj, 3), PINGS);
+    drop(link);
+    assert!(net::tc_filters(pair.vb(), TcDirection::Ingress)
+        .unwrap()
+        .is_empty());
+    let q = pair.in_b(&["tc", "qdisc", "show", "dev", "vb"]);
+    assert!(!q.contains("clsact"), "clsact left behind: {q}");
+}
