@@ -266,3 +266,120 @@ fn legacy_tc_filter_counts_and_is_removed_on_drop() {
     let q = pair.in_b(&["tc", "qdisc", "show", "dev", "vb"]);
     assert!(!q.contains("clsact"), "clsact left behind: {q}");
 }
+
+/// A cgroup v2 directory made for one test, removed on drop.
+struct TestCgroup {
+    dir: std::path::PathBuf,
+}
+
+impl TestCgroup {
+    fn new(tag: &str) -> TestCgroup {
+        let info = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+        // Fields: id parent dev root mountpoint opts ... - fstype source opts.
+        let mount = info
+            .lines()
+            .find(|l| l.split(" - ").nth(1).is_some_and(|t| t.starts_with("cgroup2 ")))
+            .and_then(|l| l.split(' ').nth(4))
+            .expect("no cgroup2 mount in /proc/self/mountinfo (mount one: mount -t cgroup2 none /sys/fs/cgroup/unified)")
+            .to_string();
+        let dir = std::path::Path::new(&mount)
+            .join(format!("tinybpf-net-{}-{tag}", std::process::id()));
+        std::fs::create_dir(&dir).unwrap_or_else(|e| panic!("mkdir {}: {e}", dir.display()));
+        TestCgroup { dir }
+    }
+
+    /// Run `cmd` in a child placed in this cgroup (before exec); its exit
+    /// status and stderr.
+    fn run(&self, cmd: &mut Command) -> (bool, String) {
+        use std::os::unix::process::CommandExt;
+        let procs = std::ffi::CString::new(
+            self.dir.join("cgroup.procs").into_os_string().into_encoded_bytes(),
+        )
+        .unwrap();
+        // SAFETY: the hook only calls async-signal-safe open/write/close.
+        unsafe {
+            cmd.pre_exec(move || {
+                let fd = libc::open(procs.as_ptr(), libc::O_WRONLY);
+                if fd < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                let r = libc::write(fd, b"0".as_ptr().cast(), 1);
+                libc::close(fd);
+                if r != 1 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let o = cmd.output().expect("run child in cgroup");
+        (
+            o.status.success(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    }
+}
+
+impl Drop for TestCgroup {
+    fn drop(&mut self) {
+        // The children have exited: the cgroup is empty and can go.
+        if let Err(e) = std::fs::remove_dir(&self.dir) {
+            eprintln!("rmdir {}: {e}", self.dir.display());
+        }
+    }
+}
+
+/// `ping -c 3` from B to A by a child in `cg` (the test thread is in B,
+/// and children inherit it).
+fn ping_from_cgroup(cg: &TestCgroup) -> (bool, String) {
+    cg.run(
+        Command::new("ping")
+            .args(["-n", "-q", "-c"])
+            .arg(PINGS.to_string())
+            .args(["-i", "0.2", "-W", "1", "192.0.2.1"]),
+    )
+}
+
+#[test]
+fn cgroup_sock_create_denies_sockets_in_the_cgroup_only() {
+    if !common::root_or_skip("cgroup_sock_create_denies_sockets_in_the_cgroup_only") {
+        return;
+    }
+    let obj = load();
+    let pair = NetnsPair::new("cgsock");
+    let cg = TestCgroup::new("sock");
+    let prog = obj.program("cg_sock_deny").unwrap();
+    assert!(ping_from_cgroup(&cg).0, "baseline ping from the cgroup");
+    for legacy in [false, true] {
+        let link = if legacy {
+            prog.attach_cgroup_legacy(&cg.dir).unwrap()
+        } else {
+            prog.attach_cgroup(&cg.dir).unwrap()
+        };
+        assert_eq!(link.info().unwrap().is_some(), !legacy);
+        let (ok, err) = ping_from_cgroup(&cg);
+        assert!(!ok, "ping made a socket in the denying cgroup (legacy {legacy})");
+        assert!(err.contains("not permitted"), "legacy {legacy}: {err}");
+        // Outside the cgroup sockets still work.
+        assert!(pair.ping(), "ping outside the cgroup (legacy {legacy})");
+        drop(link);
+        assert!(ping_from_cgroup(&cg).0, "ping after detach (legacy {legacy})");
+    }
+}
+
+#[test]
+fn cgroup_skb_egress_drops_the_cgroups_packets() {
+    if !common::root_or_skip("cgroup_skb_egress_drops_the_cgroups_packets") {
+        return;
+    }
+    let obj = load();
+    let _pair = NetnsPair::new("cgskb");
+    let cg = TestCgroup::new("skb");
+    let prog = obj.program("cg_skb_drop").unwrap();
+    let link = prog.attach_cgroup(&cg.dir).unwrap();
+    let (ok, err) = ping_from_cgroup(&cg);
+    assert!(!ok, "ping got through the cgroup_skb drop: {err}");
+    assert_eq!(count(&obj, 4), PINGS, "{err}");
+    drop(link);
+    assert!(ping_from_cgroup(&cg).0, "ping after detach");
+    assert_eq!(count(&obj, 4), PINGS);
+}
