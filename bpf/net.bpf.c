@@ -4,7 +4,8 @@
  *
  * Map  counts  BPF_MAP_TYPE_ARRAY, 8 x u64: IPv4 ICMP packets seen by
  *              0 xdp_drop_icmp, 1 tc_ingress, 2 tc_egress, 3 tc_legacy,
- *              4 cg_skb_drop; 5 tcx_first, 6 tcx_second.
+ *              4 cg_skb_drop; 5 tcx_first, 6 tcx_second; 7 sock_drop
+ *              (every packet).
  * Map  order   BPF_MAP_TYPE_ARRAY, 4 x u32: slot 0 is a step counter; slot
  *              1 (tcx_first) and 2 (tcx_second) get the step at which the
  *              program first saw an ICMP packet (1-based).
@@ -16,6 +17,7 @@
  *   tc_legacy       tc (cls_bpf direct action): counts ICMP, TC_ACT_OK.
  *   cg_sock_deny    cgroup/sock_create: denies every socket.
  *   cg_skb_drop     cgroup_skb/egress: counts ICMP and UDP, drops them.
+ *   sock_drop       socket: counts every packet (slot 7), keeps none.
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -165,6 +167,13 @@ int cg_skb_drop(struct __sk_buff *skb)
 		return 0;
 	}
 	return 1;
+}
+
+SEC("socket")
+int sock_drop(struct __sk_buff *skb)
+{
+	bump(7);
+	return 0;
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -383,3 +383,40 @@ fn cgroup_skb_egress_drops_the_cgroups_packets() {
     assert!(ping_from_cgroup(&cg).0, "ping after detach");
     assert_eq!(count(&obj, 4), PINGS);
 }
+
+#[test]
+fn socket_filter_drops_what_the_socket_would_receive() {
+    if !common::root_or_skip("socket_filter_drops_what_the_socket_would_receive") {
+        return;
+    }
+    let obj = load();
+    // Loopback of netns B only.
+    let _pair = NetnsPair::new("sock");
+    let rx = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    rx.set_nonblocking(true).unwrap();
+    let tx = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let to = rx.local_addr().unwrap();
+    let mut buf = [0u8; 16];
+    let deliver = |buf: &mut [u8]| {
+        tx.send_to(b"ping", to).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        rx.recv(buf).is_ok()
+    };
+    assert!(deliver(&mut buf), "baseline datagram");
+    let prog = obj.program("sock_drop").unwrap();
+    prog.attach_socket(&rx).unwrap();
+    for _ in 0..PINGS {
+        assert!(!deliver(&mut buf), "datagram passed the dropping filter");
+    }
+    assert_eq!(count(&obj, 7), PINGS);
+    net::socket::detach_socket(&rx).unwrap();
+    assert!(deliver(&mut buf), "datagram after detach");
+    assert_eq!(count(&obj, 7), PINGS);
+    // A program of another type is refused.
+    let e = obj
+        .program("xdp_drop_icmp")
+        .unwrap()
+        .attach_socket(&rx)
+        .unwrap_err();
+    assert!(e.to_string().contains("socket filter"), "{e}");
+}
