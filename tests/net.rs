@@ -151,7 +151,10 @@ fn xdp_case(pair: &NetnsPair, obj: &Object, mode: XdpMode, netlink: bool) {
     drop(link);
     let q = net::xdp_query(pair.vb()).unwrap();
     assert!(!q.has(id), "{mode:?}: still attached after drop: {q:?}");
-    assert!(pair.ping(), "ping fails after the XDP link was dropped ({mode:?})");
+    assert!(
+        pair.ping(),
+        "ping fails after the XDP link was dropped ({mode:?})"
+    );
     assert_eq!(count(obj, 0), PINGS, "{mode:?}: counted after detach");
 }
 
@@ -219,7 +222,11 @@ fn tcx_counts_both_directions_and_orders_programs() {
     assert_eq!(count(&obj, 6), PINGS);
     let order = obj.map("order").unwrap();
     let step = |slot: u32| order.get::<u32, u32>(&slot).unwrap().unwrap();
-    assert_eq!((step(1), step(2)), (1, 2), "tcx_first must run before tcx_second");
+    assert_eq!(
+        (step(1), step(2)),
+        (1, 2),
+        "tcx_first must run before tcx_second"
+    );
     // An anchor on a program that is not attached is refused.
     let e = ing
         .attach_tcx(
@@ -251,12 +258,17 @@ fn legacy_tc_filter_counts_and_is_removed_on_drop() {
     assert_eq!(filters.len(), 1, "{filters:?}");
     assert_eq!(filters[0].prog_id, id);
     assert_eq!((filters[0].priority, filters[0].handle), (1, 1));
-    assert!(pair.in_b(&["tc", "qdisc", "show", "dev", "vb"]).contains("clsact"));
+    assert!(pair
+        .in_b(&["tc", "qdisc", "show", "dev", "vb"])
+        .contains("clsact"));
     // The same priority/handle again is refused with the kernel's reason.
     let e = prog
         .attach_tc(pair.vb(), TcDirection::Ingress, TcOptions::default())
         .unwrap_err();
-    assert!(e.to_string().contains("cls_bpf"), "{e}");
+    // The kernel's extended ack is part of the message.
+    let msg = e.to_string();
+    assert!(msg.contains("cls_bpf") && msg.contains("errno 17"), "{msg}");
+    assert!(msg.contains("Filter already exists"), "{msg}");
     assert!(pair.ping());
     assert_eq!(count(&obj, 3), PINGS);
     drop(link);
@@ -282,8 +294,8 @@ impl TestCgroup {
             .and_then(|l| l.split(' ').nth(4))
             .expect("no cgroup2 mount in /proc/self/mountinfo (mount one: mount -t cgroup2 none /sys/fs/cgroup/unified)")
             .to_string();
-        let dir = std::path::Path::new(&mount)
-            .join(format!("tinybpf-net-{}-{tag}", std::process::id()));
+        let dir =
+            std::path::Path::new(&mount).join(format!("tinybpf-net-{}-{tag}", std::process::id()));
         std::fs::create_dir(&dir).unwrap_or_else(|e| panic!("mkdir {}: {e}", dir.display()));
         TestCgroup { dir }
     }
@@ -293,7 +305,10 @@ impl TestCgroup {
     fn run(&self, cmd: &mut Command) -> (bool, String) {
         use std::os::unix::process::CommandExt;
         let procs = std::ffi::CString::new(
-            self.dir.join("cgroup.procs").into_os_string().into_encoded_bytes(),
+            self.dir
+                .join("cgroup.procs")
+                .into_os_string()
+                .into_encoded_bytes(),
         )
         .unwrap();
         // SAFETY: the hook only calls async-signal-safe open/write/close.
@@ -357,12 +372,18 @@ fn cgroup_sock_create_denies_sockets_in_the_cgroup_only() {
         };
         assert_eq!(link.info().unwrap().is_some(), !legacy);
         let (ok, err) = ping_from_cgroup(&cg);
-        assert!(!ok, "ping made a socket in the denying cgroup (legacy {legacy})");
+        assert!(
+            !ok,
+            "ping made a socket in the denying cgroup (legacy {legacy})"
+        );
         assert!(err.contains("not permitted"), "legacy {legacy}: {err}");
         // Outside the cgroup sockets still work.
         assert!(pair.ping(), "ping outside the cgroup (legacy {legacy})");
         drop(link);
-        assert!(ping_from_cgroup(&cg).0, "ping after detach (legacy {legacy})");
+        assert!(
+            ping_from_cgroup(&cg).0,
+            "ping after detach (legacy {legacy})"
+        );
     }
 }
 

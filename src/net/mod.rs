@@ -20,8 +20,9 @@ use crate::netlink::{Rtnl, RtnlError};
 use crate::sys;
 use std::os::fd::{AsFd, OwnedFd};
 
+pub use tc::tc_filters;
 pub use tc::{TcDirection, TcFilter, TcOptions, TcxAnchor, TcxRef};
-pub use xdp::{XdpMode, XdpQuery};
+pub use xdp::{xdp_query, XdpMode, XdpQuery};
 
 /// The index of interface `name` in the calling thread's network namespace.
 pub fn ifindex(name: &str) -> Result<u32> {
