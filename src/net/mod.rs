@@ -10,6 +10,7 @@
 //! thread; the netlink socket of an attachment stays in the namespace it was
 //! made in, so dropping the link later from elsewhere still detaches.
 
+pub mod auto;
 pub mod cgroup;
 pub mod socket;
 pub mod tc;
@@ -20,6 +21,7 @@ use crate::netlink::{Rtnl, RtnlError};
 use crate::sys;
 use std::os::fd::{AsFd, OwnedFd};
 
+pub use auto::{NetHook, NetTarget};
 pub use tc::tc_filters;
 pub use tc::{TcDirection, TcFilter, TcOptions, TcxAnchor, TcxRef};
 pub use xdp::{xdp_query, XdpMode, XdpQuery};

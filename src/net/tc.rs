@@ -248,6 +248,23 @@ impl Program {
         anchor: TcxAnchor<'_>,
     ) -> Result<Link> {
         let target = format!("tcx {direction:?} on interface {ifindex}");
+        self.tcx_link(ifindex, direction, anchor).map_err(|e| {
+            let hint = if e.errno == nix::errno::Errno::EINVAL {
+                " (tcx needs Linux 6.6+; on older kernels use attach_tc)"
+            } else {
+                ""
+            };
+            attach_err(self, &target, format!("{e}{hint}"))
+        })
+    }
+
+    /// The tcx `BPF_LINK_CREATE`, with the kernel's error as is.
+    pub(crate) fn tcx_link(
+        &self,
+        ifindex: u32,
+        direction: TcDirection,
+        anchor: TcxAnchor<'_>,
+    ) -> std::result::Result<Link, sys::SysError> {
         let (flags, relative) = anchor.encode();
         let at = match direction {
             TcDirection::Ingress => BPF_TCX_INGRESS,
@@ -262,16 +279,12 @@ impl Program {
                 relative,
                 expected_revision: 0,
             },
-        )
-        .map_err(|e| {
-            let hint = if e.errno == nix::errno::Errno::EINVAL {
-                " (tcx needs Linux 6.6+; on older kernels use attach_tc)"
-            } else {
-                ""
-            };
-            attach_err(self, &target, format!("{e}{hint}"))
-        })?;
-        Ok(Link::bpf(fd, None, format!("{} → {target}", self.name())))
+        )?;
+        Ok(Link::bpf(
+            fd,
+            None,
+            format!("{} → tcx {direction:?} on interface {ifindex}", self.name()),
+        ))
     }
 
     /// Attach this `tc` program the legacy way: a `cls_bpf` filter in
