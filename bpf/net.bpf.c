@@ -2,10 +2,12 @@
 /*
  * net: networking programs for tests/net.rs (run only inside test netns).
  *
- * Map  counts  BPF_MAP_TYPE_ARRAY, 8 x u64: IPv4 ICMP packets seen by
+ * Map  counts  BPF_MAP_TYPE_ARRAY, 16 x u64: IPv4 ICMP packets seen by
  *              0 xdp_drop_icmp, 1 tc_ingress, 2 tc_egress, 3 tc_legacy,
  *              4 cg_skb_drop; 5 tcx_first, 6 tcx_second; 7 sock_drop
- *              (every packet).
+ *              (every packet); 8 nf_drop (every IPv4 packet), 9 sk_lookup
+ *              steers, 10 sk_msg messages.
+ * Map  steer_to, msg_socks  BPF_MAP_TYPE_SOCKMAP (sk_lookup, sk_msg).
  * Map  order   BPF_MAP_TYPE_ARRAY, 4 x u32: slot 0 is a step counter; slot
  *              1 (tcx_first) and 2 (tcx_second) get the step at which the
  *              program first saw an ICMP packet (1-based).
@@ -18,6 +20,9 @@
  *   cg_sock_deny    cgroup/sock_create: denies every socket.
  *   cg_skb_drop     cgroup_skb/egress: counts ICMP and UDP, drops them.
  *   sock_drop       socket: counts every packet (slot 7), keeps none.
+ *   nf_drop         netfilter: counts and drops every packet of its hook.
+ *   steer           sk_lookup: UDP for port 7007 goes to steer_to[0].
+ *   msg_count       sk_msg: counts messages, passes them.
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -31,10 +36,28 @@ typedef unsigned long long u64;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 8);
+	__uint(max_entries, 16);
 	__type(key, u32);
 	__type(value, u64);
 } counts SEC(".maps");
+
+/* sk_lookup: the socket that gets datagrams for STEER_PORT. */
+struct {
+	__uint(type, BPF_MAP_TYPE_SOCKMAP);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, u64);
+} steer_to SEC(".maps");
+
+/* sk_msg: sockets whose sends run msg_count. */
+struct {
+	__uint(type, BPF_MAP_TYPE_SOCKMAP);
+	__uint(max_entries, 2);
+	__type(key, u32);
+	__type(value, u64);
+} msg_socks SEC(".maps");
+
+#define STEER_PORT 7007
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -174,6 +197,39 @@ int sock_drop(struct __sk_buff *skb)
 {
 	bump(7);
 	return 0;
+}
+
+SEC("netfilter")
+int nf_drop(void *ctx)
+{
+	bump(8);
+	return 0; /* NF_DROP */
+}
+
+SEC("sk_lookup")
+int steer(struct bpf_sk_lookup *ctx)
+{
+	u32 zero = 0;
+	struct bpf_sock *sk;
+	long err;
+
+	if (ctx->protocol != IPPROTO_UDP || ctx->local_port != STEER_PORT)
+		return SK_PASS;
+	sk = bpf_map_lookup_elem(&steer_to, &zero);
+	if (!sk)
+		return SK_PASS;
+	err = bpf_sk_assign(ctx, sk, 0);
+	bpf_sk_release(sk);
+	if (!err)
+		bump(9);
+	return SK_PASS;
+}
+
+SEC("sk_msg")
+int msg_count(struct sk_msg_md *msg)
+{
+	bump(10);
+	return SK_PASS;
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -12,7 +12,10 @@
 
 pub mod auto;
 pub mod cgroup;
+pub mod netfilter;
+pub mod netns;
 pub mod socket;
+pub mod sockmap;
 pub mod tc;
 pub mod xdp;
 
@@ -22,6 +25,7 @@ use crate::sys;
 use std::os::fd::{AsFd, OwnedFd};
 
 pub use auto::{NetHook, NetTarget};
+pub use netfilter::{NetfilterHook, NfHook, NfProto};
 pub use tc::tc_filters;
 pub use tc::{TcDirection, TcFilter, TcOptions, TcxAnchor, TcxRef};
 pub use xdp::{xdp_query, XdpMode, XdpQuery};

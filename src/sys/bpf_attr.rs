@@ -222,6 +222,16 @@ pub(crate) struct LinkTcx {
     pub expected_revision: u64,
 }
 
+/// `attr.link_create.netfilter`.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub(crate) struct LinkNetfilter {
+    pub pf: u32,
+    pub hooknum: u32,
+    pub priority: i32,
+    pub flags: u32,
+}
+
 /// The per-attach-type union of `attr.link_create`. Writing a member is safe;
 /// `raw` is written first so every byte is initialised.
 #[repr(C)]
@@ -234,6 +244,7 @@ pub(crate) union LinkExtra {
     pub iter: LinkIter,
     pub uprobe_multi: LinkUprobeMulti,
     pub tcx: LinkTcx,
+    pub netfilter: LinkNetfilter,
 }
 
 impl Default for LinkExtra {
@@ -480,6 +491,8 @@ mod tests {
         assert_eq!(offset_of!(LinkUprobeMulti, pid), 40);
         assert_eq!(offset_of!(LinkTcx, expected_revision), 8);
         assert_eq!(size_of::<LinkTcx>(), 16);
+        assert_eq!(offset_of!(LinkNetfilter, priority), 8);
+        assert_eq!(size_of::<LinkNetfilter>(), 16);
         assert_eq!(size_of::<LinkExtra>(), 48);
         assert_eq!(size_of::<LinkCreate>(), 64);
     }

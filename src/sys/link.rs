@@ -106,6 +106,13 @@ pub enum LinkCreateExtra<'a> {
         relative: u32,
         expected_revision: u64,
     },
+    /// `BPF_NETFILTER`: protocol family, hook, priority, `BPF_F_NETFILTER_*`.
+    Netfilter {
+        pf: u32,
+        hooknum: u32,
+        priority: i32,
+        flags: u32,
+    },
 }
 
 pub fn link_create(
@@ -187,6 +194,19 @@ pub fn link_create(
                 relative,
                 _pad0: 0,
                 expected_revision,
+            };
+        }
+        LinkCreateExtra::Netfilter {
+            pf,
+            hooknum,
+            priority,
+            flags,
+        } => {
+            attr.extra.netfilter = raw::LinkNetfilter {
+                pf,
+                hooknum,
+                priority,
+                flags,
             };
         }
     }
