@@ -115,17 +115,39 @@ fn tcx_counts_both_directions_and_orders_programs() {
     let l_eg = eg
         .attach_tcx(pair.vb(), TcDirection::Egress, TcxAnchor::None)
         .unwrap();
-    // `second` goes on first; `first` is then put before it.
+    // `second` goes on first; `first` is then put before it, at the
+    // revision the query reported (a stale one is refused).
     let l2 = second
         .attach_tcx(pair.vb(), TcDirection::Ingress, TcxAnchor::None)
         .unwrap();
-    let l1 = first
-        .attach_tcx(
+    let q = net::tcx_query(pair.vb(), TcDirection::Ingress).unwrap();
+    let ids = |p: &tinybpf::Program| p.id().unwrap();
+    assert_eq!(q.prog_ids, vec![ids(ing), ids(second)], "{q:?}");
+    let e = first
+        .attach_tcx_at_revision(
             pair.vb(),
             TcDirection::Ingress,
             TcxAnchor::Before(TcxRef::Link(&l2)),
+            q.revision + 7,
+        )
+        .unwrap_err();
+    assert!(e.to_string().contains("ESTALE"), "{e}");
+    let l1 = first
+        .attach_tcx_at_revision(
+            pair.vb(),
+            TcDirection::Ingress,
+            TcxAnchor::Before(TcxRef::Link(&l2)),
+            q.revision,
         )
         .unwrap();
+    let q2 = net::tcx_query(pair.vb(), TcDirection::Ingress).unwrap();
+    assert_eq!(
+        q2.prog_ids,
+        vec![ids(ing), ids(first), ids(second)],
+        "{q2:?}"
+    );
+    assert_eq!(q2.link_ids[1], l1.info().unwrap().unwrap().id);
+    assert!(q2.revision > q.revision);
     assert!(pair.ping(), "tcx programs return TCX_NEXT: ping must work");
     assert_eq!(count(&obj, 1), PINGS, "ingress ICMP (echo requests)");
     assert_eq!(count(&obj, 2), PINGS, "egress ICMP (echo replies)");

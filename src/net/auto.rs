@@ -85,7 +85,7 @@ impl Program {
                     .ifindex
                     .ok_or_else(|| missing("an interface (--iface)"))?;
                 let dir = self.tc_direction();
-                match self.tcx_link(i, dir, TcxAnchor::None) {
+                match self.tcx_link(i, dir, TcxAnchor::None, 0) {
                     Ok(l) => Ok(l),
                     Err(e) if e.errno == nix::errno::Errno::EINVAL => {
                         log::debug!("{}: no tcx ({e}); using clsact", self.name());

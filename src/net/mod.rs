@@ -26,7 +26,7 @@ use std::os::fd::{AsFd, OwnedFd};
 
 pub use auto::{NetHook, NetTarget};
 pub use netfilter::{NetfilterHook, NfHook, NfProto};
-pub use tc::tc_filters;
+pub use tc::{tc_filters, tcx_query, TcxQuery};
 pub use tc::{TcDirection, TcFilter, TcOptions, TcxAnchor, TcxRef};
 pub use xdp::{xdp_query, XdpMode, XdpQuery};
 

@@ -129,6 +129,49 @@ pub struct TcFilter {
     pub name: String,
 }
 
+fn tcx_attach_type(direction: TcDirection) -> u32 {
+    match direction {
+        TcDirection::Ingress => BPF_TCX_INGRESS,
+        TcDirection::Egress => BPF_TCX_EGRESS,
+    }
+}
+
+/// The programs on a tcx hook, in the order they run.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TcxQuery {
+    /// The attachment list's revision (for `attach_tcx_at_revision`).
+    pub revision: u64,
+    /// Program ids, first to run first.
+    pub prog_ids: Vec<u32>,
+    /// The link id of each program (0: attached without a link).
+    pub link_ids: Vec<u32>,
+}
+
+/// What runs on the tcx hook of `ifindex` (`BPF_PROG_QUERY`).
+pub fn tcx_query(ifindex: u32, direction: TcDirection) -> Result<TcxQuery> {
+    let at = tcx_attach_type(direction);
+    let what = format!("tcx query of {direction:?} on interface {ifindex}");
+    let mut n = 16usize;
+    loop {
+        let mut prog_ids = vec![0u32; n];
+        let mut link_ids = vec![0u32; n];
+        match sys::prog_query(ifindex, at, &mut prog_ids, &mut link_ids) {
+            Ok(out) => {
+                let count = (out.count as usize).min(n);
+                prog_ids.truncate(count);
+                link_ids.truncate(count);
+                return Ok(TcxQuery {
+                    revision: out.revision,
+                    prog_ids,
+                    link_ids,
+                });
+            }
+            Err(e) if e.errno == nix::errno::Errno::ENOSPC && n < 1 << 16 => n *= 4,
+            Err(e) => return Err(Error::sys(what, e)),
+        }
+    }
+}
+
 fn parent(dir: TcDirection) -> u32 {
     (TC_H_CLSACT & 0xffff_0000)
         | match dir {
@@ -247,15 +290,29 @@ impl Program {
         direction: TcDirection,
         anchor: TcxAnchor<'_>,
     ) -> Result<Link> {
+        self.attach_tcx_at_revision(ifindex, direction, anchor, 0)
+    }
+
+    /// [`Program::attach_tcx`], refused (`ESTALE`) unless the hook's
+    /// attachment list is still at `expected_revision` (from
+    /// [`tcx_query`]; 0: any).
+    pub fn attach_tcx_at_revision(
+        &self,
+        ifindex: u32,
+        direction: TcDirection,
+        anchor: TcxAnchor<'_>,
+        expected_revision: u64,
+    ) -> Result<Link> {
         let target = format!("tcx {direction:?} on interface {ifindex}");
-        self.tcx_link(ifindex, direction, anchor).map_err(|e| {
-            let hint = if e.errno == nix::errno::Errno::EINVAL {
-                " (tcx needs Linux 6.6+; on older kernels use attach_tc)"
-            } else {
-                ""
-            };
-            attach_err(self, &target, format!("{e}{hint}"))
-        })
+        self.tcx_link(ifindex, direction, anchor, expected_revision)
+            .map_err(|e| {
+                let hint = if e.errno == nix::errno::Errno::EINVAL {
+                    " (tcx needs Linux 6.6+; on older kernels use attach_tc)"
+                } else {
+                    ""
+                };
+                attach_err(self, &target, format!("{e}{hint}"))
+            })
     }
 
     /// The tcx `BPF_LINK_CREATE`, with the kernel's error as is.
@@ -264,12 +321,10 @@ impl Program {
         ifindex: u32,
         direction: TcDirection,
         anchor: TcxAnchor<'_>,
+        expected_revision: u64,
     ) -> std::result::Result<Link, sys::SysError> {
         let (flags, relative) = anchor.encode();
-        let at = match direction {
-            TcDirection::Ingress => BPF_TCX_INGRESS,
-            TcDirection::Egress => BPF_TCX_EGRESS,
-        };
+        let at = tcx_attach_type(direction);
         let fd = sys::link_create(
             self.fd(),
             sys::LinkTarget::Ifindex(ifindex),
@@ -277,7 +332,7 @@ impl Program {
             flags,
             sys::LinkCreateExtra::Tcx {
                 relative,
-                expected_revision: 0,
+                expected_revision,
             },
         )?;
         Ok(Link::bpf(

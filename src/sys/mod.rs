@@ -26,6 +26,7 @@ pub mod netlink;
 pub mod perf;
 pub mod pod;
 pub mod prog;
+pub mod query;
 
 pub use btf::*;
 pub use fs::*;
@@ -37,6 +38,7 @@ pub use netlink::*;
 pub use perf::*;
 pub use pod::Pod;
 pub use prog::*;
+pub use query::*;
 
 use nix::errno::Errno;
 use std::cell::Cell;
