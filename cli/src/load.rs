@@ -32,7 +32,8 @@ fn parse_xdp_mode(s: &str) -> Result<XdpMode, String> {
 ///
 /// Loads every program of OBJ (or only those named with --program), attaches
 /// each one whose section says where (tracepoints, raw tracepoints, fentry/
-/// fexit/tp_btf/lsm, kprobes, uprobes) unless --no-attach, prints what was
+/// fexit/tp_btf/lsm, kprobes, uprobes; xdp and tc with --iface, cgroup
+/// programs with --cgroup) unless --no-attach, prints what was
 /// loaded and attached, then holds until Ctrl-C (or for --duration seconds)
 /// and detaches and unloads everything. A program that should attach and
 /// cannot is an error: everything is torn down and the reason printed.
@@ -155,6 +156,10 @@ fn attach(path: &Path, obj: &mut Object, net: &NetTarget) -> Result<(), Fail> {
         .filter(|p| !p.auto_attachable() && !by_net(p))
         .map(|p| p.name().to_string())
         .collect();
+    let net_skipped = obj
+        .programs()
+        .iter()
+        .any(|p| !p.auto_attachable() && !by_net(p) && p.net_hook().is_some());
     let mut failed = Vec::new();
     for (n, is_net) in &names {
         let r = if *is_net {
@@ -185,9 +190,12 @@ fn attach(path: &Path, obj: &mut Object, net: &NetTarget) -> Result<(), Fail> {
     }
     if !skipped.is_empty() {
         println!(
-            "not attached (the section does not say where; xdp/tc need --iface, cgroup programs --cgroup): {}",
+            "not attached (the section does not say where): {}",
             skipped.join(", ")
         );
+        if net_skipped {
+            println!("  (xdp and tc programs attach with --iface IFNAME, cgroup programs with --cgroup DIR)");
+        }
     }
     if failed.is_empty() {
         return Ok(());

@@ -121,7 +121,7 @@ fn load_attaches_tc_and_cgroup_programs() {
     assert!(o.status.success(), "{out}");
     assert!(out.contains("links: none"), "{out}");
     assert!(
-        out.contains("need --iface") && out.contains("tc_ingress"),
+        out.contains("with --iface IFNAME") && out.contains("tc_ingress"),
         "{out}"
     );
 }
