@@ -115,3 +115,36 @@ fn sk_msg_runs_on_sends_of_sockets_in_the_map() {
     server.read_exact(&mut buf).unwrap();
     assert_eq!(count(&obj, 10), PINGS);
 }
+
+#[test]
+fn attach_net_says_what_is_missing() {
+    if !common::root_or_skip("attach_net_says_what_is_missing") {
+        return;
+    }
+    let obj = load();
+    let none = tinybpf::net::NetTarget::default();
+    let e = obj
+        .program("xdp_drop_icmp")
+        .unwrap()
+        .attach_net(&none)
+        .unwrap_err();
+    assert!(
+        e.to_string().contains("an interface (--iface) not given"),
+        "{e}"
+    );
+    let e = obj
+        .program("cg_sock_deny")
+        .unwrap()
+        .attach_net(&none)
+        .unwrap_err();
+    assert!(e.to_string().contains("cgroup directory"), "{e}");
+    let e = obj.program("steer").unwrap().attach_net(&none).unwrap_err();
+    assert!(
+        e.to_string().contains("not an xdp, tc or cgroup program"),
+        "{e}"
+    );
+    assert_eq!(
+        obj.program("tc_legacy").unwrap().net_hook(),
+        Some(tinybpf::net::NetHook::Tc)
+    );
+}
