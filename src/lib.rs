@@ -26,6 +26,8 @@ pub mod kernel;
 pub mod link;
 mod load;
 pub mod map;
+pub mod net;
+pub mod netlink;
 pub mod obj;
 pub mod object;
 pub mod open;

@@ -18,6 +18,14 @@ pub(crate) enum LinkFd {
     },
     /// A perf event with the program set by ioctl (kernels without perf links).
     PerfIoctl { perf: OwnedFd },
+    /// Attached over netlink or BPF_PROG_ATTACH (see `crate::net`); `prog`
+    /// is a copy of the program's fd.
+    Net {
+        prog: OwnedFd,
+        attach: crate::net::NetAttach,
+        /// Set once detached (by `force_detach`), so drop does not repeat it.
+        detached: std::sync::atomic::AtomicBool,
+    },
 }
 
 /// An attached program.
@@ -32,6 +40,18 @@ pub struct Link {
 pub use crate::sys::LinkInfo;
 
 impl Link {
+    /// An attachment made without a BPF link (see `crate::net`).
+    pub(crate) fn net(prog: OwnedFd, attach: crate::net::NetAttach, desc: String) -> Link {
+        Link {
+            fd: LinkFd::Net {
+                prog,
+                attach,
+                detached: std::sync::atomic::AtomicBool::new(false),
+            },
+            desc,
+        }
+    }
+
     pub(crate) fn bpf(link: OwnedFd, perf: Option<OwnedFd>, desc: String) -> Link {
         Link {
             fd: LinkFd::Bpf { link, perf },
@@ -57,6 +77,7 @@ impl Link {
         match &self.fd {
             LinkFd::Bpf { link, .. } => link.as_fd(),
             LinkFd::PerfIoctl { perf } => perf.as_fd(),
+            LinkFd::Net { prog, .. } => prog.as_fd(),
         }
     }
 
@@ -68,7 +89,7 @@ impl Link {
                     Error::sys(format!("link {}", self.desc), e)
                 })?))
             }
-            LinkFd::PerfIoctl { .. } => Ok(None),
+            LinkFd::PerfIoctl { .. } | LinkFd::Net { .. } => Ok(None),
         }
     }
 
@@ -83,6 +104,10 @@ impl Link {
                 "link {} is a perf event attached by ioctl and cannot be pinned",
                 self.desc
             ))),
+            LinkFd::Net { .. } => Err(Error::Invalid(format!(
+                "link {} was attached without a BPF link (old kernel) and cannot be pinned",
+                self.desc
+            ))),
         }
     }
 
@@ -93,6 +118,18 @@ impl Link {
                 .map_err(|e| Error::sys(format!("detach {}", self.desc), e)),
             LinkFd::PerfIoctl { perf } => sys::perf_event_ioc_disable(perf.as_fd())
                 .map_err(|e| Error::sys(format!("disable {}", self.desc), e)),
+            LinkFd::Net {
+                prog,
+                attach,
+                detached,
+            } => {
+                if detached.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                    return Ok(());
+                }
+                attach
+                    .detach(prog)
+                    .map_err(|r| Error::Invalid(format!("detach {}: {r}", self.desc)))
+            }
         }
     }
 
@@ -104,8 +141,23 @@ impl Link {
 
 impl Drop for Link {
     fn drop(&mut self) {
-        if let LinkFd::PerfIoctl { perf } = &self.fd {
-            let _ = sys::perf_event_ioc_disable(perf.as_fd());
+        match &self.fd {
+            LinkFd::PerfIoctl { perf } => {
+                let _ = sys::perf_event_ioc_disable(perf.as_fd());
+            }
+            LinkFd::Net {
+                prog,
+                attach,
+                detached,
+            } => {
+                if detached.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                    return;
+                }
+                if let Err(r) = attach.detach(prog) {
+                    log::warn!("detaching {}: {r}", self.desc);
+                }
+            }
+            LinkFd::Bpf { .. } => {}
         }
         log::debug!("detaching {}", self.desc);
     }

@@ -7,6 +7,7 @@ use crate::Fail;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use tinybpf::events::Interrupt;
+use tinybpf::net::{NetHook, NetTarget, XdpMode};
 use tinybpf::obj::maps::map_type;
 use tinybpf::Object;
 
@@ -17,11 +18,22 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     }
 }
 
+fn parse_xdp_mode(s: &str) -> Result<XdpMode, String> {
+    Ok(match s {
+        "default" => XdpMode::Default,
+        "generic" | "skb" => XdpMode::Generic,
+        "native" | "driver" | "drv" => XdpMode::Native,
+        "offload" | "hw" => XdpMode::Offload,
+        _ => return Err(format!("{s:?}: use default, generic, native or offload")),
+    })
+}
+
 /// Load a BPF object, attach its programs, hold, then tear down
 ///
 /// Loads every program of OBJ (or only those named with --program), attaches
 /// each one whose section says where (tracepoints, raw tracepoints, fentry/
-/// fexit/tp_btf/lsm, kprobes, uprobes) unless --no-attach, prints what was
+/// fexit/tp_btf/lsm, kprobes, uprobes; xdp and tc with --iface, cgroup
+/// programs with --cgroup) unless --no-attach, prints what was
 /// loaded and attached, then holds until Ctrl-C (or for --duration seconds)
 /// and detaches and unloads everything. A program that should attach and
 /// cannot is an error: everything is torn down and the reason printed.
@@ -59,6 +71,17 @@ pub struct LoadArgs {
     /// /sys/fs/bpf if DIR is under it and nothing is mounted there
     #[arg(long, verbatim_doc_comment, value_name = "DIR")]
     pub pin: Option<PathBuf>,
+    /// Attach xdp and tc/tcx programs to interface IFNAME (tc: tcx, or a
+    /// clsact filter on kernels before 6.6; tc/egress sections: egress)
+    #[arg(long, verbatim_doc_comment, value_name = "IFNAME")]
+    pub iface: Option<String>,
+    /// XDP mode with --iface: default, generic, native or offload
+    #[arg(long, verbatim_doc_comment, value_name = "MODE", value_parser = parse_xdp_mode, default_value = "default")]
+    pub xdp_mode: XdpMode,
+    /// Attach cgroup programs (cgroup/*, cgroup_skb/*, sockops) to the cgroup
+    /// v2 directory PATH
+    #[arg(long, verbatim_doc_comment, value_name = "PATH")]
+    pub cgroup: Option<PathBuf>,
     /// Hold for SECS seconds instead of until Ctrl-C (0: tear down at once)
     #[arg(long, verbatim_doc_comment, value_name = "SECS", value_parser = parse_duration)]
     pub duration: Option<Duration>,
@@ -114,22 +137,37 @@ fn print_loaded(path: &Path, obj: &Object, by_name: &ByName) -> Result<(), Fail>
 
 /// Attach every auto-attachable program and print the links. A program that
 /// should attach and does not is an error (after trying the others).
-fn attach(path: &Path, obj: &mut Object) -> Result<(), Fail> {
-    let names: Vec<String> = obj
+fn attach(path: &Path, obj: &mut Object, net: &NetTarget) -> Result<(), Fail> {
+    // Networking programs attach where --iface/--cgroup say.
+    let by_net = |p: &tinybpf::Program| match p.net_hook() {
+        Some(NetHook::Xdp | NetHook::Tc) => net.ifindex.is_some(),
+        Some(NetHook::Cgroup) => net.cgroup.is_some(),
+        None => false,
+    };
+    let names: Vec<(String, bool)> = obj
         .programs()
         .iter()
-        .filter(|p| p.auto_attachable())
-        .map(|p| p.name().to_string())
+        .filter(|p| p.auto_attachable() || by_net(p))
+        .map(|p| (p.name().to_string(), !p.auto_attachable()))
         .collect();
     let skipped: Vec<String> = obj
         .programs()
         .iter()
-        .filter(|p| !p.auto_attachable())
+        .filter(|p| !p.auto_attachable() && !by_net(p))
         .map(|p| p.name().to_string())
         .collect();
+    let net_skipped = obj
+        .programs()
+        .iter()
+        .any(|p| !p.auto_attachable() && !by_net(p) && p.net_hook().is_some());
     let mut failed = Vec::new();
-    for n in &names {
-        if let Err(e) = obj.attach(n) {
+    for (n, is_net) in &names {
+        let r = if *is_net {
+            obj.attach_net(n, net).map(|_| ())
+        } else {
+            obj.attach(n).map(|_| ())
+        };
+        if let Err(e) = r {
             failed.push(e.to_string());
         }
     }
@@ -144,7 +182,7 @@ fn attach(path: &Path, obj: &mut Object) -> Result<(), Fail> {
                 .map_err(|e| Fail::error(format!("{}: {e}", path.display())))?
             {
                 Some(i) => i.id.to_string(),
-                None => "- (perf event)".into(),
+                None => "- (perf event, netlink or prog_attach)".into(),
             };
             t.row(vec![id, l.description().to_string()]);
         }
@@ -155,6 +193,9 @@ fn attach(path: &Path, obj: &mut Object) -> Result<(), Fail> {
             "not attached (the section does not say where): {}",
             skipped.join(", ")
         );
+        if net_skipped {
+            println!("  (xdp and tc programs attach with --iface IFNAME, cgroup programs with --cgroup DIR)");
+        }
     }
     if failed.is_empty() {
         return Ok(());
@@ -283,6 +324,15 @@ fn hold(interrupt: &Interrupt, duration: Option<Duration>) {
 
 pub fn run(a: &LoadArgs) -> Result<(), Fail> {
     let path = a.obj.as_path();
+    let net = NetTarget {
+        ifindex: a
+            .iface
+            .as_deref()
+            .map(|i| tinybpf::net::ifindex(i).map_err(|e| Fail::error(format!("--iface: {e}"))))
+            .transpose()?,
+        xdp_mode: a.xdp_mode,
+        cgroup: a.cgroup.clone(),
+    };
     let mut obj = open(path, &a.load)?;
     let wanted: Vec<&str> = a.program.iter().map(String::as_str).collect();
     if !wanted.is_empty() {
@@ -305,7 +355,7 @@ pub fn run(a: &LoadArgs) -> Result<(), Fail> {
         let mut obj = load(path, obj)?;
         print_loaded(path, &obj, &by_name_spec)?;
         if !a.no_attach {
-            attach(path, &mut obj)?;
+            attach(path, &mut obj, &net)?;
         }
         if let Some(p) = &pin_dir {
             pin_all(&obj, &p.dir)

@@ -28,6 +28,7 @@ pub mod prog_type {
     pub const LSM: u32 = 29;
     pub const SK_LOOKUP: u32 = 30;
     pub const SYSCALL: u32 = 31;
+    pub const NETFILTER: u32 = 32;
 }
 
 /// `enum bpf_attach_type` values used here.
@@ -65,6 +66,7 @@ pub mod attach_type {
     pub const XDP: u32 = 37;
     pub const SK_SKB_VERDICT: u32 = 38;
     pub const PERF_EVENT: u32 = 41;
+    pub const NETFILTER: u32 = 45;
 }
 
 /// How a program attaches, decided by its section name.
@@ -243,6 +245,7 @@ pub fn prog_kind(section: &str) -> Option<ProgKind> {
         "perf_event" => ProgKind::new(pt::PERF_EVENT, 0, AttachTarget::PerfEvent),
         "syscall" => plain(pt::SYSCALL, 0),
         "sk_lookup" => plain(pt::SK_LOOKUP, at::SK_LOOKUP),
+        "netfilter" => plain(pt::NETFILTER, at::NETFILTER),
         "flow_dissector" => plain(pt::FLOW_DISSECTOR, at::FLOW_DISSECTOR),
         "sockops" => plain(pt::SOCK_OPS, at::CGROUP_SOCK_OPS),
         "sk_skb" => match rest_s {

@@ -212,6 +212,26 @@ pub(crate) struct LinkUprobeMulti {
     pub _pad0: u32,
 }
 
+/// `attr.link_create.tcx` (and `netkit`): `relative_fd` or `relative_id`
+/// (by `BPF_F_ID`), and the expected revision (0: any).
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub(crate) struct LinkTcx {
+    pub relative: u32,
+    pub _pad0: u32,
+    pub expected_revision: u64,
+}
+
+/// `attr.link_create.netfilter`.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub(crate) struct LinkNetfilter {
+    pub pf: u32,
+    pub hooknum: u32,
+    pub priority: i32,
+    pub flags: u32,
+}
+
 /// The per-attach-type union of `attr.link_create`. Writing a member is safe;
 /// `raw` is written first so every byte is initialised.
 #[repr(C)]
@@ -223,6 +243,8 @@ pub(crate) union LinkExtra {
     pub tracing: LinkTracing,
     pub iter: LinkIter,
     pub uprobe_multi: LinkUprobeMulti,
+    pub tcx: LinkTcx,
+    pub netfilter: LinkNetfilter,
 }
 
 impl Default for LinkExtra {
@@ -467,6 +489,10 @@ mod tests {
         assert_eq!(offset_of!(LinkIter, iter_info_len), 8);
         assert_eq!(offset_of!(LinkUprobeMulti, cnt), 32);
         assert_eq!(offset_of!(LinkUprobeMulti, pid), 40);
+        assert_eq!(offset_of!(LinkTcx, expected_revision), 8);
+        assert_eq!(size_of::<LinkTcx>(), 16);
+        assert_eq!(offset_of!(LinkNetfilter, priority), 8);
+        assert_eq!(size_of::<LinkNetfilter>(), 16);
         assert_eq!(size_of::<LinkExtra>(), 48);
         assert_eq!(size_of::<LinkCreate>(), 64);
     }

@@ -99,6 +99,20 @@ pub enum LinkCreateExtra<'a> {
         pid: u32,
         flags: u32,
     },
+    /// `BPF_TCX_INGRESS`/`EGRESS`: the program or link (fd, or id with
+    /// `BPF_F_ID`) that `BPF_F_BEFORE`/`AFTER` refer to, and the expected
+    /// revision of the attachment list (0: any).
+    Tcx {
+        relative: u32,
+        expected_revision: u64,
+    },
+    /// `BPF_NETFILTER`: protocol family, hook, priority, `BPF_F_NETFILTER_*`.
+    Netfilter {
+        pf: u32,
+        hooknum: u32,
+        priority: i32,
+        flags: u32,
+    },
 }
 
 pub fn link_create(
@@ -170,6 +184,29 @@ pub fn link_create(
                 flags,
                 pid,
                 _pad0: 0,
+            };
+        }
+        LinkCreateExtra::Tcx {
+            relative,
+            expected_revision,
+        } => {
+            attr.extra.tcx = raw::LinkTcx {
+                relative,
+                _pad0: 0,
+                expected_revision,
+            };
+        }
+        LinkCreateExtra::Netfilter {
+            pf,
+            hooknum,
+            priority,
+            flags,
+        } => {
+            attr.extra.netfilter = raw::LinkNetfilter {
+                pf,
+                hooknum,
+                priority,
+                flags,
             };
         }
     }

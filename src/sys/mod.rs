@@ -22,9 +22,11 @@ pub mod info;
 pub mod link;
 pub mod map;
 pub mod mmap;
+pub mod netlink;
 pub mod perf;
 pub mod pod;
 pub mod prog;
+pub mod query;
 
 pub use btf::*;
 pub use fs::*;
@@ -32,9 +34,11 @@ pub use info::*;
 pub use link::*;
 pub use map::*;
 pub use mmap::Mmap;
+pub use netlink::*;
 pub use perf::*;
 pub use pod::Pod;
 pub use prog::*;
+pub use query::*;
 
 use nix::errno::Errno;
 use std::cell::Cell;
