@@ -18,33 +18,37 @@
 
 pub mod abi;
 pub mod btf;
-pub mod callback;
+mod callback;
 pub mod error;
 pub mod events;
 pub mod kernel;
-pub mod link;
+mod link;
 mod load;
-pub mod map;
+mod map;
 pub mod obj;
-pub mod object;
-pub mod open;
-pub mod perfbuf;
-pub mod program;
+mod object;
+mod open;
+mod perfbuf;
+mod program;
 pub mod reloc;
-pub mod ringbuf;
-/// Raw system calls (bpf(2), perf_event_open(2), mmap, bpffs). Internal and
-/// unstable: exposed only for the crate's own tests, CLI and benchmarks.
-#[doc(hidden)]
-pub mod sys;
+mod ringbuf;
+mod sys;
 pub mod tracefs;
 pub mod uprobe;
-pub(crate) mod util;
+mod util;
 
+pub use callback::{Callbacks, IntoLostFn, IntoRecordFn, IntoSampleFn, Local, Sendable};
 pub use error::{Error, Result};
 pub use link::Link;
-pub use map::Map;
+pub use map::{flags as map_flags, Keys, Map, Pod};
 pub use object::Object;
 pub use open::{LoadOptions, OpenObject};
-pub use perfbuf::{PerfBuffer, SendPerfBuffer};
+pub use perfbuf::{PerfBuffer, PerfBufferBuilder, SendPerfBuffer};
 pub use program::{Program, TestRun, TestRunOpts};
 pub use ringbuf::{RingBuffer, SendRingBuffer};
+
+/// What [`pod!`] expands to; not API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::sys::pod::{__pod_field_size, __pod_type_size};
+}

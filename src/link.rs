@@ -29,7 +29,7 @@ pub struct Link {
 }
 
 /// What the kernel says about a link.
-pub use crate::sys::LinkInfo;
+use crate::sys::LinkInfo;
 
 impl Link {
     pub(crate) fn bpf(link: OwnedFd, perf: Option<OwnedFd>, desc: String) -> Link {

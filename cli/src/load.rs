@@ -92,7 +92,7 @@ fn print_loaded(path: &Path, obj: &Object, by_name: &ByName) -> Result<(), Fail>
         for m in obj.maps() {
             // The kernel's view: max_entries 0 of a perf array became the
             // number of CPUs.
-            let info = tinybpf::sys::map_info(m.fd())
+            let info = tinybpf::kernel::map_info(m.fd())
                 .map_err(|e| Fail::error(format!("{}: map {}: {e}", path.display(), m.name())))?;
             let pinned = by_name
                 .iter()
@@ -187,7 +187,7 @@ struct PinDir {
 impl PinDir {
     fn prepare(dir: &Path) -> Result<PinDir, Fail> {
         let created = !dir.exists();
-        tinybpf::sys::fs::bpffs_ensure(dir).map_err(|e| Fail::error(format!("--pin: {e}")))?;
+        tinybpf::kernel::ensure_bpffs(dir).map_err(|e| Fail::error(format!("--pin: {e}")))?;
         Ok(PinDir {
             dir: dir.to_path_buf(),
             created,

@@ -1,4 +1,5 @@
-//! The sys layer against the running kernel. Needs root (CAP_BPF, CAP_PERFMON,
+//! The sys layer against the running kernel (unit tests, as `sys` is
+//! crate-private). Needs root (CAP_BPF, CAP_PERFMON,
 //! CAP_SYS_ADMIN for mounts): without it the tests say why and return, unless
 //! `CI` is set, in which case they fail.
 
@@ -6,12 +7,12 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::path::Path;
 use std::sync::atomic::Ordering;
 
-use nix::errno::Errno;
-use tinybpf::abi::insn::{Insn, BPF_ALU64, BPF_EXIT, BPF_JMP, BPF_K, BPF_MOV};
-use tinybpf::sys::{
+use crate::abi::insn::{Insn, BPF_ALU64, BPF_EXIT, BPF_JMP, BPF_K, BPF_MOV};
+use crate::sys::{
     self, EpollEvent, LinkCreateExtra, LinkTarget, MapCreateAttr, MapFd, Mmap, PerfEventAttr,
     ProgLoadAttr,
 };
+use nix::errno::Errno;
 
 const BPF_MAP_TYPE_HASH: u32 = 1;
 const BPF_MAP_TYPE_ARRAY: u32 = 2;
@@ -381,14 +382,14 @@ fn tracepoint_perf_event_link_and_ids() {
     if !root() {
         return;
     }
-    let dir = tinybpf::tracefs::tracefs_dir().unwrap();
+    let dir = crate::tracefs::tracefs_dir().unwrap();
     assert!(dir.join("events").is_dir());
-    assert!(tinybpf::tracefs::trace_pipe_path()
+    assert!(crate::tracefs::trace_pipe_path()
         .unwrap()
         .ends_with("trace_pipe"));
-    let id = tinybpf::tracefs::tracepoint_id("syscalls", "sys_enter_execve").unwrap();
+    let id = crate::tracefs::tracepoint_id("syscalls", "sys_enter_execve").unwrap();
     assert!(id > 0);
-    let e = tinybpf::tracefs::tracepoint_id("syscalls", "no_such_tracepoint").unwrap_err();
+    let e = crate::tracefs::tracepoint_id("syscalls", "no_such_tracepoint").unwrap_err();
     assert!(e.to_string().contains("syscalls/no_such_tracepoint"), "{e}");
 
     let prog = load(BPF_PROG_TYPE_TRACEPOINT, &[mov_r0(0), exit()], b"tb_tp");
