@@ -16,6 +16,8 @@
 //! The running kernel's BTF and module BTF for offline checks are in
 //! [`kernel`].
 
+#![deny(missing_docs)]
+
 pub mod abi;
 pub mod btf;
 mod callback;

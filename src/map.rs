@@ -98,21 +98,27 @@ impl Map {
     pub fn symbol(&self) -> &str {
         &self.symbol
     }
+    /// The map type (`BPF_MAP_TYPE_*`, see [`crate::abi::map_type`]).
     pub fn map_type(&self) -> u32 {
         self.map_type
     }
+    /// Key size in bytes.
     pub fn key_size(&self) -> u32 {
         self.key_size
     }
+    /// Value size in bytes as the kernel sees it (per CPU for per-CPU maps).
     pub fn value_size(&self) -> u32 {
         self.value_size
     }
+    /// Maximum number of entries (as created: a perf event array sized 0 gets the number of CPUs).
     pub fn max_entries(&self) -> u32 {
         self.max_entries
     }
+    /// Creation flags (`BPF_F_*`).
     pub fn map_flags(&self) -> u32 {
         self.map_flags
     }
+    /// The map's file descriptor, borrowed.
     pub fn fd(&self) -> BorrowedFd<'_> {
         self.fd.as_fd()
     }

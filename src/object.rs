@@ -39,18 +39,22 @@ impl Object {
         }
     }
 
+    /// The object's name (`hello` for `hello.bpf.o`).
     pub fn name(&self) -> &str {
         &self.name
     }
 
+    /// Every loaded program.
     pub fn programs(&self) -> &[Program] {
         &self.programs
     }
 
+    /// Every map, including the data maps (`.rodata`, `.data`, `.bss`, `.kconfig`).
     pub fn maps(&self) -> &[Map] {
         &self.maps
     }
 
+    /// The links made by [`Object::attach_all`] and [`Object::attach`].
     pub fn links(&self) -> &[Link] {
         &self.links
     }

@@ -54,6 +54,7 @@ impl OpenObject {
         &self.spec
     }
 
+    /// The options [`OpenObject::load`] will use, to change in place.
     pub fn options_mut(&mut self) -> &mut LoadOptions {
         &mut self.opts
     }

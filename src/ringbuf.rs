@@ -316,6 +316,7 @@ impl<'cb, K: Callbacks<'cb>> RingBuffer<'cb, K> {
         self.rings.len()
     }
 
+    /// Whether it reads no ring.
     pub fn is_empty(&self) -> bool {
         self.rings.is_empty()
     }
