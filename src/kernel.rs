@@ -4,10 +4,11 @@
 //! **Stability:** this module serves offline and diagnostic tools (`tinybpf
 //! check`, tests, benchmarks); it may change between minor versions.
 //!
-//! - CO-RE targets: the running kernel's BTF, its modules' BTF, BTF files
-//!   standing in for it, and what `.kconfig` externs would see. Build a
-//!   target with [`CoreTarget::kernel`] or [`CoreTarget::file`], then
-//!   relocate with [`crate::reloc::relocate_copy`].
+//! - CO-RE targets: the running kernel's BTF ([`kernel_btf`]), its modules'
+//!   BTF ([`module_btfs`]), BTF files standing in for it ([`read_btf_file`]).
+//!   Build a target with [`CoreTarget::kernel`] or [`CoreTarget::file`], then
+//!   relocate with [`crate::reloc::relocate_copy`]; what `.kconfig` externs
+//!   would see is [`KernelFacts::running`].
 //! - Kernel objects by id: [`prog_ids`], [`map_ids`], [`link_ids`],
 //!   [`prog_info_by_id`], [`map_info_by_id`], and the info of an fd you hold
 //!   ([`prog_info`], [`map_info`], e.g. from [`crate::Program::fd`]) or of a
@@ -15,6 +16,10 @@
 //! - bpffs: [`ensure_bpffs`], [`is_bpffs`]; CPUs: [`possible_cpus`],
 //!   [`online_cpus`]; a CPU-clock perf event for `perf_event` programs:
 //!   [`cpu_clock_event`].
+//!
+//! [`CoreTarget::kernel`]: crate::reloc::CoreTarget::kernel
+//! [`CoreTarget::file`]: crate::reloc::CoreTarget::file
+//! [`KernelFacts::running`]: crate::reloc::kconfig::KernelFacts::running
 
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::Path;
@@ -23,8 +28,6 @@ use crate::error::{Error, Result};
 use crate::sys;
 
 pub use crate::load::target::{kernel_btf, module_btfs, read_btf_file};
-pub use crate::reloc::kconfig::{KernelConfig, KernelFacts};
-pub use crate::reloc::CoreTarget;
 pub use crate::sys::fs::{BpffsError, BPFFS_DEFAULT};
 pub use crate::sys::info::{LinkInfo, MapInfo, ProgInfo};
 

@@ -1,7 +1,7 @@
 //! Maps of a loaded object (or opened from a pin): raw-bytes and typed access.
 
 use crate::error::{Error, Result};
-use crate::obj::maps::map_type;
+use crate::abi::map_type;
 use crate::obj::MapSpec;
 use crate::sys::{self, Mmap, SysError};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
@@ -428,7 +428,7 @@ impl Map {
     }
 
     /// Typed per-CPU update: `values[i]` is CPU `i`'s value, one per possible
-    /// CPU (see [`crate::sys::num_possible_cpus`]).
+    /// CPU (see [`crate::kernel::possible_cpus`]).
     pub fn set_percpu<K: Pod, V: Pod>(&self, key: &K, values: &[V], flags: u64) -> Result<()> {
         self.check_key_type::<K>("set_percpu")?;
         self.check_value_type::<V>("set_percpu", true)?;

@@ -23,7 +23,7 @@
 use crate::callback::{Callbacks, IntoLostFn, IntoSampleFn, Local, Sendable};
 use crate::error::{Error, Result};
 use crate::map::Map;
-use crate::obj::maps::map_type;
+use crate::abi::map_type;
 use crate::sys::{self, Epoll, EpollEvent, Mmap, PerfEventAttr, SysError};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::sync::atomic::Ordering;
@@ -194,7 +194,7 @@ impl<'m, 'cb, K: Callbacks<'cb>> PerfBufferBuilder<'m, 'cb, K> {
         }
     }
 
-    /// Data pages per CPU: a power of two ([`DEFAULT_PAGES`] by default).
+    /// Data pages per CPU: a power of two (16 by default).
     pub fn pages(mut self, pages: usize) -> Self {
         self.pages = pages;
         self
@@ -342,7 +342,7 @@ impl<'cb> PerfBuffer<'cb> {
         PerfBufferBuilder::new(map)
     }
 
-    /// A reader with [`DEFAULT_PAGES`] per CPU calling `sample` for every
+    /// A reader with 16 data pages per CPU calling `sample` for every
     /// sample and `lost` for every lost record.
     pub fn new(
         map: &Map,

@@ -26,7 +26,7 @@
 use crate::callback::{Callbacks, IntoRecordFn, Local, Sendable};
 use crate::error::{Error, Result};
 use crate::map::Map;
-use crate::obj::maps::map_type;
+use crate::abi::map_type;
 use crate::sys::{self, Epoll, EpollEvent, Mmap};
 use std::marker::PhantomData;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};

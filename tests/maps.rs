@@ -6,7 +6,7 @@ mod common;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 use tinybpf::map_flags;
-use tinybpf::obj::maps::map_type;
+use tinybpf::abi::map_type;
 use tinybpf::{Object, OpenObject, TestRunOpts};
 
 fn run(obj: &Object, prog: &str, len: usize) -> u32 {

@@ -7,7 +7,7 @@ use crate::Fail;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use tinybpf::events::Interrupt;
-use tinybpf::obj::maps::map_type;
+use tinybpf::abi::map_type;
 use tinybpf::Object;
 
 fn parse_duration(s: &str) -> Result<Duration, String> {

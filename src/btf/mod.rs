@@ -11,7 +11,7 @@
 //! index and lookups by name, `patch` the in-place fix-ups and
 //! [`Btf::to_bytes`]; `ext` decodes `.BTF.ext` and `maps` BTF-defined maps.
 
-pub mod ext;
+pub(crate) mod ext;
 mod index;
 mod maps;
 mod parse;

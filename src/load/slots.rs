@@ -4,7 +4,7 @@
 
 use crate::error::{Error, Result};
 use crate::map::Map;
-use crate::obj::maps::map_type;
+use crate::abi::map_type;
 use crate::obj::{ObjectSpec, SlotTarget};
 use crate::program::Program;
 use std::os::fd::AsRawFd;

@@ -5,8 +5,7 @@ use super::error::{sec_err, ParseError};
 /// Largest global-data section we accept (the kernel's own limit is lower).
 pub const MAX_DATA_SIZE: u64 = 1 << 29;
 
-/// `enum bpf_map_type` values (kept in [`crate::abi::map_type`]).
-pub use crate::abi::map_type;
+use crate::abi::map_type;
 
 /// Map flags used by the loader.
 pub const BPF_F_NO_PREALLOC: u32 = 1 << 0;

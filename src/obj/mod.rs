@@ -9,12 +9,15 @@ mod btf_maps;
 mod elf_size;
 mod error;
 pub mod kconfig;
-pub mod maps;
-pub mod section;
+pub(crate) mod maps;
+pub(crate) mod section;
 
 pub use error::ParseError;
-pub use maps::{DataKind, MapSpec, Pinning, SlotTarget};
-pub use section::{AttachTarget, ProgKind};
+pub use maps::{
+    data_map_name, kernel_name, DataKind, MapSpec, Pinning, SlotTarget, BPF_F_MMAPABLE,
+    BPF_F_NO_PREALLOC, BPF_F_RDONLY_PROG, MAX_DATA_SIZE,
+};
+pub use section::{attach_type, prog_kind, prog_type, AttachTarget, ProgKind};
 
 use crate::abi::insn::{Insn, BPF_PSEUDO_CALL, BPF_PSEUDO_FUNC, INSN_SIZE, LD_IMM64};
 use error::sec_err;

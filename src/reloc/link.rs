@@ -42,10 +42,10 @@ pub enum LinkError {
     },
 }
 
-/// `bpf_func_info` / `bpf_line_info` records. In [`ExtInfo`] and
-/// [`LinkedProgram`] their `insn_off` counts instructions (in `.BTF.ext` it
-/// counts bytes).
-pub use crate::btf::{FuncInfo, LineInfo};
+// `bpf_func_info` / `bpf_line_info` records. In [`ExtInfo`] and
+// [`LinkedProgram`] their `insn_off` counts instructions (in `.BTF.ext` it
+// counts bytes).
+use crate::btf::{FuncInfo, LineInfo};
 
 /// func_info and line_info of an object, per ELF section, with `insn_off` in
 /// instructions from the start of the section.
