@@ -1,7 +1,7 @@
 //! Maps of a loaded object (or opened from a pin): raw-bytes and typed access.
 
-use crate::error::{Error, Result};
 use crate::abi::map_type;
+use crate::error::{Error, Result};
 use crate::obj::MapSpec;
 use crate::sys::{self, Mmap, SysError};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};

@@ -20,10 +20,10 @@
 //! # Ok(()) }
 //! ```
 
+use crate::abi::map_type;
 use crate::callback::{Callbacks, IntoLostFn, IntoSampleFn, Local, Sendable};
 use crate::error::{Error, Result};
 use crate::map::Map;
-use crate::abi::map_type;
 use crate::sys::{self, Epoll, EpollEvent, Mmap, PerfEventAttr, SysError};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::sync::atomic::Ordering;

@@ -23,10 +23,10 @@
 //! # Ok(()) }
 //! ```
 
+use crate::abi::map_type;
 use crate::callback::{Callbacks, IntoRecordFn, Local, Sendable};
 use crate::error::{Error, Result};
 use crate::map::Map;
-use crate::abi::map_type;
 use crate::sys::{self, Epoll, EpollEvent, Mmap};
 use std::marker::PhantomData;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};

@@ -5,8 +5,8 @@ mod common;
 
 use std::process::{Command, Stdio};
 use std::time::Duration;
-use tinybpf::map_flags;
 use tinybpf::abi::map_type;
+use tinybpf::map_flags;
 use tinybpf::{Object, OpenObject, TestRunOpts};
 
 fn run(obj: &Object, prog: &str, len: usize) -> u32 {

@@ -6,8 +6,8 @@ use crate::table::Table;
 use crate::Fail;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-use tinybpf::events::Interrupt;
 use tinybpf::abi::map_type;
+use tinybpf::events::Interrupt;
 use tinybpf::Object;
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
