@@ -21,7 +21,31 @@ pub mod flags {
     pub const F_LOCK: u64 = 4;
 }
 
-/// A BPF map.
+/// A BPF map of a loaded [`Object`](crate::Object) (or opened with
+/// [`Map::from_pin`] / [`Map::from_fd`]).
+///
+/// Access is by bytes ([`Map::lookup`], [`Map::update`], [`Map::delete`],
+/// [`Map::keys`], [`Map::iter`]; queue/stack: [`Map::push`], [`Map::pop`])
+/// or typed, for [`Pod`](crate::Pod) types whose sizes are checked against
+/// the map's ([`Map::get`], [`Map::set`], [`Map::remove`]; per-CPU:
+/// [`Map::get_percpu`], [`Map::set_percpu`]). Global data (`.data`,
+/// `.bss`, `.rodata`) is an mmap'd array map: [`Map::data`],
+/// [`Map::write_data`].
+///
+/// ```no_run
+/// use tinybpf::map_flags;
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let obj = tinybpf::OpenObject::open("bpf/maptypes.bpf.o")?.load()?;
+/// let hash = obj.map("hash").ok_or("no map hash")?; // u32 → u64
+/// hash.set(&5u32, &50u64, map_flags::NOEXIST)?;
+/// assert_eq!(hash.get::<u32, u64>(&5)?, Some(50));
+/// for key in hash.keys() {
+///     println!("key {:?}", key?);
+/// }
+/// hash.pin("/sys/fs/bpf/my_hash")?; // outlives the object; Map::from_pin reopens it
+/// # Ok(()) }
+/// ```
 #[derive(Debug)]
 pub struct Map {
     name: String,

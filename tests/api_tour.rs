@@ -26,7 +26,13 @@ fn example_regions() -> String {
                     .unwrap_or(0);
                 let text: Vec<&str> = lines
                     .iter()
-                    .map(|l| if l.len() >= indent { &l[indent..] } else { l.trim() })
+                    .map(|l| {
+                        if l.len() >= indent {
+                            &l[indent..]
+                        } else {
+                            l.trim()
+                        }
+                    })
                     .collect();
                 regions.push(text.join("\n"));
                 cur = None;
@@ -37,7 +43,11 @@ fn example_regions() -> String {
         }
     }
     assert!(cur.is_none(), "`// README: begin` without end");
-    assert_eq!(regions.len(), 2, "expected the `use` region and the body region");
+    assert_eq!(
+        regions.len(),
+        2,
+        "expected the `use` region and the body region"
+    );
     regions.join("\n\n")
 }
 
