@@ -281,4 +281,24 @@ garbage line
             ));
         }
     }
+
+    /// Against the running kernel (needs root: tracefs's root is mode 0700).
+    #[test]
+    fn running_kernel() {
+        if !nix::unistd::geteuid().is_root() {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "running_kernel needs root and CI is set"
+            );
+            eprintln!("running_kernel: skipped (needs root)");
+            return;
+        }
+        let dir = tracefs_dir().unwrap();
+        assert!(dir.join("events").is_dir());
+        assert!(trace_pipe_path().unwrap().ends_with("trace_pipe"));
+        let id = tracepoint_id("syscalls", "sys_enter_execve").unwrap();
+        assert!(id > 0);
+        let e = tracepoint_id("syscalls", "no_such_tracepoint").unwrap_err();
+        assert!(e.to_string().contains("syscalls/no_such_tracepoint"), "{e}");
+    }
 }
