@@ -86,7 +86,7 @@
 //!   [`LoadOptions`] (BTF file for CO-RE, verifier log level, pin root).
 //! - [`Object`]: what a load made; [`Object::program`], [`Object::map`].
 //! - [`Program`]: attach (`attach_*`), [`Program::test_run`], pin.
-//! - [`Map`]: byte-level ([`Map::lookup`], [`Map::update`], [`Map::keys`])
+//! - [`Map`]: by bytes ([`Map::lookup`], [`Map::update`], [`Map::keys`])
 //!   and typed ([`Map::get`], [`Map::set`] for [`Pod`] types, made with
 //!   [`pod!`]) access, per-CPU values, global data ([`Map::data`]), pinning.
 //! - [`Link`]: an attachment; detached when dropped, unless pinned.
