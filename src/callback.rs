@@ -9,7 +9,17 @@
 //!   [`SendPerfBuffer`](crate::SendPerfBuffer)): only `Send` closures, and
 //!   the reader is `Send`: build it, then move it into a reader thread.
 
-/// A way of storing callbacks: [`Local`] or [`Sendable`].
+/// A way of storing callbacks: [`Local`] or [`Sendable`]; it decides
+/// whether a [`RingBuffer`](crate::RingBuffer) or
+/// [`PerfBuffer`](crate::PerfBuffer) is `Send`.
+///
+/// - [`Local`] (the default, `RingBuffer::new`, `PerfBuffer::builder`): any
+///   closure, e.g. one borrowing a `Cell` or an `Rc`; the reader stays on the
+///   thread that made it.
+/// - [`Sendable`] (`RingBuffer::new_send`, `PerfBuffer::builder_send`; the
+///   aliases [`SendRingBuffer`](crate::SendRingBuffer) and
+///   [`SendPerfBuffer`](crate::SendPerfBuffer)): only `Send` closures, and
+///   the reader is `Send`: build it, then move it into a reader thread.
 pub trait Callbacks<'cb>: sealed::Sealed {
     /// A ring buffer record callback.
     type Record: ?Sized + FnMut(&[u8]) -> i32 + 'cb;

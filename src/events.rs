@@ -17,6 +17,7 @@ pub struct Interrupt {
 }
 
 impl Interrupt {
+    /// Catch SIGINT and SIGTERM from now on (they no longer end the process).
     pub fn new() -> Result<Interrupt> {
         let mut set = SigSet::empty();
         set.add(Signal::SIGINT);
@@ -42,6 +43,7 @@ impl Interrupt {
         self.pending()
     }
 
+    /// An fd that becomes readable when a signal arrives, for your own poll loop.
     pub fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
         self.fd.as_fd()
     }

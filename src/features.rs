@@ -16,8 +16,9 @@ use std::sync::{Mutex, OnceLock};
 use nix::errno::Errno;
 
 use crate::abi::insn::Insn;
+use crate::abi::map_type;
 use crate::btf::{BtfBuilder, BtfFeatures, BTF_INT_SIGNED};
-use crate::obj::maps::{map_type, BPF_F_MMAPABLE, BPF_F_NO_PREALLOC};
+use crate::obj::maps::{BPF_F_MMAPABLE, BPF_F_NO_PREALLOC};
 use crate::obj::section::{attach_type, prog_type};
 use crate::sys;
 

@@ -28,7 +28,21 @@ pub(crate) enum LinkFd {
     },
 }
 
-/// An attached program.
+/// An attached program: a BPF link, or a perf event carrying the program on
+/// kernels without perf links. Dropping it detaches the program, unless it
+/// was pinned ([`Link::pin`]; [`Link::from_pin`] takes it back).
+///
+/// ```no_run
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let obj = tinybpf::OpenObject::open("bpf/hello.bpf.o")?.load()?;
+/// let link = obj.program("handle_tp").ok_or("no program")?.attach()?;
+/// println!("{}", link.description()); // handle_tp → tracepoint syscalls/sys_enter_execve
+/// if let Some(info) = link.info()? {
+///     println!("link id {}", info.id);
+/// }
+/// drop(link); // detached
+/// # Ok(()) }
+/// ```
 #[derive(Debug)]
 pub struct Link {
     pub(crate) fd: LinkFd,
@@ -37,7 +51,7 @@ pub struct Link {
 }
 
 /// What the kernel says about a link.
-pub use crate::sys::LinkInfo;
+use crate::sys::LinkInfo;
 
 impl Link {
     /// An attachment made without a BPF link (see `crate::net`).

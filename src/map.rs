@@ -1,7 +1,7 @@
 //! Maps of a loaded object (or opened from a pin): raw-bytes and typed access.
 
+use crate::abi::map_type;
 use crate::error::{Error, Result};
-use crate::obj::maps::map_type;
 use crate::obj::MapSpec;
 use crate::sys::{self, Mmap, SysError};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
@@ -21,7 +21,31 @@ pub mod flags {
     pub const F_LOCK: u64 = 4;
 }
 
-/// A BPF map.
+/// A BPF map of a loaded [`Object`](crate::Object) (or opened with
+/// [`Map::from_pin`] / [`Map::from_fd`]).
+///
+/// Access is by bytes ([`Map::lookup`], [`Map::update`], [`Map::delete`],
+/// [`Map::keys`], [`Map::iter`]; queue/stack: [`Map::push`], [`Map::pop`])
+/// or typed, for [`Pod`](crate::Pod) types whose sizes are checked against
+/// the map's ([`Map::get`], [`Map::set`], [`Map::remove`]; per-CPU:
+/// [`Map::get_percpu`], [`Map::set_percpu`]). Global data (`.data`,
+/// `.bss`, `.rodata`) is an mmap'd array map: [`Map::data`],
+/// [`Map::write_data`].
+///
+/// ```no_run
+/// use tinybpf::map_flags;
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let obj = tinybpf::OpenObject::open("bpf/maptypes.bpf.o")?.load()?;
+/// let hash = obj.map("hash").ok_or("no map hash")?; // u32 → u64
+/// hash.set(&5u32, &50u64, map_flags::NOEXIST)?;
+/// assert_eq!(hash.get::<u32, u64>(&5)?, Some(50));
+/// for key in hash.keys() {
+///     println!("key {:?}", key?);
+/// }
+/// hash.pin("/sys/fs/bpf/my_hash")?; // outlives the object; Map::from_pin reopens it
+/// # Ok(()) }
+/// ```
 #[derive(Debug)]
 pub struct Map {
     name: String,
@@ -98,21 +122,27 @@ impl Map {
     pub fn symbol(&self) -> &str {
         &self.symbol
     }
+    /// The map type (`BPF_MAP_TYPE_*`, see [`crate::abi::map_type`]).
     pub fn map_type(&self) -> u32 {
         self.map_type
     }
+    /// Key size in bytes.
     pub fn key_size(&self) -> u32 {
         self.key_size
     }
+    /// Value size in bytes as the kernel sees it (per CPU for per-CPU maps).
     pub fn value_size(&self) -> u32 {
         self.value_size
     }
+    /// Maximum number of entries (as created: a perf event array sized 0 gets the number of CPUs).
     pub fn max_entries(&self) -> u32 {
         self.max_entries
     }
+    /// Creation flags (`BPF_F_*`).
     pub fn map_flags(&self) -> u32 {
         self.map_flags
     }
+    /// The map's file descriptor, borrowed.
     pub fn fd(&self) -> BorrowedFd<'_> {
         self.fd.as_fd()
     }
@@ -422,7 +452,7 @@ impl Map {
     }
 
     /// Typed per-CPU update: `values[i]` is CPU `i`'s value, one per possible
-    /// CPU (see [`crate::sys::num_possible_cpus`]).
+    /// CPU (see [`crate::kernel::possible_cpus`]).
     pub fn set_percpu<K: Pod, V: Pod>(&self, key: &K, values: &[V], flags: u64) -> Result<()> {
         self.check_key_type::<K>("set_percpu")?;
         self.check_value_type::<V>("set_percpu", true)?;

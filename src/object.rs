@@ -1,6 +1,6 @@
 //! A loaded object: its programs, maps, BTF fd and the links made by
-//! attaching. Built only by the load pipeline (see [`crate::open`] for open
-//! → adjust → load); dropping it detaches links, then closes programs, maps
+//! attaching. Built only by the load pipeline (see `open.rs` for open →
+//! adjust → load); dropping it detaches links, then closes programs, maps
 //! and BTF, in that order.
 
 use crate::error::{Error, Result};
@@ -9,8 +9,22 @@ use crate::map::Map;
 use crate::program::Program;
 use std::os::fd::{AsFd, OwnedFd};
 
-/// A loaded object. Dropping it detaches links, then closes programs, maps and
-/// BTF, in that order.
+/// A loaded object: its programs, maps, BTF and the links made by attaching.
+/// Made by [`OpenObject::load`](crate::OpenObject::load). Dropping it
+/// detaches links, then closes programs, maps and BTF, in that order
+/// (pinned maps, programs and links stay in the kernel).
+///
+/// ```no_run
+/// # fn main() -> tinybpf::Result<()> {
+/// let mut obj = tinybpf::OpenObject::open("bpf/hello.bpf.o")?.load()?;
+/// for p in obj.programs() {
+///     println!("{} (section {})", p.name(), p.section());
+/// }
+/// let n = obj.attach_all()?; // every program whose section says where
+/// println!("{n} attached: {:?}", obj.links().iter().map(|l| l.description()).collect::<Vec<_>>());
+/// obj.detach_all(); // or just drop the object
+/// # Ok(()) }
+/// ```
 #[derive(Debug)]
 pub struct Object {
     // Field order is drop order.
@@ -39,18 +53,22 @@ impl Object {
         }
     }
 
+    /// The object's name (`hello` for `hello.bpf.o`).
     pub fn name(&self) -> &str {
         &self.name
     }
 
+    /// Every loaded program.
     pub fn programs(&self) -> &[Program] {
         &self.programs
     }
 
+    /// Every map, including the data maps (`.rodata`, `.data`, `.bss`, `.kconfig`).
     pub fn maps(&self) -> &[Map] {
         &self.maps
     }
 
+    /// The links made by [`Object::attach_all`] and [`Object::attach`].
     pub fn links(&self) -> &[Link] {
         &self.links
     }

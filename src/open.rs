@@ -11,7 +11,30 @@ use crate::object::Object;
 use crate::sys;
 use std::path::Path;
 
-/// An object opened and parsed, not yet loaded: adjust it, then [`load`](Self::load).
+/// An object opened and parsed, not yet loaded: adjust it, then
+/// [`load`](Self::load).
+///
+/// The lifecycle from the top: open (parse; no syscalls) → adjust (globals,
+/// map sizes, which programs load, [`LoadOptions`]) → load (BTF,
+/// relocations, maps, programs) → an [`Object`] to attach (links) → drop
+/// (links, programs, maps, BTF: in that order). A failed load leaves nothing
+/// in the kernel.
+///
+/// ```no_run
+/// use tinybpf::OpenObject;
+///
+/// # fn main() -> tinybpf::Result<()> {
+/// let mut open = OpenObject::open("bpf/globals.bpf.o")?;
+/// for name in open.program_names() {
+///     println!("program {name}");
+/// }
+/// open.set_global_value("multiplier", &3u32)?; // `const volatile __u32 multiplier`
+/// open.load_only(&["xdp_count"])?; // the others are not loaded
+/// open.options_mut().log_level = 2; // a verifier log even on success
+/// let obj = open.load()?;
+/// assert!(obj.program("xdp_calls").is_none());
+/// # Ok(()) }
+/// ```
 #[derive(Debug)]
 pub struct OpenObject {
     spec: ObjectSpec,
@@ -54,6 +77,7 @@ impl OpenObject {
         &self.spec
     }
 
+    /// The options [`OpenObject::load`] will use, to change in place.
     pub fn options_mut(&mut self) -> &mut LoadOptions {
         &mut self.opts
     }

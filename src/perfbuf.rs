@@ -7,23 +7,11 @@
 //! writes `PERF_RECORD_SAMPLE` records into the ring of the CPU it runs on;
 //! when a ring is full the kernel counts the lost samples and later writes a
 //! `PERF_RECORD_LOST` record.
-//!
-//! ```no_run
-//! # fn main() -> tinybpf::Result<()> {
-//! let obj = tinybpf::OpenObject::open("bpf/events.bpf.o")?.load()?;
-//! let mut pb = tinybpf::PerfBuffer::builder(obj.map("pb").unwrap())
-//!     .pages(8)
-//!     .on_sample(|cpu, raw: &[u8]| println!("cpu {cpu}: {} bytes", raw.len()))
-//!     .on_lost(|cpu, n| eprintln!("cpu {cpu}: lost {n}"))
-//!     .build()?;
-//! pb.poll(std::time::Duration::from_millis(100))?;
-//! # Ok(()) }
-//! ```
 
+use crate::abi::map_type;
 use crate::callback::{Callbacks, IntoLostFn, IntoSampleFn, Local, Sendable};
 use crate::error::{Error, Result};
 use crate::map::Map;
-use crate::obj::maps::map_type;
 use crate::sys::{self, Epoll, EpollEvent, Mmap, PerfEventAttr, SysError};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::sync::atomic::Ordering;
@@ -194,7 +182,7 @@ impl<'m, 'cb, K: Callbacks<'cb>> PerfBufferBuilder<'m, 'cb, K> {
         }
     }
 
-    /// Data pages per CPU: a power of two ([`DEFAULT_PAGES`] by default).
+    /// Data pages per CPU: a power of two (16 by default).
     pub fn pages(mut self, pages: usize) -> Self {
         self.pages = pages;
         self
@@ -300,6 +288,30 @@ impl<'m, 'cb, K: Callbacks<'cb>> PerfBufferBuilder<'m, 'cb, K> {
 
 /// A reader of a perf event array: one ring per CPU, polled through epoll.
 ///
+/// For every online CPU the reader opens a `PERF_COUNT_SW_BPF_OUTPUT`
+/// software event bound to that CPU, maps its ring, stores the event's fd in
+/// the map at key = CPU and enables it. `bpf_perf_event_output(ctx, &map,
+/// BPF_F_CURRENT_CPU, ...)` then writes samples into the ring of the CPU it
+/// runs on; when a ring is full the kernel counts lost samples, reported to
+/// the `on_lost` callback. Prefer a [`RingBuffer`](crate::RingBuffer) where
+/// the kernel has them (5.8+): one ring, in order, no per-CPU memory.
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use tinybpf::{OpenObject, PerfBuffer};
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let mut obj = OpenObject::open("bpf/execsnoop.bpf.o")?.load()?;
+/// obj.attach("handle_exec_perf")?;
+/// let mut pb = PerfBuffer::builder(obj.map("events_perf").ok_or("no map events_perf")?)
+///     .pages(8) // data pages per CPU, a power of two
+///     .on_sample(|cpu, raw: &[u8]| println!("cpu {cpu}: {} bytes", raw.len()))
+///     .on_lost(|cpu, n| eprintln!("cpu {cpu}: lost {n} samples"))
+///     .build()?;
+/// pb.poll(Duration::from_millis(100))?;
+/// # Ok(()) }
+/// ```
+///
 /// # Threads and async runtimes
 ///
 /// `PerfBuffer::builder` accepts any closures and the reader stays on its
@@ -342,7 +354,7 @@ impl<'cb> PerfBuffer<'cb> {
         PerfBufferBuilder::new(map)
     }
 
-    /// A reader with [`DEFAULT_PAGES`] per CPU calling `sample` for every
+    /// A reader with 16 data pages per CPU calling `sample` for every
     /// sample and `lost` for every lost record.
     pub fn new(
         map: &Map,

@@ -10,23 +10,11 @@
 //! say the record is still being written ([`BUSY_BIT`]) or was thrown away
 //! ([`DISCARD_BIT`]), and a `u32` page offset the kernel uses internally.
 //! Records are 8-byte aligned.
-//!
-//! ```no_run
-//! # fn main() -> tinybpf::Result<()> {
-//! let obj = tinybpf::OpenObject::open("bpf/events.bpf.o")?.load()?;
-//! let mut seen = 0;
-//! let mut rb = tinybpf::RingBuffer::new(obj.map("rb").unwrap(), |rec: &[u8]| {
-//!     seen += rec.len();
-//!     0 // non-zero stops this round of consumption
-//! })?;
-//! rb.poll(std::time::Duration::from_millis(100))?;
-//! # Ok(()) }
-//! ```
 
+use crate::abi::map_type;
 use crate::callback::{Callbacks, IntoRecordFn, Local, Sendable};
 use crate::error::{Error, Result};
 use crate::map::Map;
-use crate::obj::maps::map_type;
 use crate::sys::{self, Epoll, EpollEvent, Mmap};
 use std::marker::PhantomData;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
@@ -223,6 +211,30 @@ impl<'cb, K: Callbacks<'cb>> Ring<'cb, K> {
 /// that record (the record counts as consumed) and is reported by
 /// [`RingBuffer::stopped`].
 ///
+/// A ring buffer map (`BPF_MAP_TYPE_RINGBUF`) is shared memory: the reader
+/// maps it and copies out each record the BPF side committed with
+/// `bpf_ringbuf_submit` / `bpf_ringbuf_output` (one ring for all CPUs, in
+/// order).
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use tinybpf::{OpenObject, RingBuffer};
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let mut obj = OpenObject::open("bpf/execsnoop.bpf.o")?.load()?;
+/// obj.attach("handle_exec")?;
+/// let mut records = 0;
+/// let mut rb = RingBuffer::new(obj.map("events").ok_or("no map events")?, |rec: &[u8]| {
+///     records += 1;
+///     println!("{} bytes", rec.len());
+///     0 // non-zero stops this round of consumption
+/// })?;
+/// rb.poll(Duration::from_millis(100))?; // waits for data, then consumes it all
+/// drop(rb);
+/// println!("{records} records");
+/// # Ok(()) }
+/// ```
+///
 /// # Threads and async runtimes
 ///
 /// `RingBuffer::new` accepts any closure and the reader stays on its
@@ -316,6 +328,7 @@ impl<'cb, K: Callbacks<'cb>> RingBuffer<'cb, K> {
         self.rings.len()
     }
 
+    /// Whether it reads no ring.
     pub fn is_empty(&self) -> bool {
         self.rings.is_empty()
     }

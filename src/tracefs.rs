@@ -9,35 +9,69 @@ use crate::sys::{self, SysError};
 pub const TRACEFS_DEFAULT: &str = "/sys/kernel/tracing";
 
 #[derive(Debug, thiserror::Error)]
+/// Why tracefs, a tracepoint or `trace_pipe` could not be used.
 pub enum TracefsError {
     #[error("tracefs is not mounted and mounting it at {} failed: {source} (hint: `mount -t tracefs nodev {}` as root; the kernel needs CONFIG_TRACING)", .path.display(), .path.display())]
-    Mount { path: PathBuf, source: SysError },
+    /// tracefs is not mounted and mounting it failed.
+    Mount {
+        /// The tracefs path concerned.
+        path: PathBuf,
+        /// What the system reported.
+        source: SysError,
+    },
     /// tracefs is there, but this process may not look inside (its root
     /// is mode 0700: CAP_BPF and CAP_PERFMON are not enough).
     #[error("tracefs at {} is not readable: needs root or CAP_DAC_READ_SEARCH (or attach with raw_tp / tp_btf, which need no tracefs)", .path.display())]
-    NotReadable { path: PathBuf },
+    NotReadable {
+        /// The tracefs path concerned.
+        path: PathBuf,
+    },
     #[error("tracefs mounted at {} has no events/ directory (kernel without CONFIG_TRACING events?)", .path.display())]
-    NoEvents { path: PathBuf },
+    /// tracefs has no `events/` directory.
+    NoEvents {
+        /// The tracefs path concerned.
+        path: PathBuf,
+    },
     #[error("invalid tracepoint name {category:?}/{name:?}: must be non-empty, without '/' or NUL, not '.' or '..'")]
-    BadName { category: String, name: String },
-    #[error("tracepoint {category}/{name} not found ({} does not exist)", .path.display())]
-    TracepointNotFound {
+    /// The tracepoint name is not a valid file name.
+    BadName {
+        /// Tracepoint category (e.g. `syscalls`).
         category: String,
+        /// Tracepoint name (e.g. `sys_enter_execve`).
         name: String,
+    },
+    #[error("tracepoint {category}/{name} not found ({} does not exist)", .path.display())]
+    /// No such tracepoint.
+    TracepointNotFound {
+        /// Tracepoint category (e.g. `syscalls`).
+        category: String,
+        /// Tracepoint name (e.g. `sys_enter_execve`).
+        name: String,
+        /// The tracefs path concerned.
         path: PathBuf,
     },
     #[error("tracepoint {category}/{name}: {}: {source}", .path.display())]
+    /// Reading the tracepoint's id failed.
     Io {
+        /// Tracepoint category (e.g. `syscalls`).
         category: String,
+        /// Tracepoint name (e.g. `sys_enter_execve`).
         name: String,
+        /// The tracefs path concerned.
         path: PathBuf,
+        /// What the system reported.
         source: std::io::Error,
     },
     #[error("tracepoint {category}/{name}: {} holds {content:?}, not an id", .path.display())]
+    /// The tracepoint's `id` file does not hold a number.
     BadId {
+        /// Tracepoint category (e.g. `syscalls`).
         category: String,
+        /// Tracepoint name (e.g. `sys_enter_execve`).
         name: String,
+        /// The tracefs path concerned.
         path: PathBuf,
+        /// What the file holds.
         content: String,
     },
 }
@@ -246,5 +280,25 @@ garbage line
                 Err(TracefsError::BadName { .. })
             ));
         }
+    }
+
+    /// Against the running kernel (needs root: tracefs's root is mode 0700).
+    #[test]
+    fn running_kernel() {
+        if !nix::unistd::geteuid().is_root() {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "running_kernel needs root and CI is set"
+            );
+            eprintln!("running_kernel: skipped (needs root)");
+            return;
+        }
+        let dir = tracefs_dir().unwrap();
+        assert!(dir.join("events").is_dir());
+        assert!(trace_pipe_path().unwrap().ends_with("trace_pipe"));
+        let id = tracepoint_id("syscalls", "sys_enter_execve").unwrap();
+        assert!(id > 0);
+        let e = tracepoint_id("syscalls", "no_such_tracepoint").unwrap_err();
+        assert!(e.to_string().contains("syscalls/no_such_tracepoint"), "{e}");
     }
 }

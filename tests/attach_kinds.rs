@@ -98,11 +98,7 @@ fn perf_event_program_on_a_software_clock() {
     }
     let obj = load();
     // PERF_TYPE_SOFTWARE / PERF_COUNT_SW_CPU_CLOCK, sampled every 1 ms of CPU.
-    let mut attr = tinybpf::sys::PerfEventAttr::bpf_output();
-    attr.config = 0; // PERF_COUNT_SW_CPU_CLOCK
-    attr.sample_type = 0;
-    attr.sample_period = 1_000_000;
-    let perf = tinybpf::sys::perf_event_open(&attr, 0, -1, None, 0).unwrap();
+    let perf = tinybpf::kernel::cpu_clock_event(0, -1, 1_000_000).unwrap();
     let link = obj
         .program("on_perf_event")
         .unwrap()

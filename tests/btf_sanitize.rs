@@ -10,7 +10,7 @@ use std::sync::Mutex;
 
 use tinybpf::btf::{sanitize, Btf, BtfFeatures, Kind};
 use tinybpf::features::Features;
-use tinybpf::{sys, Object};
+use tinybpf::{kernel, Object};
 
 /// The override is process-wide: one load at a time.
 static OVERRIDE: Mutex<()> = Mutex::new(());
@@ -63,7 +63,7 @@ fn load_as(rel: &str, have: BtfFeatures) {
     assert!(!obj.programs().is_empty(), "{rel}: no programs loaded");
     let mut seen = HashSet::new();
     for p in obj.programs() {
-        let info = sys::prog_info(p.fd()).unwrap();
+        let info = kernel::prog_info(p.fd()).unwrap();
         assert_ne!(
             info.btf_id,
             0,
@@ -73,8 +73,7 @@ fn load_as(rel: &str, have: BtfFeatures) {
         if !seen.insert(info.btf_id) {
             continue;
         }
-        let fd = sys::btf_get_fd_by_id(info.btf_id).unwrap();
-        let bytes = sys::btf_data(std::os::fd::AsFd::as_fd(&fd)).unwrap();
+        let bytes = kernel::btf_by_id(info.btf_id).unwrap();
         let kernel = Btf::parse(bytes).unwrap();
         assert!(kernel.len() >= original.len(), "{rel}: types lost");
         for t in kernel.iter() {
@@ -153,7 +152,7 @@ fn sanitized_btf_loads_raw() {
     let btf = Btf::parse(b.to_bytes()).unwrap();
     for have in [oldest_with_func(), like_5_10(), BtfFeatures::none()] {
         let out = sanitize(&btf, &have).unwrap().unwrap();
-        if let Err(e) = sys::btf_load(&out, None) {
+        if let Err(e) = kernel::load_btf(&out) {
             panic!("sanitized BTF for {have:?} rejected: {e}");
         }
     }

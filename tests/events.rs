@@ -276,7 +276,7 @@ fn ringbuf_rejects_other_maps() {
 /// write into the same per-CPU perf ring).
 fn pin_to_one_cpu() -> u32 {
     use nix::sched::{sched_setaffinity, CpuSet};
-    let cpu = tinybpf::perfbuf::online_cpus().unwrap()[0];
+    let cpu = tinybpf::kernel::online_cpus().unwrap()[0];
     let mut set = CpuSet::new();
     set.set(cpu as usize).unwrap();
     sched_setaffinity(nix::unistd::Pid::from_raw(0), &set).unwrap();

@@ -10,7 +10,6 @@ mod common;
 use common::HeldIds;
 use nix::errno::Errno;
 use std::collections::BTreeSet;
-use std::os::fd::AsFd;
 use std::process::Command;
 use tinybpf::{Error, OpenObject};
 
@@ -38,8 +37,7 @@ fn variant(e: &Error) -> &'static str {
 /// Names of the kernel's maps with these ids.
 fn map_names(ids: &BTreeSet<u32>) -> Vec<String> {
     ids.iter()
-        .filter_map(|&id| tinybpf::sys::map_get_fd_by_id(id).ok())
-        .filter_map(|fd| tinybpf::sys::map_info(fd.as_fd()).ok())
+        .filter_map(|&id| tinybpf::kernel::map_info_by_id(id).ok())
         .map(|i| i.name)
         .collect()
 }

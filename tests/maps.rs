@@ -5,8 +5,8 @@ mod common;
 
 use std::process::{Command, Stdio};
 use std::time::Duration;
-use tinybpf::map::flags;
-use tinybpf::obj::maps::map_type;
+use tinybpf::abi::map_type;
+use tinybpf::map_flags;
 use tinybpf::{Object, OpenObject, TestRunOpts};
 
 fn run(obj: &Object, prog: &str, len: usize) -> u32 {
@@ -72,24 +72,24 @@ fn every_map_type_through_the_api() {
         Some(1),
         "program bumped arr[0]"
     );
-    arr.set(&1u32, &77u64, flags::ANY).unwrap();
+    arr.set(&1u32, &77u64, map_flags::ANY).unwrap();
     assert_eq!(arr.get::<u32, u64>(&1).unwrap(), Some(77));
     assert!(
-        arr.set(&100u32, &1u64, flags::ANY).is_err(),
+        arr.set(&100u32, &1u64, map_flags::ANY).is_err(),
         "index past max_entries"
     );
 
     // Hash: update flags, delete, iterate.
     let hash = obj.map("hash").unwrap();
     assert_eq!(hash.get::<u32, u64>(&0).unwrap(), Some(1));
-    hash.set(&5u32, &50u64, flags::NOEXIST).unwrap();
+    hash.set(&5u32, &50u64, map_flags::NOEXIST).unwrap();
     assert!(
-        hash.set(&5u32, &51u64, flags::NOEXIST).is_err(),
+        hash.set(&5u32, &51u64, map_flags::NOEXIST).is_err(),
         "NOEXIST on an existing key"
     );
-    hash.set(&5u32, &52u64, flags::EXIST).unwrap();
+    hash.set(&5u32, &52u64, map_flags::EXIST).unwrap();
     assert!(
-        hash.set(&6u32, &1u64, flags::EXIST).is_err(),
+        hash.set(&6u32, &1u64, map_flags::EXIST).is_err(),
         "EXIST on a missing key"
     );
     let mut keys: Vec<Vec<u8>> = hash.keys().map(|k| k.unwrap()).collect();
@@ -111,7 +111,7 @@ fn every_map_type_through_the_api() {
     let vals = pcpu.lookup_percpu(&0u32.to_le_bytes()).unwrap().unwrap();
     assert_eq!(
         vals.len(),
-        tinybpf::sys::num_possible_cpus().unwrap() as usize
+        tinybpf::kernel::possible_cpus().unwrap() as usize
     );
     let sum: u64 = vals
         .iter()
@@ -121,7 +121,7 @@ fn every_map_type_through_the_api() {
     let mine: Vec<Vec<u8>> = (0..vals.len())
         .map(|i| (i as u64 * 10).to_le_bytes().to_vec())
         .collect();
-    pcpu.update_percpu(&1u32.to_le_bytes(), &mine, flags::ANY)
+    pcpu.update_percpu(&1u32.to_le_bytes(), &mine, map_flags::ANY)
         .unwrap();
     assert_eq!(
         pcpu.lookup_percpu(&1u32.to_le_bytes()).unwrap().unwrap(),
@@ -143,7 +143,7 @@ fn every_map_type_through_the_api() {
         k.extend_from_slice(&a);
         k
     };
-    lpm.update(&key(8, [10, 0, 0, 0]), &9u32.to_le_bytes(), flags::ANY)
+    lpm.update(&key(8, [10, 0, 0, 0]), &9u32.to_le_bytes(), map_flags::ANY)
         .unwrap();
     assert_eq!(
         lpm.lookup(&key(32, [10, 1, 2, 3]), 0).unwrap(),
@@ -181,7 +181,7 @@ fn every_map_type_through_the_api() {
         .update(
             &0u32.to_le_bytes(),
             &(inner_b.raw_fd() as u32).to_le_bytes(),
-            flags::ANY,
+            map_flags::ANY,
         )
         .unwrap();
     assert_eq!(run(&obj, "xdp_maps", 64), 42);
@@ -258,7 +258,7 @@ fn global_data_set_before_load_frozen_rodata_and_mmap() {
     let cur = rodata.lookup(&0u32.to_le_bytes(), 0).unwrap().unwrap();
     assert!(
         rodata
-            .update(&0u32.to_le_bytes(), &cur, flags::ANY)
+            .update(&0u32.to_le_bytes(), &cur, map_flags::ANY)
             .is_err(),
         "frozen .rodata accepted a write"
     );
@@ -407,7 +407,7 @@ fn typed_ops_with_wrong_sizes_are_errors_naming_both_sizes() {
     }
     let (obj, _root) = load_maptypes("typedsizes");
     let arr = obj.map("arr").unwrap(); // u32 -> u64
-    arr.set(&0u32, &5u64, flags::ANY).unwrap();
+    arr.set(&0u32, &5u64, map_flags::ANY).unwrap();
 
     // Value too small / too large: an error, not `Ok(None)` ("key absent").
     let e = arr.get::<u32, u32>(&0).unwrap_err().to_string();
@@ -420,13 +420,19 @@ fn typed_ops_with_wrong_sizes_are_errors_naming_both_sizes() {
     assert!(e.contains("8 bytes") && e.contains("4 bytes"), "{e}");
     assert!(e.contains("key"), "{e}");
     // set and remove check too, and write nothing.
-    let e = arr.set(&0u32, &7u32, flags::ANY).unwrap_err().to_string();
+    let e = arr
+        .set(&0u32, &7u32, map_flags::ANY)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("4 bytes") && e.contains("8 bytes"), "{e}");
-    let e = arr.set(&0u16, &7u64, flags::ANY).unwrap_err().to_string();
+    let e = arr
+        .set(&0u16, &7u64, map_flags::ANY)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("2 bytes") && e.contains("4 bytes"), "{e}");
     assert_eq!(arr.get::<u32, u64>(&0).unwrap(), Some(5));
     let hash = obj.map("hash").unwrap();
-    hash.set(&9u32, &1u64, flags::ANY).unwrap();
+    hash.set(&9u32, &1u64, map_flags::ANY).unwrap();
     let e = hash.remove(&9u64).unwrap_err().to_string();
     assert!(e.contains("8 bytes") && e.contains("4 bytes"), "{e}");
     assert_eq!(hash.get::<u32, u64>(&9).unwrap(), Some(1));
@@ -445,7 +451,7 @@ fn get_on_a_per_cpu_map_points_to_the_per_cpu_api() {
         assert!(m.is_per_cpu());
         let e = m.get::<u32, u64>(&0).unwrap_err().to_string();
         assert!(e.contains("get_percpu") && e.contains(name), "{e}");
-        let e = m.set(&0u32, &1u64, flags::ANY).unwrap_err().to_string();
+        let e = m.set(&0u32, &1u64, map_flags::ANY).unwrap_err().to_string();
         assert!(e.contains("set_percpu"), "{e}");
     }
     // And the per-CPU API on a map that is not per-CPU.
@@ -462,13 +468,13 @@ fn per_cpu_typed_round_trip() {
         return;
     }
     let (obj, _root) = load_maptypes("percpurt");
-    let ncpu = tinybpf::sys::num_possible_cpus().unwrap() as usize;
+    let ncpu = tinybpf::kernel::possible_cpus().unwrap() as usize;
     let pcpu = obj.map("pcpu_arr").unwrap(); // u32 -> u64, 4 entries
     assert_eq!(pcpu.percpu_slot_size(), 8);
     assert_eq!(pcpu.user_value_size(), 8 * ncpu);
 
     let mine: Vec<u64> = (0..ncpu as u64).map(|i| 1000 + i * 7).collect();
-    pcpu.set_percpu(&2u32, &mine, flags::ANY).unwrap();
+    pcpu.set_percpu(&2u32, &mine, map_flags::ANY).unwrap();
     assert_eq!(pcpu.get_percpu::<u32, u64>(&2).unwrap(), Some(mine.clone()));
     // The raw per-CPU view agrees, slot by slot.
     let raw = pcpu.lookup_percpu(&2u32.to_le_bytes()).unwrap().unwrap();
@@ -480,7 +486,7 @@ fn per_cpu_typed_round_trip() {
 
     // Wrong number of values, wrong sizes: errors naming the numbers.
     let e = pcpu
-        .set_percpu(&2u32, &mine[..ncpu - 1], flags::ANY)
+        .set_percpu(&2u32, &mine[..ncpu - 1], map_flags::ANY)
         .unwrap_err()
         .to_string();
     assert!(e.contains(&format!("{} values", ncpu - 1)), "{e}");
@@ -489,7 +495,7 @@ fn per_cpu_typed_round_trip() {
     assert!(e.contains("4 bytes") && e.contains("8 bytes"), "{e}");
     let short: Vec<Vec<u8>> = vec![vec![1u8; 4]; ncpu];
     let e = pcpu
-        .update_percpu(&2u32.to_le_bytes(), &short, flags::ANY)
+        .update_percpu(&2u32.to_le_bytes(), &short, map_flags::ANY)
         .unwrap_err()
         .to_string();
     assert!(e.contains("4 bytes") && e.contains("8 bytes"), "{e}");
@@ -499,7 +505,7 @@ fn per_cpu_typed_round_trip() {
     let ph = obj.map("pcpu_hash").unwrap();
     assert_eq!(ph.get_percpu::<u32, u64>(&77).unwrap(), None);
     let vals = vec![3u64; ncpu];
-    ph.set_percpu(&77u32, &vals, flags::NOEXIST).unwrap();
+    ph.set_percpu(&77u32, &vals, map_flags::NOEXIST).unwrap();
     assert_eq!(ph.get_percpu::<u32, u64>(&77).unwrap(), Some(vals));
     assert!(ph.remove(&77u32).unwrap());
 }

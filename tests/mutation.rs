@@ -31,8 +31,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tinybpf::btf::ext::BtfExt;
 use tinybpf::btf::Btf;
+use tinybpf::btf::BtfExt;
 use tinybpf::obj::ObjectSpec;
 use tinybpf::reloc::link::{link_program, ExtInfo};
 

@@ -5,7 +5,7 @@
 mod common;
 
 use std::path::PathBuf;
-use tinybpf::map::flags;
+use tinybpf::map_flags;
 use tinybpf::{Map, OpenObject, TestRunOpts};
 
 const MAPS: [&str; 4] = [
@@ -87,7 +87,7 @@ fn long_names_sharing_15_bytes_load_pin_and_look_up_in_full() {
     let run = |p: &str| {
         let prog = obj.program(p).unwrap_or_else(|| panic!("program {p}"));
         assert_eq!(prog.name(), p);
-        let info = tinybpf::sys::prog_info(prog.fd()).unwrap();
+        let info = tinybpf::kernel::prog_info(prog.fd()).unwrap();
         assert_eq!(info.name, p[..15]);
         prog.test_run(&TestRunOpts {
             data_in: &data,
@@ -134,7 +134,7 @@ fn long_names_sharing_15_bytes_load_pin_and_look_up_in_full() {
     // A second load reuses the four pins (and their contents).
     obj.map(MAPS[1])
         .unwrap()
-        .set(&3u32, &33u32, flags::ANY)
+        .set(&3u32, &33u32, map_flags::ANY)
         .unwrap();
     let again = load();
     for n in MAPS {

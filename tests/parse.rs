@@ -3,8 +3,8 @@
 mod common;
 
 use tinybpf::abi::insn::{BPF_PSEUDO_FUNC, BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_VALUE};
-use tinybpf::obj::maps::{map_type, BPF_F_MMAPABLE, BPF_F_RDONLY_PROG};
-use tinybpf::obj::section::prog_type;
+use tinybpf::abi::map_type;
+use tinybpf::obj::{prog_type, BPF_F_MMAPABLE, BPF_F_RDONLY_PROG};
 use tinybpf::obj::{AttachTarget, DataKind, ObjectSpec, Reloc};
 use tinybpf::reloc::link::{link_program, LoadRef};
 

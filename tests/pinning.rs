@@ -21,11 +21,8 @@ impl PinDir {
             "/sys/fs/bpf/tinybpf-test-{}-{test}",
             std::process::id()
         ));
-        tinybpf::sys::bpffs_ensure(&dir).unwrap();
-        assert_eq!(
-            tinybpf::sys::statfs_magic(&dir).unwrap(),
-            tinybpf::sys::BPF_FS_MAGIC
-        );
+        tinybpf::kernel::ensure_bpffs(&dir).unwrap();
+        assert!(tinybpf::kernel::is_bpffs(&dir).unwrap());
         PinDir(dir)
     }
     fn path(&self, name: &str) -> PathBuf {

@@ -27,7 +27,10 @@ fn env_usize(name: &str, default: usize) -> usize {
 fn rss() -> usize {
     let s = std::fs::read_to_string("/proc/self/statm").unwrap();
     let pages: usize = s.split_whitespace().nth(1).unwrap().parse().unwrap();
-    pages * tinybpf::sys::mmap::page_size()
+    pages
+        * nix::unistd::sysconf(nix::unistd::SysconfVar::PAGE_SIZE)
+            .unwrap()
+            .unwrap() as usize
 }
 
 /// Every kernel id an object's programs, maps and links have.

@@ -5,7 +5,7 @@ use crate::table::Table;
 use crate::Fail;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use tinybpf::obj::maps::map_type;
+use tinybpf::abi::map_type;
 use tinybpf::obj::{ObjectSpec, Reloc};
 
 /// List what a BPF object holds (parsing only: no root, no kernel)

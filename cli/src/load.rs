@@ -6,9 +6,9 @@ use crate::table::Table;
 use crate::Fail;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+use tinybpf::abi::map_type;
 use tinybpf::events::Interrupt;
 use tinybpf::net::{NetHook, NetTarget, XdpMode};
-use tinybpf::obj::maps::map_type;
 use tinybpf::Object;
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -115,7 +115,7 @@ fn print_loaded(path: &Path, obj: &Object, by_name: &ByName) -> Result<(), Fail>
         for m in obj.maps() {
             // The kernel's view: max_entries 0 of a perf array became the
             // number of CPUs.
-            let info = tinybpf::sys::map_info(m.fd())
+            let info = tinybpf::kernel::map_info(m.fd())
                 .map_err(|e| Fail::error(format!("{}: map {}: {e}", path.display(), m.name())))?;
             let pinned = by_name
                 .iter()
@@ -228,7 +228,7 @@ struct PinDir {
 impl PinDir {
     fn prepare(dir: &Path) -> Result<PinDir, Fail> {
         let created = !dir.exists();
-        tinybpf::sys::fs::bpffs_ensure(dir).map_err(|e| Fail::error(format!("--pin: {e}")))?;
+        tinybpf::kernel::ensure_bpffs(dir).map_err(|e| Fail::error(format!("--pin: {e}")))?;
         Ok(PinDir {
             dir: dir.to_path_buf(),
             created,

@@ -1,7 +1,6 @@
 //! Human names for kernel enums and section meanings.
 
-use tinybpf::obj::maps::{BPF_F_MMAPABLE, BPF_F_NO_PREALLOC, BPF_F_RDONLY_PROG};
-use tinybpf::obj::section::prog_type as pt;
+use tinybpf::obj::{prog_type as pt, BPF_F_MMAPABLE, BPF_F_NO_PREALLOC, BPF_F_RDONLY_PROG};
 use tinybpf::obj::{AttachTarget, ProgKind};
 
 /// `enum bpf_prog_type` as bpftool spells it.

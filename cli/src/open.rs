@@ -114,7 +114,7 @@ pub fn open(path: &Path, opts: &LoadOpts) -> Result<OpenObject, Fail> {
     }
     if !by_name(&obj, &opts.pin_root).is_empty() {
         // Checked before anything is loaded.
-        tinybpf::sys::fs::bpffs_ensure(&opts.pin_root)
+        tinybpf::kernel::ensure_bpffs(&opts.pin_root)
             .map_err(|e| Fail::error(format!("--pin-root: {e}")))?;
         obj.options_mut().pin_root = opts.pin_root.clone();
     }

@@ -502,8 +502,8 @@ fn load_pin_keeps_objects_after_exit() {
     assert!(r.out.contains("keep them loaded"), "{}", r.out);
     let prog = id_of(&r.out, "handle_tp");
     // Still there after the process exited, and the pins name them.
-    let fd = tinybpf::sys::obj_get(&pinned("progs/handle_tp")).unwrap();
-    let info = tinybpf::sys::prog_info(std::os::fd::AsFd::as_fd(&fd)).unwrap();
+    let fd = tinybpf::kernel::open_pinned(pinned("progs/handle_tp")).unwrap();
+    let info = tinybpf::kernel::prog_info(std::os::fd::AsFd::as_fd(&fd)).unwrap();
     assert_eq!(info.id, prog);
     drop(fd);
     let link = tinybpf::Link::from_pin(pinned("links/handle_tp")).unwrap();

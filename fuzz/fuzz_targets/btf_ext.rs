@@ -7,7 +7,7 @@ mod common;
 
 fuzz_target!(|data: &[u8]| {
     let btf = common::ext_btf();
-    if let Ok(ext) = tinybpf::btf::ext::BtfExt::parse(data, btf) {
+    if let Ok(ext) = tinybpf::btf::BtfExt::parse(data, btf) {
         for (sec, _) in &ext.core_relos {
             let _ = ext.core_relos_for(sec).len();
             let _ = ext.func_info_for(sec).len();

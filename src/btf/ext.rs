@@ -6,25 +6,35 @@ use super::{Btf, BtfError, BTF_MAGIC};
 /// `struct bpf_func_info`. `insn_off` is in bytes within the section.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FuncInfo {
+    /// Offset of the instruction the record describes (bytes in `.BTF.ext`; see the struct docs).
     pub insn_off: u32,
+    /// BTF type id: the FUNC (func_info) or the local root type (CO-RE).
     pub type_id: u32,
 }
 
 /// `struct bpf_line_info`. `insn_off` is in bytes within the section.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LineInfo {
+    /// Offset of the instruction the record describes (bytes in `.BTF.ext`; see the struct docs).
     pub insn_off: u32,
+    /// String offset of the source file name.
     pub file_name_off: u32,
+    /// String offset of the source line text.
     pub line_off: u32,
+    /// Line number (upper 22 bits) and column (lower 10 bits).
     pub line_col: u32,
 }
 
 /// `struct bpf_core_relo`. `insn_off` is in bytes within the section.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CoreRelo {
+    /// Offset of the instruction the record describes (bytes in `.BTF.ext`; see the struct docs).
     pub insn_off: u32,
+    /// BTF type id: the FUNC (func_info) or the local root type (CO-RE).
     pub type_id: u32,
+    /// String offset of the access string (e.g. `0:1:2`).
     pub access_str_off: u32,
+    /// The relocation kind (`enum bpf_core_relo_kind`, see [`crate::reloc::core::RelocKind`]).
     pub kind: u32,
 }
 
@@ -39,7 +49,9 @@ pub struct BtfExt {
     pub core_relos: Vec<(String, Vec<CoreRelo>)>,
     /// Record sizes as found in the file (≥ the sizes of the structs above).
     pub func_info_rec_size: u32,
+    /// line_info record size in the file.
     pub line_info_rec_size: u32,
+    /// CO-RE relocation record size in the file.
     pub core_relo_rec_size: u32,
 }
 

@@ -15,14 +15,23 @@ const HASH_OF_MAPS: u32 = 13;
 /// One map definition from `.maps`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct BtfMapDef {
+    /// The map variable's name.
     pub name: String,
+    /// `__uint(type, ...)`: the map type.
     pub map_type: u32,
+    /// Key size in bytes (`__uint(key_size)` or from `__type(key)`).
     pub key_size: u32,
+    /// Value size in bytes (`__uint(value_size)` or from `__type(value)`).
     pub value_size: u32,
+    /// `__uint(max_entries, ...)`.
     pub max_entries: u32,
+    /// `__uint(map_flags, ...)`.
     pub map_flags: u32,
+    /// `__uint(numa_node, ...)`.
     pub numa_node: u32,
+    /// `__uint(pinning, ...)`: 0 or `LIBBPF_PIN_BY_NAME` (1).
     pub pinning: u32,
+    /// `__uint(map_extra, ...)` (bloom filter hashes, arena address).
     pub map_extra: u64,
     /// BTF type id of the key (from `__type(key, T)`).
     pub key_type_id: Option<u32>,

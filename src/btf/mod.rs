@@ -13,7 +13,7 @@
 //! rewrites an object's BTF for older kernels; `ext` decodes `.BTF.ext` and `maps` BTF-defined maps.
 
 pub mod build;
-pub mod ext;
+pub(crate) mod ext;
 mod index;
 mod maps;
 mod parse;
@@ -51,53 +51,110 @@ pub(crate) const MAX_CHAIN: usize = 64;
 #[derive(Debug, thiserror::Error)]
 pub enum BtfError {
     #[error("BTF truncated: {what} needs {need} bytes at offset {offset}, only {len} available")]
+    /// A structure ends past the end of the data.
     Truncated {
+        /// What was being read.
         what: &'static str,
+        /// Its offset.
         offset: usize,
+        /// Bytes it needs.
         need: usize,
+        /// Bytes there are.
         len: usize,
     },
     #[error("bad BTF magic {0:#06x}")]
+    /// Not BTF: the magic number found.
     BadMagic(u16),
     #[error("big-endian BTF is not supported")]
+    /// Big-endian BTF (not supported).
     BigEndian,
     #[error("unsupported BTF version {0}")]
+    /// An unsupported BTF version.
     Version(u8),
     #[error("bad BTF header: {0}")]
+    /// The header is inconsistent.
     BadHeader(String),
     #[error("BTF type [{id}] at offset {offset}: {what}")]
+    /// A type record is malformed.
     BadType {
+        /// The type's id.
         id: u32,
+        /// Its offset in the type section.
         offset: usize,
+        /// What is wrong.
         what: String,
     },
     #[error("BTF type id {id} out of range (last id is {last})")]
-    NoSuchType { id: u32, last: u32 },
-    #[error("BTF string offset {offset} invalid: {what}")]
-    BadString { offset: u32, what: &'static str },
-    #[error("BTF type [{id}] '{name}' is {kind}, expected {expected}")]
-    WrongKind {
+    /// A type id past the last type.
+    NoSuchType {
+        /// The id asked for.
         id: u32,
+        /// The last valid id.
+        last: u32,
+    },
+    #[error("BTF string offset {offset} invalid: {what}")]
+    /// A string offset is out of range or unterminated.
+    BadString {
+        /// The string offset.
+        offset: u32,
+        /// What refers to it.
+        what: &'static str,
+    },
+    #[error("BTF type [{id}] '{name}' is {kind}, expected {expected}")]
+    /// A type is not of the kind needed.
+    WrongKind {
+        /// The type's id.
+        id: u32,
+        /// Its name.
         name: String,
+        /// Its kind.
         kind: Kind,
+        /// The kinds that would do.
         expected: &'static str,
     },
     #[error("BTF type [{id}]: chain of typedefs/modifiers too long or cyclic")]
-    TooDeep { id: u32 },
-    #[error("BTF type [{id}] '{name}': size cannot be determined ({what})")]
-    NoSize {
+    /// A chain of typedefs/modifiers is too long or cyclic.
+    TooDeep {
+        /// Where the chain starts.
         id: u32,
+    },
+    #[error("BTF type [{id}] '{name}': size cannot be determined ({what})")]
+    /// A type has no size (e.g. a forward declaration).
+    NoSize {
+        /// The type's id.
+        id: u32,
+        /// Its name.
         name: String,
+        /// Why.
         what: &'static str,
     },
     #[error("map '{map}': {what}")]
-    MapDef { map: String, what: String },
+    /// A BTF map definition in `.maps` is invalid.
+    MapDef {
+        /// The map's name.
+        map: String,
+        /// What is wrong.
+        what: String,
+    },
     #[error("ELF: {0}")]
+    /// The ELF file holding the BTF is malformed.
     Elf(String),
     #[error(".BTF.ext: {what} (offset {offset})")]
-    Ext { what: String, offset: usize },
+    /// `.BTF.ext` is malformed.
+    Ext {
+        /// What is wrong.
+        what: String,
+        /// Byte offset in `.BTF.ext`.
+        offset: usize,
+    },
     #[error("cannot patch type [{id}]: {what}")]
-    Patch { id: u32, what: &'static str },
+    /// A type cannot be rewritten as asked.
+    Patch {
+        /// The type's id.
+        id: u32,
+        /// Why.
+        what: &'static str,
+    },
 }
 
 /// Byte storage of a [`Btf`]: owned (patchable) or shared (e.g. an mmap).
@@ -179,6 +236,7 @@ impl Btf {
     pub fn len(&self) -> u32 {
         self.next_id()
     }
+    /// Whether it defines no type but void.
     pub fn is_empty(&self) -> bool {
         self.next_id() <= 1
     }
@@ -190,6 +248,7 @@ impl Btf {
     pub fn own_ids(&self) -> std::ops::Range<u32> {
         self.first_id..self.next_id()
     }
+    /// The base BTF of split BTF (module BTF: vmlinux).
     pub fn base(&self) -> Option<&Arc<Btf>> {
         self.base.as_ref()
     }

@@ -9,29 +9,50 @@ use super::{Btf, BtfError};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(u8)]
 pub enum Kind {
+    /// `BTF_KIND_UNKN`.
     Void = 0,
+    /// `BTF_KIND_INT`.
     Int = 1,
+    /// `BTF_KIND_PTR`.
     Ptr = 2,
+    /// `BTF_KIND_ARRAY`.
     Array = 3,
+    /// `BTF_KIND_STRUCT`.
     Struct = 4,
+    /// `BTF_KIND_UNION`.
     Union = 5,
+    /// `BTF_KIND_ENUM`.
     Enum = 6,
+    /// `BTF_KIND_FWD`.
     Fwd = 7,
+    /// `BTF_KIND_TYPEDEF`.
     Typedef = 8,
+    /// `BTF_KIND_VOLATILE`.
     Volatile = 9,
+    /// `BTF_KIND_CONST`.
     Const = 10,
+    /// `BTF_KIND_RESTRICT`.
     Restrict = 11,
+    /// `BTF_KIND_FUNC`.
     Func = 12,
+    /// `BTF_KIND_FUNC_PROTO`.
     FuncProto = 13,
+    /// `BTF_KIND_VAR`.
     Var = 14,
+    /// `BTF_KIND_DATASEC`.
     Datasec = 15,
+    /// `BTF_KIND_FLOAT`.
     Float = 16,
+    /// `BTF_KIND_DECL_TAG`.
     DeclTag = 17,
+    /// `BTF_KIND_TYPE_TAG`.
     TypeTag = 18,
+    /// `BTF_KIND_ENUM64`.
     Enum64 = 19,
 }
 
 impl Kind {
+    /// The kind with this number, if known.
     pub fn from_u32(k: u32) -> Option<Kind> {
         use Kind::*;
         Some(match k {
@@ -84,9 +105,11 @@ impl Kind {
             Enum64 => "enum64",
         }
     }
+    /// STRUCT or UNION.
     pub fn is_composite(self) -> bool {
         matches!(self, Kind::Struct | Kind::Union)
     }
+    /// ENUM or ENUM64.
     pub fn is_any_enum(self) -> bool {
         matches!(self, Kind::Enum | Kind::Enum64)
     }
@@ -120,30 +143,41 @@ impl fmt::Display for Kind {
 
 /// `BTF_INT_SIGNED` etc.
 pub const BTF_INT_SIGNED: u8 = 1;
+/// `BTF_INT_CHAR`.
 pub const BTF_INT_CHAR: u8 = 2;
+/// `BTF_INT_BOOL`.
 pub const BTF_INT_BOOL: u8 = 4;
 
 /// Extra word of an INT.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct IntInfo {
+    /// `BTF_INT_SIGNED`, `BTF_INT_CHAR`, `BTF_INT_BOOL` bits.
     pub encoding: u8,
+    /// Bit offset of the value (legacy; 0 in practice).
     pub offset: u8,
+    /// Width in bits.
     pub bits: u8,
 }
 
 /// Extra data of an ARRAY.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ArrayInfo {
+    /// Element type id.
     pub elem_type: u32,
+    /// Index type id.
     pub index_type: u32,
+    /// Number of elements.
     pub nelems: u32,
 }
 
 /// A STRUCT/UNION member.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Member<'a> {
+    /// Member name (empty for anonymous members).
     pub name: &'a str,
+    /// Member type id.
     pub type_id: u32,
+    /// Offset from the start of the struct, in bits.
     pub bit_offset: u32,
     /// 0 unless this is a bitfield (only with kind_flag set).
     pub bitfield_size: u32,
@@ -152,7 +186,9 @@ pub struct Member<'a> {
 /// A FUNC_PROTO parameter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Param<'a> {
+    /// Parameter name (may be empty).
     pub name: &'a str,
+    /// Parameter type id (0 for `...`).
     pub type_id: u32,
 }
 
@@ -160,26 +196,37 @@ pub struct Param<'a> {
 /// enums it is sign-extended when the enum is signed, zero-extended otherwise.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Enumerator<'a> {
+    /// Enumerator name.
     pub name: &'a str,
+    /// Its value, raw bits (see the struct docs).
     pub value: u64,
 }
 
 /// A DATASEC entry (`struct btf_var_secinfo`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct VarSecinfo {
+    /// The VAR or FUNC type id.
     pub type_id: u32,
+    /// Byte offset in the section.
     pub offset: u32,
+    /// Size in bytes.
     pub size: u32,
 }
 
 /// A borrowed view of one BTF type.
 #[derive(Clone, Copy)]
 pub struct Type<'a> {
+    /// Type id.
     pub id: u32,
+    /// Kind.
     pub kind: Kind,
+    /// Name (empty for anonymous types).
     pub name: &'a str,
+    /// Offset of the name in the string section.
     pub name_off: u32,
+    /// The `kind_flag` bit (bitfield members, union fwd, signed enum, ...).
     pub kind_flag: bool,
+    /// Number of members, parameters, enumerators or entries.
     pub vlen: u16,
     /// The third word: size for INT/STRUCT/UNION/ENUM*/DATASEC/FLOAT, a type
     /// id for the others.
@@ -217,9 +264,11 @@ impl<'a> Type<'a> {
             _ => None,
         }
     }
+    /// STRUCT or UNION.
     pub fn is_composite(&self) -> bool {
         self.kind.is_composite()
     }
+    /// Encoding, offset and width of an INT.
     pub fn int(&self) -> Option<IntInfo> {
         if self.kind != Kind::Int {
             return None;
@@ -231,6 +280,7 @@ impl<'a> Type<'a> {
             bits: (v & 0xff) as u8,
         })
     }
+    /// Element type, index type and length of an ARRAY.
     pub fn array(&self) -> Option<ArrayInfo> {
         if self.kind != Kind::Array {
             return None;
@@ -290,6 +340,7 @@ impl<'a> Type<'a> {
             type_id: rd32(self.extra, i * 8 + 4),
         })
     }
+    /// Parameters of a FUNC_PROTO.
     pub fn params(&self) -> impl Iterator<Item = Result<Param<'a>, BtfError>> + 'a {
         let t = *self;
         let n = if t.kind == Kind::FuncProto {
@@ -328,6 +379,7 @@ impl<'a> Type<'a> {
             _ => Err(self.bad(format!("no enumerator #{i}"))),
         }
     }
+    /// Enumerators of an ENUM or ENUM64.
     pub fn enumerators(&self) -> impl Iterator<Item = Result<Enumerator<'a>, BtfError>> + 'a {
         let t = *self;
         let n = if t.kind.is_any_enum() {
@@ -348,6 +400,7 @@ impl<'a> Type<'a> {
             size: rd32(self.extra, i * 12 + 8),
         })
     }
+    /// Entries of a DATASEC.
     pub fn vars(&self) -> impl Iterator<Item = VarSecinfo> + 'a {
         let t = *self;
         let n = if t.kind == Kind::Datasec {

@@ -5,9 +5,10 @@
 //! A new map type with special creation rules gets its rule here.
 
 use super::LoadOptions;
+use crate::abi::map_type;
 use crate::error::{Error, Result};
 use crate::map::Map;
-use crate::obj::maps::{map_type, DataKind, Pinning, BPF_F_MMAPABLE};
+use crate::obj::maps::{DataKind, Pinning, BPF_F_MMAPABLE};
 use crate::obj::{MapSpec, ObjectSpec};
 use crate::sys::{self, MapCreateAttr, Mmap};
 use std::os::fd::{AsFd, BorrowedFd};

@@ -2,9 +2,9 @@
 //! programs or maps), written once every program is loaded. A prog-array
 //! slot naming a program that was not loaded stays empty.
 
+use crate::abi::map_type;
 use crate::error::{Error, Result};
 use crate::map::Map;
-use crate::obj::maps::map_type;
 use crate::obj::{ObjectSpec, SlotTarget};
 use crate::program::Program;
 use std::os::fd::AsRawFd;

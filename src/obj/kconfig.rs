@@ -21,16 +21,28 @@ pub enum KconfigType {
     /// `bool`: y → 1, n → 0.
     Bool,
     /// `enum libbpf_tristate` (4 bytes, or 8 as ENUM64): n → 0, y → 1, m → 2.
-    Tristate { size: u32 },
+    Tristate {
+        /// Size in bytes: the integer or enum size, the array length.
+        size: u32,
+    },
     /// `char`: the config letter itself ('y', 'n', 'm') or a small number.
     Char,
     /// An integer of 2, 4 or 8 bytes: decimal, hex (0x) or octal numbers.
-    Int { size: u32, signed: bool },
+    Int {
+        /// Size in bytes: the integer or enum size, the array length.
+        size: u32,
+        /// Whether the integer is signed.
+        signed: bool,
+    },
     /// `char NAME[len]`: a quoted string, NUL-terminated, truncated to fit.
-    CharArray { len: u32 },
+    CharArray {
+        /// Array length in bytes.
+        len: u32,
+    },
 }
 
 impl KconfigType {
+    /// Size in bytes: the integer or enum size, the array length.
     pub fn size(&self) -> u32 {
         match *self {
             KconfigType::Bool | KconfigType::Char => 1,
@@ -38,6 +50,7 @@ impl KconfigType {
             KconfigType::CharArray { len } => len,
         }
     }
+    /// Required alignment in the `.kconfig` map.
     pub fn align(&self) -> u32 {
         match *self {
             KconfigType::Tristate { size } | KconfigType::Int { size, .. } => size,
@@ -87,9 +100,13 @@ pub fn classify(btf: &Btf, type_id: u32) -> Option<KconfigType> {
 /// One `.kconfig` extern as laid out: name, VAR type id, kind, map offset.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KconfigVar {
+    /// The extern's name (`CONFIG_...` or `LINUX_KERNEL_VERSION`).
     pub name: String,
+    /// BTF id of its VAR.
     pub var_id: u32,
+    /// What kind of value it holds.
     pub ty: KconfigType,
+    /// Its offset in the `.kconfig` map value.
     pub offset: u32,
 }
 

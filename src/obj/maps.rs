@@ -5,20 +5,25 @@ use super::error::{sec_err, ParseError};
 /// Largest global-data section we accept (the kernel's own limit is lower).
 pub const MAX_DATA_SIZE: u64 = 1 << 29;
 
-/// `enum bpf_map_type` values (kept in [`crate::abi::map_type`]).
-pub use crate::abi::map_type;
+use crate::abi::map_type;
 
 /// Map flags used by the loader.
 pub const BPF_F_NO_PREALLOC: u32 = 1 << 0;
+/// Read-only for programs (`.rodata`, `.kconfig`).
 pub const BPF_F_RDONLY_PROG: u32 = 1 << 7;
+/// The value can be mmap'd (global data).
 pub const BPF_F_MMAPABLE: u32 = 1 << 10;
 
 /// Which kind of global data a data map holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DataKind {
+    /// `.rodata*`: constants (`const volatile`), frozen after load.
     Rodata,
+    /// `.data*`: initialized globals.
     Data,
+    /// `.bss`: zero-initialized globals.
     Bss,
+    /// `.kconfig`: extern values filled in by the loader.
     Kconfig,
 }
 
@@ -26,6 +31,7 @@ pub enum DataKind {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Pinning {
     #[default]
+    /// Not pinned.
     None,
     /// LIBBPF_PIN_BY_NAME: pinned at `<pin dir>/<map name>`, reused if present.
     ByName,
@@ -34,7 +40,9 @@ pub enum Pinning {
 /// What an initial slot of a prog array or map-in-map points at.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SlotTarget {
+    /// The program with this name.
     Program(String),
+    /// The map with this name.
     Map(String),
 }
 
@@ -50,15 +58,25 @@ pub struct MapSpec {
     pub symbol: String,
     /// ELF section the definition lives in.
     pub section: String,
+    /// The map type (`BPF_MAP_TYPE_*`, see [`crate::abi::map_type`]).
     pub map_type: u32,
+    /// Key size in bytes.
     pub key_size: u32,
+    /// Value size in bytes.
     pub value_size: u32,
+    /// Maximum number of entries.
     pub max_entries: u32,
+    /// Creation flags (`BPF_F_*`).
     pub map_flags: u32,
+    /// NUMA node (with `BPF_F_NUMA_NODE`).
     pub numa_node: u32,
+    /// `map_extra` (bloom filter hashes, arena address).
     pub map_extra: u64,
+    /// Whether the map is pinned by name.
     pub pinning: Pinning,
+    /// BTF type id of the key in the object's BTF (0: none).
     pub btf_key_type_id: u32,
+    /// BTF type id of the value in the object's BTF (0: none).
     pub btf_value_type_id: u32,
     /// The inner map's definition (map-in-map).
     pub inner: Option<Box<MapSpec>>,
@@ -66,6 +84,7 @@ pub struct MapSpec {
     pub init_slots: Vec<(u32, SlotTarget)>,
     /// Global data: which kind, and the initial bytes (empty for `.bss`).
     pub data: Option<DataKind>,
+    /// Initial bytes of a data map (empty for `.bss`).
     pub initial: Vec<u8>,
     pub(crate) elf_section: Option<usize>,
     pub(crate) sec_offset: u64,

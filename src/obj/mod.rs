@@ -9,12 +9,15 @@ mod btf_maps;
 mod elf_size;
 mod error;
 pub mod kconfig;
-pub mod maps;
-pub mod section;
+pub(crate) mod maps;
+pub(crate) mod section;
 
 pub use error::ParseError;
-pub use maps::{DataKind, MapSpec, Pinning, SlotTarget};
-pub use section::{AttachTarget, ProgKind};
+pub use maps::{
+    data_map_name, kernel_name, DataKind, MapSpec, Pinning, SlotTarget, BPF_F_MMAPABLE,
+    BPF_F_NO_PREALLOC, BPF_F_RDONLY_PROG, MAX_DATA_SIZE,
+};
+pub use section::{attach_type, prog_kind, prog_type, AttachTarget, ProgKind};
 
 use crate::abi::insn::{Insn, BPF_PSEUDO_CALL, BPF_PSEUDO_FUNC, INSN_SIZE, LD_IMM64};
 use error::sec_err;
@@ -35,22 +38,44 @@ const R_BPF_64_32: u32 = 10;
 pub enum Reloc {
     /// A bpf-to-bpf call (`call`) or a function address (`ld_imm64`,
     /// BPF_PSEUDO_FUNC): the target is instruction `insn` of code section `sec`.
-    Func { sec: usize, insn: usize },
+    Func {
+        /// Index of the target code section in [`ObjectSpec::code`].
+        sec: usize,
+        /// The target instruction within it.
+        insn: usize,
+    },
     /// `ld_imm64` of a map: BPF_PSEUDO_MAP_FD.
-    Map { map: usize },
+    Map {
+        /// Index into [`ObjectSpec::maps`].
+        map: usize,
+    },
     /// `ld_imm64` of an address in a data map: BPF_PSEUDO_MAP_VALUE.
-    MapValue { map: usize, offset: u32 },
+    MapValue {
+        /// Index into [`ObjectSpec::maps`].
+        map: usize,
+        /// Byte offset within the map value.
+        offset: u32,
+    },
     /// A `.kconfig` extern (resolved to a `.kconfig` map value at load).
-    Kconfig { name: String },
+    Kconfig {
+        /// The extern's name.
+        name: String,
+    },
     /// A `.ksyms` extern (kernel symbol or kfunc).
-    Ksym { name: String },
+    Ksym {
+        /// The extern's name.
+        name: String,
+    },
 }
 
 /// An executable section: instructions plus resolved relocations.
 #[derive(Clone, Debug)]
 pub struct CodeSection {
+    /// The section's name (e.g. `.text`, `tp/syscalls/sys_enter_execve`).
     pub name: String,
+    /// Its index in the ELF section table.
     pub elf_index: usize,
+    /// Its instructions, as in the file.
     pub insns: Vec<Insn>,
     /// Relocations by instruction index.
     pub relocs: BTreeMap<usize, Reloc>,
@@ -72,6 +97,7 @@ pub struct ProgramSpec {
     pub code: usize,
     /// First instruction of the function in its section, and its length.
     pub start: usize,
+    /// Instruction count of the function.
     pub len: usize,
     /// Whether the program is loaded (all are, by default).
     pub autoload: bool,
@@ -80,17 +106,24 @@ pub struct ProgramSpec {
 /// An extern variable (`.kconfig` or `.ksyms`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ExternSpec {
+    /// The extern's name.
     pub name: String,
+    /// Declared `__weak`: may stay unresolved.
     pub weak: bool,
+    /// In `.kconfig` (otherwise `.ksyms`).
     pub kconfig: bool,
 }
 
 /// A global variable in a data section.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GlobalVar {
+    /// The variable's name.
     pub name: String,
+    /// Its data section (`.rodata`, `.data`, `.bss`, ...).
     pub section: String,
+    /// Byte offset in the section.
     pub offset: u64,
+    /// Size in bytes.
     pub size: u64,
 }
 
@@ -100,11 +133,17 @@ pub struct ObjectSpec {
     /// Name derived from the file name (`hello` for `hello.bpf.o`); prefix of
     /// data map names.
     pub name: String,
+    /// The `license` section (e.g. `GPL`).
     pub license: String,
+    /// The `version` section (0 if absent).
     pub kern_version: u32,
+    /// Programs, in symbol order.
     pub programs: Vec<ProgramSpec>,
+    /// Maps: BTF-defined, legacy, then data maps.
     pub maps: Vec<MapSpec>,
+    /// Executable sections.
     pub code: Vec<CodeSection>,
+    /// Extern variables.
     pub externs: Vec<ExternSpec>,
     /// `.kconfig` externs: (name, offset in the `.kconfig` map).
     pub kconfig_offsets: Vec<(String, u32)>,
@@ -112,6 +151,7 @@ pub struct ObjectSpec {
     pub globals: Vec<GlobalVar>,
     /// Raw `.BTF` / `.BTF.ext` bytes.
     pub btf_bytes: Option<Vec<u8>>,
+    /// Raw `.BTF.ext` bytes.
     pub btf_ext_bytes: Option<Vec<u8>>,
     /// The object's BTF, DATASECs fixed up (ready for BPF_BTF_LOAD).
     pub btf: Option<crate::btf::Btf>,
@@ -119,6 +159,7 @@ pub struct ObjectSpec {
     pub btf_ext: Option<crate::btf::ext::BtfExt>,
     /// ELF section sizes and symbol values, by name, for BTF DATASEC fix-ups.
     pub section_sizes: HashMap<String, u64>,
+    /// Symbol values by name (for DATASEC fix-ups).
     pub symbol_offsets: HashMap<String, u64>,
 }
 

@@ -3,69 +3,129 @@
 
 /// `enum bpf_prog_type` values used here.
 pub mod prog_type {
+    /// `BPF_PROG_TYPE_SOCKET_FILTER`.
     pub const SOCKET_FILTER: u32 = 1;
+    /// `BPF_PROG_TYPE_KPROBE`.
     pub const KPROBE: u32 = 2;
+    /// `BPF_PROG_TYPE_SCHED_CLS`.
     pub const SCHED_CLS: u32 = 3;
+    /// `BPF_PROG_TYPE_SCHED_ACT`.
     pub const SCHED_ACT: u32 = 4;
+    /// `BPF_PROG_TYPE_TRACEPOINT`.
     pub const TRACEPOINT: u32 = 5;
+    /// `BPF_PROG_TYPE_XDP`.
     pub const XDP: u32 = 6;
+    /// `BPF_PROG_TYPE_PERF_EVENT`.
     pub const PERF_EVENT: u32 = 7;
+    /// `BPF_PROG_TYPE_CGROUP_SKB`.
     pub const CGROUP_SKB: u32 = 8;
+    /// `BPF_PROG_TYPE_CGROUP_SOCK`.
     pub const CGROUP_SOCK: u32 = 9;
+    /// `BPF_PROG_TYPE_SOCK_OPS`.
     pub const SOCK_OPS: u32 = 13;
+    /// `BPF_PROG_TYPE_SK_SKB`.
     pub const SK_SKB: u32 = 14;
+    /// `BPF_PROG_TYPE_CGROUP_DEVICE`.
     pub const CGROUP_DEVICE: u32 = 15;
+    /// `BPF_PROG_TYPE_SK_MSG`.
     pub const SK_MSG: u32 = 16;
+    /// `BPF_PROG_TYPE_RAW_TRACEPOINT`.
     pub const RAW_TRACEPOINT: u32 = 17;
+    /// `BPF_PROG_TYPE_CGROUP_SOCK_ADDR`.
     pub const CGROUP_SOCK_ADDR: u32 = 18;
+    /// `BPF_PROG_TYPE_FLOW_DISSECTOR`.
     pub const FLOW_DISSECTOR: u32 = 22;
+    /// `BPF_PROG_TYPE_CGROUP_SYSCTL`.
     pub const CGROUP_SYSCTL: u32 = 23;
+    /// `BPF_PROG_TYPE_RAW_TRACEPOINT_WRITABLE`.
     pub const RAW_TRACEPOINT_WRITABLE: u32 = 24;
+    /// `BPF_PROG_TYPE_CGROUP_SOCKOPT`.
     pub const CGROUP_SOCKOPT: u32 = 25;
+    /// `BPF_PROG_TYPE_TRACING`.
     pub const TRACING: u32 = 26;
+    /// `BPF_PROG_TYPE_STRUCT_OPS`.
     pub const STRUCT_OPS: u32 = 27;
+    /// `BPF_PROG_TYPE_EXT`.
     pub const EXT: u32 = 28;
+    /// `BPF_PROG_TYPE_LSM`.
     pub const LSM: u32 = 29;
+    /// `BPF_PROG_TYPE_SK_LOOKUP`.
     pub const SK_LOOKUP: u32 = 30;
+    /// `BPF_PROG_TYPE_SYSCALL`.
     pub const SYSCALL: u32 = 31;
+    /// `BPF_PROG_TYPE_NETFILTER`.
     pub const NETFILTER: u32 = 32;
 }
 
 /// `enum bpf_attach_type` values used here.
 pub mod attach_type {
+    /// `BPF_CGROUP_INET_INGRESS`.
     pub const CGROUP_INET_INGRESS: u32 = 0;
+    /// `BPF_CGROUP_INET_EGRESS`.
     pub const CGROUP_INET_EGRESS: u32 = 1;
+    /// `BPF_CGROUP_INET_SOCK_CREATE`.
     pub const CGROUP_INET_SOCK_CREATE: u32 = 2;
+    /// `BPF_CGROUP_SOCK_OPS`.
     pub const CGROUP_SOCK_OPS: u32 = 3;
+    /// `BPF_SK_SKB_STREAM_PARSER`.
     pub const SK_SKB_STREAM_PARSER: u32 = 4;
+    /// `BPF_SK_SKB_STREAM_VERDICT`.
     pub const SK_SKB_STREAM_VERDICT: u32 = 5;
+    /// `BPF_CGROUP_DEVICE`.
     pub const CGROUP_DEVICE: u32 = 6;
+    /// `BPF_SK_MSG_VERDICT`.
     pub const SK_MSG_VERDICT: u32 = 7;
+    /// `BPF_CGROUP_INET4_BIND`.
     pub const CGROUP_INET4_BIND: u32 = 8;
+    /// `BPF_CGROUP_INET6_BIND`.
     pub const CGROUP_INET6_BIND: u32 = 9;
+    /// `BPF_CGROUP_INET4_CONNECT`.
     pub const CGROUP_INET4_CONNECT: u32 = 10;
+    /// `BPF_CGROUP_INET6_CONNECT`.
     pub const CGROUP_INET6_CONNECT: u32 = 11;
+    /// `BPF_CGROUP_INET4_POST_BIND`.
     pub const CGROUP_INET4_POST_BIND: u32 = 12;
+    /// `BPF_CGROUP_INET6_POST_BIND`.
     pub const CGROUP_INET6_POST_BIND: u32 = 13;
+    /// `BPF_CGROUP_UDP4_SENDMSG`.
     pub const CGROUP_UDP4_SENDMSG: u32 = 14;
+    /// `BPF_CGROUP_UDP6_SENDMSG`.
     pub const CGROUP_UDP6_SENDMSG: u32 = 15;
+    /// `BPF_FLOW_DISSECTOR`.
     pub const FLOW_DISSECTOR: u32 = 17;
+    /// `BPF_CGROUP_SYSCTL`.
     pub const CGROUP_SYSCTL: u32 = 18;
+    /// `BPF_CGROUP_UDP4_RECVMSG`.
     pub const CGROUP_UDP4_RECVMSG: u32 = 19;
+    /// `BPF_CGROUP_UDP6_RECVMSG`.
     pub const CGROUP_UDP6_RECVMSG: u32 = 20;
+    /// `BPF_CGROUP_GETSOCKOPT`.
     pub const CGROUP_GETSOCKOPT: u32 = 21;
+    /// `BPF_CGROUP_SETSOCKOPT`.
     pub const CGROUP_SETSOCKOPT: u32 = 22;
+    /// `BPF_TRACE_RAW_TP`.
     pub const TRACE_RAW_TP: u32 = 23;
+    /// `BPF_TRACE_FENTRY`.
     pub const TRACE_FENTRY: u32 = 24;
+    /// `BPF_TRACE_FEXIT`.
     pub const TRACE_FEXIT: u32 = 25;
+    /// `BPF_MODIFY_RETURN`.
     pub const MODIFY_RETURN: u32 = 26;
+    /// `BPF_LSM_MAC`.
     pub const LSM_MAC: u32 = 27;
+    /// `BPF_TRACE_ITER`.
     pub const TRACE_ITER: u32 = 28;
+    /// `BPF_CGROUP_INET_SOCK_RELEASE`.
     pub const CGROUP_INET_SOCK_RELEASE: u32 = 34;
+    /// `BPF_SK_LOOKUP`.
     pub const SK_LOOKUP: u32 = 36;
+    /// `BPF_XDP`.
     pub const XDP: u32 = 37;
+    /// `BPF_SK_SKB_VERDICT`.
     pub const SK_SKB_VERDICT: u32 = 38;
+    /// `BPF_PERF_EVENT`.
     pub const PERF_EVENT: u32 = 41;
+    /// `BPF_NETFILTER`.
     pub const NETFILTER: u32 = 45;
 }
 
@@ -73,23 +133,41 @@ pub mod attach_type {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AttachTarget {
     /// `tracepoint/<category>/<name>` or `tp/<category>/<name>`.
-    Tracepoint { category: String, name: String },
+    Tracepoint {
+        /// Tracepoint category (e.g. `syscalls`).
+        category: String,
+        /// Tracepoint name.
+        name: String,
+    },
     /// `raw_tracepoint/<name>`, `raw_tp/<name>` (and the writable variants).
-    RawTracepoint { name: String },
+    RawTracepoint {
+        /// Raw tracepoint name.
+        name: String,
+    },
     /// `tp_btf/`, `fentry/`, `fexit/`, `fmod_ret/`, `lsm/`, `iter/`: a BTF function
     /// (or tracepoint, or iterator) in vmlinux or a module.
-    Btf { name: String },
+    Btf {
+        /// The BTF name of the target function, tracepoint or iterator.
+        name: String,
+    },
     /// `kprobe/<func>[+off]`, `kretprobe/<func>`.
     Kprobe {
+        /// Kernel function.
         func: String,
+        /// Offset into it.
         offset: u64,
+        /// A kretprobe.
         ret: bool,
     },
     /// `uprobe/<path>:<symbol>[+off]`, `uretprobe/...`.
     Uprobe {
+        /// Binary or library (a path, or a name found through ld.so.cache).
         path: String,
+        /// Symbol in it.
         symbol: String,
+        /// Offset from the symbol.
         offset: u64,
+        /// A uretprobe.
         ret: bool,
     },
     /// A perf event chosen by user space (`perf_event`).
@@ -102,8 +180,11 @@ pub enum AttachTarget {
 /// What a section name means.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProgKind {
+    /// Program type (`BPF_PROG_TYPE_*`).
     pub prog_type: u32,
+    /// `expected_attach_type` (`BPF_*` attach type).
     pub expected_attach_type: u32,
+    /// Where it attaches.
     pub target: AttachTarget,
     /// Sleepable (`.s` variants): BPF_F_SLEEPABLE.
     pub sleepable: bool,

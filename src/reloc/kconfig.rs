@@ -78,10 +78,12 @@ impl KernelConfig {
         self.values.get(name).map(String::as_str)
     }
 
+    /// Number of config values.
     pub fn len(&self) -> usize {
         self.values.len()
     }
 
+    /// Whether there are no config values.
     pub fn is_empty(&self) -> bool {
         self.values.is_empty()
     }

@@ -8,32 +8,52 @@ use std::collections::HashMap;
 use thiserror::Error;
 
 #[derive(Debug, Error)]
+/// Why an object's programs could not be linked (subprograms placed,
+/// map and data references resolved).
 pub enum LinkError {
     #[error("program {program}: {section}[{insn}]: {reason}")]
+    /// An instruction's relocation cannot be resolved.
     Insn {
+        /// The program being linked.
         program: String,
+        /// The code section of the instruction.
         section: String,
+        /// Instruction index within the section.
         insn: usize,
+        /// What is wrong.
         reason: String,
     },
     #[error("program {program}: extern {name} is a kernel symbol (.ksyms), which tinybpf does not resolve yet")]
-    Ksym { program: String, name: String },
+    /// A `.ksyms` extern, which is not supported yet.
+    Ksym {
+        /// The program that uses it.
+        program: String,
+        /// The extern's name.
+        name: String,
+    },
     /// The spec is inconsistent (e.g. edited by hand): a program or function
     /// that points outside its code section.
     #[error("program #{index}: {reason}")]
-    Spec { index: usize, reason: String },
+    Spec {
+        /// Index of the program in the spec.
+        index: usize,
+        /// What is wrong.
+        reason: String,
+    },
 }
 
-/// `bpf_func_info` / `bpf_line_info` records. In [`ExtInfo`] and
-/// [`LinkedProgram`] their `insn_off` counts instructions (in `.BTF.ext` it
-/// counts bytes).
-pub use crate::btf::{FuncInfo, LineInfo};
+// `bpf_func_info` / `bpf_line_info` records. In [`ExtInfo`] and
+// [`LinkedProgram`] their `insn_off` counts instructions (in `.BTF.ext` it
+// counts bytes).
+use crate::btf::{FuncInfo, LineInfo};
 
 /// func_info and line_info of an object, per ELF section, with `insn_off` in
 /// instructions from the start of the section.
 #[derive(Clone, Debug, Default)]
 pub struct ExtInfo {
+    /// func_info records per ELF section.
     pub func: HashMap<String, Vec<FuncInfo>>,
+    /// line_info records per ELF section.
     pub line: HashMap<String, Vec<LineInfo>>,
 }
 
@@ -70,17 +90,31 @@ impl ExtInfo {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LoadRef {
     /// `imm` of this `ld_imm64` must become map `map`'s fd.
-    Map { insn: usize, map: usize },
+    Map {
+        /// The `ld_imm64` instruction, in the linked program.
+        insn: usize,
+        /// Index of the map in the spec.
+        map: usize,
+    },
     /// This `ld_imm64` reads `.kconfig` extern `name`.
-    Kconfig { insn: usize, name: String },
+    Kconfig {
+        /// The `ld_imm64` instruction, in the linked program.
+        insn: usize,
+        /// The extern's name.
+        name: String,
+    },
 }
 
 /// A program ready for BPF_PROG_LOAD except for map fds.
 #[derive(Clone, Debug, Default)]
 pub struct LinkedProgram {
+    /// The linked instructions: the program, then its subprograms.
     pub insns: Vec<Insn>,
+    /// What must be filled in at load time.
     pub refs: Vec<LoadRef>,
+    /// func_info, `insn_off` in instructions of `insns`.
     pub func_info: Vec<FuncInfo>,
+    /// line_info, `insn_off` in instructions of `insns`.
     pub line_info: Vec<LineInfo>,
     /// Where the code came from: (code section index, first insn in that
     /// section, insn count, position in `insns`), one per function placed.

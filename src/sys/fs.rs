@@ -167,18 +167,38 @@ impl AsFd for Epoll {
 pub const BPFFS_DEFAULT: &str = "/sys/fs/bpf";
 
 #[derive(Debug, thiserror::Error)]
+/// Why a directory could not be made ready for pinning.
 pub enum BpffsError {
     #[error("{path}: not on a bpf filesystem (mount one with `mount -t bpf bpf {mount}`)", path = .path.display(), mount = BPFFS_DEFAULT)]
-    NotBpffs { path: PathBuf },
-    #[error("mounting bpffs at {}: {source}", .path.display())]
-    Mount { path: PathBuf, source: SysError },
-    #[error("{}: {source}", .path.display())]
-    Io {
+    /// The directory is not on a bpf filesystem, and not under `/sys/fs/bpf`.
+    NotBpffs {
+        /// The directory concerned.
         path: PathBuf,
+    },
+    #[error("mounting bpffs at {}: {source}", .path.display())]
+    /// Mounting bpffs failed.
+    Mount {
+        /// The directory concerned.
+        path: PathBuf,
+        /// What the system reported.
+        source: SysError,
+    },
+    #[error("{}: {source}", .path.display())]
+    /// Creating the directory failed.
+    Io {
+        /// The directory concerned.
+        path: PathBuf,
+        /// What the system reported.
         source: std::io::Error,
     },
     #[error("{}: {source}", .path.display())]
-    Statfs { path: PathBuf, source: SysError },
+    /// statfs(2) failed.
+    Statfs {
+        /// The directory concerned.
+        path: PathBuf,
+        /// What the system reported.
+        source: SysError,
+    },
 }
 
 /// The deepest existing ancestor of `path` (itself included).

@@ -88,21 +88,37 @@ fn info_raw<T: Default>(fd: BorrowedFd<'_>) -> SysResult<T> {
 /// The commonly used parts of `struct bpf_prog_info`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProgInfo {
+    /// Kernel id of the program.
     pub id: u32,
+    /// Program type (`BPF_PROG_TYPE_*`).
     pub prog_type: u32,
+    /// Hash of the instructions, as `bpftool` shows it.
     pub tag: [u8; 8],
+    /// Name (truncated by the kernel to 15 bytes).
     pub name: String,
+    /// Size of the JIT-compiled code in bytes.
     pub jited_prog_len: u32,
+    /// Size of the kernel's translated instructions in bytes.
     pub xlated_prog_len: u32,
+    /// When it was loaded (ns since boot).
     pub load_time_ns: u64,
+    /// Uid of the loader.
     pub created_by_uid: u32,
+    /// Number of maps it uses.
     pub nr_map_ids: u32,
+    /// Whether its license is GPL-compatible.
     pub gpl_compatible: bool,
+    /// Id of its BTF object (0: none).
     pub btf_id: u32,
+    /// Total run time in ns (with `kernel.bpf_stats_enabled`).
     pub run_time_ns: u64,
+    /// Number of runs (with `kernel.bpf_stats_enabled`).
     pub run_cnt: u64,
+    /// Instructions the verifier processed.
     pub verified_insns: u32,
+    /// Id of the BTF object of the attach target (0: vmlinux or none).
     pub attach_btf_obj_id: u32,
+    /// BTF type id of the attach target.
     pub attach_btf_id: u32,
 }
 
@@ -131,18 +147,31 @@ pub fn prog_info(fd: BorrowedFd<'_>) -> SysResult<ProgInfo> {
 /// `struct bpf_map_info`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MapInfo {
+    /// Kernel id of the map.
     pub id: u32,
+    /// Map type (`BPF_MAP_TYPE_*`).
     pub map_type: u32,
+    /// Key size in bytes.
     pub key_size: u32,
+    /// Value size in bytes.
     pub value_size: u32,
+    /// Maximum number of entries.
     pub max_entries: u32,
+    /// Creation flags (`BPF_F_*`).
     pub map_flags: u32,
+    /// Name (truncated by the kernel to 15 bytes).
     pub name: String,
+    /// Network device it is offloaded to (0: none).
     pub ifindex: u32,
+    /// BTF type id of a struct_ops value in vmlinux.
     pub btf_vmlinux_value_type_id: u32,
+    /// Id of its BTF object (0: none).
     pub btf_id: u32,
+    /// BTF type id of the key.
     pub btf_key_type_id: u32,
+    /// BTF type id of the value.
     pub btf_value_type_id: u32,
+    /// `map_extra` as created.
     pub map_extra: u64,
 }
 
@@ -169,9 +198,13 @@ pub fn map_info(fd: BorrowedFd<'_>) -> SysResult<MapInfo> {
 /// 32-bit words (pointer members are left zero, so names are not fetched).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LinkInfo {
+    /// Kernel id of the link.
     pub id: u32,
+    /// Link type (`BPF_LINK_TYPE_*`).
     pub link_type: u32,
+    /// Id of the program it attaches.
     pub prog_id: u32,
+    /// The link-type-specific part, as raw 32-bit words (pointers left zero).
     pub extra: [u32; 16],
 }
 

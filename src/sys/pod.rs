@@ -79,7 +79,7 @@ pub const fn __pod_type_size<F: Pod>() -> usize {
 /// struct Pair(u32, u32);
 /// tinybpf::pod!(Pair: u32, u32);
 ///
-/// use tinybpf::map::Pod;
+/// use tinybpf::Pod;
 /// assert_eq!(Event::default().as_bytes().len(), 32);
 /// ```
 ///
@@ -117,7 +117,7 @@ macro_rules! pod {
             }
             assert!(
                 ::core::mem::size_of::<$t>()
-                    == 0 $(+ $crate::sys::pod::__pod_field_size(|s: &$t| &s.$f))+,
+                    == 0 $(+ $crate::__private::__pod_field_size(|s: &$t| &s.$f))+,
                 concat!(
                     "tinybpf::pod!: ",
                     stringify!($t),
@@ -126,11 +126,11 @@ macro_rules! pod {
             );
         };
         // SAFETY: checked above: every field is Pod and there are no padding bytes.
-        unsafe impl $crate::map::Pod for $t {}
+        unsafe impl $crate::Pod for $t {}
     };
     ($t:path : $($ft:ty),+ $(,)?) => {
         const _: () = assert!(
-            ::core::mem::size_of::<$t>() == 0 $(+ $crate::sys::pod::__pod_type_size::<$ft>())+,
+            ::core::mem::size_of::<$t>() == 0 $(+ $crate::__private::__pod_type_size::<$ft>())+,
             concat!(
                 "tinybpf::pod!: ",
                 stringify!($t),
@@ -138,7 +138,7 @@ macro_rules! pod {
             )
         );
         // SAFETY: the listed field types are Pod and add up to the type's size.
-        unsafe impl $crate::map::Pod for $t {}
+        unsafe impl $crate::Pod for $t {}
     };
 }
 // SAFETY: arrays of Pod have no padding between elements.

@@ -2,15 +2,15 @@
 //! `libc.so.6`) and a symbol of it → the path and file offset the kernel
 //! wants.
 //!
-//! The parsing is pure ([`ldcache`]: the loader's cache, [`elf_sym`]:
+//! The parsing is pure (`ldcache`: the loader's cache, `elf_sym`:
 //! symbols and versions); this module does the file and `/proc` access.
 //! A bare name (no `/`) is looked for, in order, in the mappings of the
 //! given process (`/proc/PID/maps`), in `/etc/ld.so.cache`, in the standard
 //! library directories and, for names that are not libraries (no `.so`), in
 //! `$PATH`; only files of this machine's ELF class and machine qualify.
 
-pub mod elf_sym;
-pub mod ldcache;
+pub(crate) mod elf_sym;
+pub(crate) mod ldcache;
 
 pub use elf_sym::{elf_symbol_offset, SymbolError};
 pub use ldcache::LdCacheError;

@@ -13,43 +13,90 @@ use thiserror::Error;
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum InflateError {
     #[error("compressed data truncated at byte {at}")]
-    Truncated { at: usize },
-    #[error("byte {at}: invalid block type 3")]
-    BadBlockType { at: usize },
-    #[error("byte {at}: stored block length {len:#06x} does not match its complement {nlen:#06x}")]
-    StoredLength { at: usize, len: u16, nlen: u16 },
-    #[error("byte {at}: bad Huffman code lengths: {what}")]
-    BadCodes { at: usize, what: &'static str },
-    #[error("byte {at}: invalid Huffman code")]
-    BadSymbol { at: usize },
-    #[error("byte {at}: invalid {what} symbol {symbol}")]
-    BadLengthOrDistance {
+    /// The input ends inside a block.
+    Truncated {
+        /// Byte offset in the input.
         at: usize,
+    },
+    #[error("byte {at}: invalid block type 3")]
+    /// A block has the reserved type 3.
+    BadBlockType {
+        /// Byte offset in the input.
+        at: usize,
+    },
+    #[error("byte {at}: stored block length {len:#06x} does not match its complement {nlen:#06x}")]
+    /// A stored block's length and its complement disagree.
+    StoredLength {
+        /// Byte offset in the input.
+        at: usize,
+        /// The length.
+        len: u16,
+        /// Its stored complement.
+        nlen: u16,
+    },
+    #[error("byte {at}: bad Huffman code lengths: {what}")]
+    /// The Huffman code lengths do not form a valid code.
+    BadCodes {
+        /// Byte offset in the input.
+        at: usize,
+        /// Which part is invalid.
         what: &'static str,
+    },
+    #[error("byte {at}: invalid Huffman code")]
+    /// A bit sequence is no Huffman code.
+    BadSymbol {
+        /// Byte offset in the input.
+        at: usize,
+    },
+    #[error("byte {at}: invalid {what} symbol {symbol}")]
+    /// A length or distance symbol is out of range.
+    BadLengthOrDistance {
+        /// Byte offset in the input.
+        at: usize,
+        /// Which part is invalid.
+        what: &'static str,
+        /// The symbol.
         symbol: u16,
     },
     #[error(
         "byte {at}: distance {distance} reaches before the start of the output ({have} bytes)"
     )]
+    /// A back-reference reaches before the start of the output.
     DistanceTooFar {
+        /// Byte offset in the input.
         at: usize,
+        /// The distance.
         distance: usize,
+        /// Bytes decompressed so far.
         have: usize,
     },
     #[error("decompressed data exceeds the limit of {limit} bytes")]
-    TooLarge { limit: usize },
+    /// The output would exceed the limit.
+    TooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
     #[error("gzip header: {0}")]
+    /// The gzip header is invalid.
     BadHeader(&'static str),
     #[error("gzip member at byte {at}: CRC32 is {actual:#010x}, trailer says {expected:#010x}")]
+    /// A gzip member's CRC32 does not match its trailer.
     Crc {
+        /// Byte offset in the input.
         at: usize,
+        /// What the trailer says.
         expected: u32,
+        /// What the data gives.
         actual: u32,
     },
     #[error("gzip member at byte {at}: size is {actual} (mod 2^32), trailer says {expected}")]
+    /// A gzip member's size does not match its trailer.
     Size {
+        /// Byte offset in the input.
         at: usize,
+        /// What the trailer says.
         expected: u32,
+        /// What the data gives.
         actual: u32,
     },
 }

@@ -41,43 +41,24 @@ pub fn kernel_lock() -> MutexGuard<'static, ()> {
 
 /// Ids of every program the kernel has loaded.
 pub fn prog_ids() -> Vec<u32> {
-    let mut ids = Vec::new();
-    let mut id = 0;
-    while let Ok(Some(next)) = tinybpf::sys::prog_get_next_id(id) {
-        ids.push(next);
-        id = next;
-    }
-    ids
+    tinybpf::kernel::prog_ids().unwrap()
 }
 
 /// Ids of every link.
 pub fn link_ids() -> Vec<u32> {
-    let mut ids = Vec::new();
-    let mut id = 0;
-    while let Ok(Some(next)) = tinybpf::sys::link_get_next_id(id) {
-        ids.push(next);
-        id = next;
-    }
-    ids
+    tinybpf::kernel::link_ids().unwrap()
 }
 
 /// Ids of every map.
 pub fn map_ids() -> Vec<u32> {
-    let mut ids = Vec::new();
-    let mut id = 0;
-    while let Ok(Some(next)) = tinybpf::sys::map_get_next_id(id) {
-        ids.push(next);
-        id = next;
-    }
-    ids
+    tinybpf::kernel::map_ids().unwrap()
 }
 
 /// Names of the programs the kernel has loaded.
 pub fn prog_names() -> Vec<String> {
     prog_ids()
         .into_iter()
-        .filter_map(|id| tinybpf::sys::prog_get_fd_by_id(id).ok())
-        .filter_map(|fd| tinybpf::sys::prog_info(std::os::fd::AsFd::as_fd(&fd)).ok())
+        .filter_map(|id| tinybpf::kernel::prog_info_by_id(id).ok())
         .map(|i| i.name)
         .collect()
 }
@@ -238,10 +219,7 @@ pub fn held_by_anyone() -> HeldIds {
 
 /// Name of the program with kernel id `id`, if it still exists.
 pub fn prog_name(id: u32) -> Option<String> {
-    let fd = tinybpf::sys::prog_get_fd_by_id(id).ok()?;
-    tinybpf::sys::prog_info(std::os::fd::AsFd::as_fd(&fd))
-        .ok()
-        .map(|i| i.name)
+    tinybpf::kernel::prog_info_by_id(id).ok().map(|i| i.name)
 }
 
 /// Environment variable selecting [`noise_child`] in a re-executed test

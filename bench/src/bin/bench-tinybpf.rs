@@ -30,9 +30,8 @@ fn open_load(path: &str, progs: Option<&str>) -> tinybpf::Object {
 }
 
 fn mmap_btf(path: &str) -> Btf {
-    let f = std::fs::File::open(path).unwrap_or_else(|e| die(path, e));
-    let m = tinybpf::sys::Mmap::map_file_readonly(&f).unwrap_or_else(|e| die(path, e));
-    Btf::parse_shared(Box::new(m)).unwrap_or_else(|e| die(path, e))
+    // mmap'd (no copy), as the loader reads the kernel's BTF.
+    tinybpf::kernel::read_btf_file(std::path::Path::new(path)).unwrap_or_else(|e| die(path, e))
 }
 
 fn main() {

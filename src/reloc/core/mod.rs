@@ -32,22 +32,36 @@ pub const POISON_HELPER_ID: i32 = 0xbad2310;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(u32)]
 pub enum RelocKind {
+    /// `bpf_core_field_offset`: a field's byte offset.
     FieldByteOffset = 0,
+    /// `bpf_core_field_size`: a field's size.
     FieldByteSize = 1,
+    /// `bpf_core_field_exists`.
     FieldExists = 2,
+    /// Whether a field is signed.
     FieldSigned = 3,
+    /// Left shift to extract a bitfield.
     FieldLshiftU64 = 4,
+    /// Right shift to extract a bitfield.
     FieldRshiftU64 = 5,
+    /// `bpf_core_type_id_local`.
     TypeIdLocal = 6,
+    /// `bpf_core_type_id_kernel`.
     TypeIdTarget = 7,
+    /// `bpf_core_type_exists`.
     TypeExists = 8,
+    /// `bpf_core_type_size`.
     TypeSize = 9,
+    /// `bpf_core_enum_value_exists`.
     EnumvalExists = 10,
+    /// `bpf_core_enum_value`.
     EnumvalValue = 11,
+    /// `bpf_core_type_matches`.
     TypeMatches = 12,
 }
 
 impl RelocKind {
+    /// The kind with this number, if known.
     pub fn from_u32(v: u32) -> Option<RelocKind> {
         use RelocKind::*;
         Some(match v {
@@ -67,12 +81,15 @@ impl RelocKind {
             _ => return None,
         })
     }
+    /// A field relocation (kinds 0 to 5).
     pub fn is_field_based(self) -> bool {
         (self as u32) <= 5
     }
+    /// A type relocation (kinds 6 to 9 and 12).
     pub fn is_type_based(self) -> bool {
         matches!(self as u32, 6..=9 | 12)
     }
+    /// An enumerator relocation (kinds 10 and 11).
     pub fn is_enumval_based(self) -> bool {
         matches!(self as u32, 10 | 11)
     }
@@ -108,54 +125,91 @@ impl fmt::Display for RelocKind {
 #[derive(Debug, thiserror::Error)]
 pub enum CoreError {
     #[error("section '{section}' insn #{insn_idx}: bad CO-RE relocation record: {what}")]
+    /// A `.BTF.ext` CO-RE record is malformed.
     BadRecord {
+        /// The ELF section.
         section: String,
+        /// Instruction index within the section.
         insn_idx: usize,
+        /// What is wrong.
         what: String,
     },
     #[error("section '{section}' insn #{insn_idx}: CO-RE relocation targets an instruction outside the section ({len} instructions given)")]
+    /// The record points past the section's instructions.
     NoInsn {
+        /// The ELF section.
         section: String,
+        /// Instruction index within the section.
         insn_idx: usize,
+        /// Number of instructions in the section.
         len: usize,
     },
     #[error("section '{section}' insn #{insn_idx}: {kind} relocation of {type_name} (access {access}): {what}")]
+    /// The access string does not fit the local type.
     Spec {
+        /// The ELF section.
         section: String,
+        /// Instruction index within the section.
         insn_idx: usize,
+        /// The relocation kind.
         kind: RelocKind,
+        /// The local root type (e.g. `struct task_struct`).
         type_name: String,
+        /// The access string, with resolved names.
         access: String,
+        /// What is wrong.
         what: String,
     },
     #[error("section '{section}' insn #{insn_idx}: {kind} relocation of {type_name} (access {access}) is ambiguous, candidates disagree: {}", candidates.join("; "))]
+    /// Target candidates give different values.
     Ambiguous {
+        /// The ELF section.
         section: String,
+        /// Instruction index within the section.
         insn_idx: usize,
+        /// The relocation kind.
         kind: RelocKind,
+        /// The local root type (e.g. `struct task_struct`).
         type_name: String,
+        /// The access string, with resolved names.
         access: String,
         /// One entry per candidate: `"[btf#i] [id] struct name: value"`.
         candidates: Vec<String>,
     },
     #[error("section '{section}' insn #{insn_idx}: {kind} relocation of {type_name} (access {access}): instruction holds {found}, local BTF implies {expected}")]
+    /// The instruction does not hold what the local BTF implies.
     InsnMismatch {
+        /// The ELF section.
         section: String,
+        /// Instruction index within the section.
         insn_idx: usize,
+        /// The relocation kind.
         kind: RelocKind,
+        /// The local root type (e.g. `struct task_struct`).
         type_name: String,
+        /// The access string, with resolved names.
         access: String,
+        /// The value the local BTF implies.
         expected: u64,
+        /// The value in the instruction.
         found: i64,
     },
     #[error("section '{section}' insn #{insn_idx}: {kind} relocation of {type_name} (access {access}): cannot patch {insn:?}: {what}")]
+    /// The instruction cannot be patched.
     BadInsn {
+        /// The ELF section.
         section: String,
+        /// Instruction index within the section.
         insn_idx: usize,
+        /// The relocation kind.
         kind: RelocKind,
+        /// The local root type (e.g. `struct task_struct`).
         type_name: String,
+        /// The access string, with resolved names.
         access: String,
+        /// The instruction.
         insn: Insn,
+        /// What is wrong.
         what: String,
     },
 }
@@ -163,19 +217,24 @@ pub enum CoreError {
 /// Target BTFs: vmlinux first, then modules. Modules are searched only when
 /// vmlinux has no candidate for a type.
 pub struct Target<'a> {
+    /// The BTFs, vmlinux first.
     pub btfs: Vec<&'a Btf>,
 }
 
 /// What happened to one relocation.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RelocOutcome {
+    /// The ELF section.
     pub section: String,
+    /// Instruction index within the section.
     pub insn_idx: usize,
+    /// The relocation kind.
     pub kind: RelocKind,
     /// Local root type, e.g. "struct task_struct".
     pub type_name: String,
     /// Raw access string plus resolved names, e.g. "0:57:0 (task_struct.real_parent.tgid)".
     pub access: String,
+    /// The value as compiled (from the local BTF).
     pub local_value: u64,
     /// `None`: unresolved, instruction poisoned.
     pub target_value: Option<u64>,
