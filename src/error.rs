@@ -1,72 +1,227 @@
 //! The loader's error: what failed, for which program or map, and what to do.
+//!
+//! Every layer keeps its own typed error ([`ParseError`], [`BtfError`],
+//! [`CoreError`], [`LinkError`], [`KconfigError`], [`TracefsError`],
+//! [`UprobeError`], [`SysError`]); [`Error`] wraps them, adds which program,
+//! map or file it was about, and returns the wrapped error from
+//! [`std::error::Error::source`].
 
+use crate::btf::BtfError;
 use crate::obj::ParseError;
+use crate::reloc::core::CoreError;
+use crate::reloc::kconfig::KconfigError;
 use crate::reloc::link::LinkError;
 use crate::sys::SysError;
+use crate::tracefs::TracefsError;
+use crate::uprobe::UprobeError;
 use nix::errno::Errno;
+use std::path::PathBuf;
 use thiserror::Error;
 
 /// Everything that can go wrong between a path and attached programs.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum Error {
+    /// A file could not be read.
     #[error("{path}: {source}")]
     Io {
+        /// The file.
         path: String,
+        /// What the OS said.
         source: std::io::Error,
     },
+    /// The object file is not a BPF object tinybpf can read.
     #[error(transparent)]
     Parse(#[from] ParseError),
+    /// Linking subprograms, maps, globals or calls into a program failed.
     #[error(transparent)]
     Link(#[from] LinkError),
+    /// A BTF file (target BTF, kernel BTF) could not be parsed.
+    #[error("BTF: {what}: {source}")]
+    Btf {
+        /// Which BTF (usually its path).
+        what: String,
+        /// Why it could not be parsed.
+        source: BtfError,
+    },
+    /// The running kernel's BTF is missing, or lacks an attach target.
     #[error("BTF: {0}")]
-    Btf(String),
+    KernelBtf(#[from] KernelBtfError),
+    /// A CO-RE relocation could not be resolved against the target BTF.
     #[error("CO-RE: {0}")]
-    Core(String),
+    Core(#[from] CoreError),
+    /// A `.kconfig` extern could not be computed or encoded, or the kernel
+    /// config file could not be read.
+    #[error("{}{source}", path_prefix(.path))]
+    Kconfig {
+        /// The kernel config file, when the error is about reading it.
+        path: Option<PathBuf>,
+        /// What is wrong.
+        source: KconfigError,
+    },
+    /// The kernel's release string holds no version tinybpf can read (for
+    /// `LINUX_KERNEL_VERSION` and version-dependent decisions).
+    #[error("cannot tell the kernel version from release {release:?}")]
+    KernelVersion {
+        /// `uname -r`.
+        release: String,
+    },
+    /// A program's section name is not one tinybpf knows how to load.
     #[error("program {program}: section {section:?} is not one tinybpf knows how to load")]
-    UnknownSection { program: String, section: String },
+    UnknownSection {
+        /// The program.
+        program: String,
+        /// Its ELF section.
+        section: String,
+    },
     /// The verifier refused a program. `log` holds the verifier's whole log.
     #[error("program {program}: rejected by the kernel ({errno:?}): {}", summary(.log, *.errno))]
     Verifier {
+        /// The program.
         program: String,
+        /// What BPF_PROG_LOAD returned.
         errno: Errno,
+        /// The verifier's log (possibly empty).
         log: String,
     },
     /// A map could not be created.
     #[error("map {map}: {source}{}", hint(source.errno))]
-    Map { map: String, source: SysError },
+    Map {
+        /// The map.
+        map: String,
+        /// The failed call.
+        source: SysError,
+    },
     /// The kernel refused for lack of privileges (EPERM/EACCES where only
     /// privileges explain it, e.g. loading the object's BTF): nothing else
     /// was tried. The message says what to do (root, or which capabilities).
     #[error("{what}: {source}{}", hint(source.errno))]
-    Permission { what: String, source: SysError },
+    Permission {
+        /// What was refused.
+        what: String,
+        /// The failed call.
+        source: SysError,
+    },
     /// Any other failed system call, with the object it was for.
     #[error("{what}: {source}{}", sys_hint(source))]
-    Sys { what: String, source: SysError },
+    Sys {
+        /// What the call was for.
+        what: String,
+        /// The failed call.
+        source: SysError,
+    },
+    /// A program could not be attached.
     #[error("attach {program} to {target}: {reason}")]
     Attach {
+        /// The program.
         program: String,
+        /// Where it was to go (`"tracepoint syscalls/sys_enter_openat"`, ...).
         target: String,
-        reason: String,
+        /// Why not.
+        #[source]
+        reason: AttachError,
     },
+    /// tracefs could not be found, mounted or read.
     #[error("tracefs: {0}")]
-    Tracefs(String),
+    Tracefs(#[from] TracefsError),
+    /// A program or map name that is not in this object.
     #[error("no {kind} named {name:?} in this object")]
-    NotFound { kind: &'static str, name: String },
+    NotFound {
+        /// `"program"` or `"map"`.
+        kind: &'static str,
+        /// The name asked for.
+        name: String,
+    },
+    /// The caller asked for something this object or handle cannot do
+    /// (wrong key or value size, a map that is not memory-mapped, ...); the
+    /// message says what and how to fix it.
     #[error("{0}")]
     Invalid(String),
 }
 
+/// Shorthand for results whose error is [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-impl From<crate::reloc::core::CoreError> for Error {
-    fn from(e: crate::reloc::core::CoreError) -> Error {
-        Error::Core(e.to_string())
+/// What the running kernel's BTF lacks.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum KernelBtfError {
+    /// No kernel BTF file exists.
+    #[error("no kernel BTF found (tried {}); the kernel needs CONFIG_DEBUG_INFO_BTF, or pass a BTF file", .tried.join(", "))]
+    NotFound {
+        /// The paths tried, in order.
+        tried: Vec<String>,
+    },
+    /// A tp_btf/fentry/fexit/fmod_ret/lsm/iter section names no target.
+    #[error("program {program}: section names no attach target")]
+    NoAttachTarget {
+        /// The program.
+        program: String,
+    },
+    /// The attach target is in neither vmlinux nor module BTF.
+    #[error("program {program}: attach target {target} ({kind}) not found in kernel BTF")]
+    AttachTargetNotFound {
+        /// The program.
+        program: String,
+        /// The BTF name looked up (`btf_trace_<tp>`, `bpf_lsm_<hook>`, ...).
+        target: String,
+        /// The BTF kind looked for (`"func"`, `"typedef"`).
+        kind: &'static str,
+    },
+}
+
+/// Why a program could not be attached (inside [`Error::Attach`]).
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum AttachError {
+    /// A system call failed (perf_event_open, BPF_LINK_CREATE, ...).
+    #[error(transparent)]
+    Sys(#[from] SysError),
+    /// The tracepoint's id could not be read from tracefs.
+    #[error(transparent)]
+    Tracefs(#[from] TracefsError),
+    /// The uprobe's binary or symbol could not be resolved.
+    #[error(transparent)]
+    Uprobe(#[from] UprobeError),
+    /// The uprobe's binary could not be found.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// The kernel lacks the probe PMU this attach needs.
+    #[error("this kernel has no {what} ({source}); it needs {config}")]
+    NoPmu {
+        /// `"kprobe support"` or `"uprobe PMU"`.
+        what: &'static str,
+        /// The kernel option that provides it.
+        config: &'static str,
+        /// Reading the PMU's sysfs files failed.
+        source: SysError,
+    },
+    /// This program cannot be attached this way; the message says why.
+    #[error("{0}")]
+    NotPossible(&'static str),
+}
+
+impl AttachError {
+    /// The errno behind this error, if a system call failed.
+    pub fn errno(&self) -> Option<Errno> {
+        match self {
+            AttachError::Sys(e) | AttachError::NoPmu { source: e, .. } => Some(e.errno),
+            AttachError::Io(e) => e.raw_os_error().map(Errno::from_raw),
+            _ => None,
+        }
     }
 }
 
-impl From<crate::reloc::kconfig::KconfigError> for Error {
-    fn from(e: crate::reloc::kconfig::KconfigError) -> Error {
-        Error::Invalid(e.0)
+impl From<KconfigError> for Error {
+    fn from(source: KconfigError) -> Error {
+        Error::Kconfig { path: None, source }
+    }
+}
+
+fn path_prefix(path: &Option<PathBuf>) -> String {
+    match path {
+        Some(p) => format!("{}: ", p.display()),
+        None => String::new(),
     }
 }
 
@@ -85,6 +240,7 @@ impl Error {
             | Error::Sys { source, .. }
             | Error::Permission { source, .. } => Some(source.errno),
             Error::Io { source, .. } => source.raw_os_error().map(Errno::from_raw),
+            Error::Attach { reason, .. } => reason.errno(),
             _ => None,
         }
     }

@@ -1,6 +1,6 @@
 //! Loaded programs: attach (by section, or to an explicit target), test-run, pin.
 
-use crate::error::{Error, Result};
+use crate::error::{AttachError, Error, Result};
 use crate::link::{Link, LinkFd};
 use crate::obj::section::{attach_type, prog_type};
 use crate::obj::{AttachTarget, ProgKind};
@@ -91,7 +91,7 @@ impl Program {
         Error::sys(format!("program {}{why}", self.name), e)
     }
 
-    fn attach_err(&self, target: impl Into<String>, reason: impl Into<String>) -> Error {
+    fn attach_err(&self, target: impl Into<String>, reason: impl Into<AttachError>) -> Error {
         Error::Attach {
             program: self.name.clone(),
             target: target.into(),
@@ -122,11 +122,15 @@ impl Program {
             } => self.attach_uprobe_symbol(&path, &symbol, offset, ret, -1),
             AttachTarget::PerfEvent => Err(self.attach_err(
                 &self.section,
-                "perf_event programs need a perf event: use attach_perf_event",
+                AttachError::NotPossible(
+                    "perf_event programs need a perf event: use attach_perf_event",
+                ),
             )),
             AttachTarget::None => Err(self.attach_err(
                 &self.section,
-                "the section does not say where to attach (not auto-attachable)",
+                AttachError::NotPossible(
+                    "the section does not say where to attach (not auto-attachable)",
+                ),
             )),
         }
     }
@@ -150,15 +154,15 @@ impl Program {
             {
                 log::debug!("{desc}: no perf link ({e}); attaching by ioctl");
                 sys::perf_event_ioc_set_bpf(perf.as_fd(), self.fd())
-                    .map_err(|e| self.attach_err(&desc, e.to_string()))?;
+                    .map_err(|e| self.attach_err(&desc, e))?;
                 sys::perf_event_ioc_enable(perf.as_fd())
-                    .map_err(|e| self.attach_err(&desc, e.to_string()))?;
+                    .map_err(|e| self.attach_err(&desc, e))?;
                 Ok(Link {
                     fd: LinkFd::PerfIoctl { perf },
                     desc,
                 })
             }
-            Err(e) => Err(self.attach_err(desc, e.to_string())),
+            Err(e) => Err(self.attach_err(desc, e)),
         }
     }
 
@@ -166,10 +170,10 @@ impl Program {
     pub fn attach_tracepoint(&self, category: &str, name: &str) -> Result<Link> {
         let target = format!("tracepoint {category}/{name}");
         let id = tracefs::tracepoint_id(category, name)
-            .map_err(|e| self.attach_err(&target, e.to_string()))?;
+            .map_err(|e| self.attach_err(&target, e))?;
         let attr = PerfEventAttr::tracepoint(id);
         let perf = sys::perf_event_open(&attr, -1, 0, None, 0)
-            .map_err(|e| self.attach_err(&target, e.to_string()))?;
+            .map_err(|e| self.attach_err(&target, e))?;
         log::debug!("attaching {} to {target} (id {id})", self.name);
         self.attach_perf(perf, format!("{} → {target}", self.name))
     }
@@ -178,9 +182,9 @@ impl Program {
     pub fn attach_raw_tracepoint(&self, name: &str) -> Result<Link> {
         let target = format!("raw tracepoint {name}");
         let c =
-            std::ffi::CString::new(name).map_err(|_| self.attach_err(&target, "NUL in name"))?;
+            std::ffi::CString::new(name).map_err(|_| self.attach_err(&target, AttachError::NotPossible("NUL in name")))?;
         let fd = sys::raw_tracepoint_open(Some(&c), self.fd())
-            .map_err(|e| self.attach_err(&target, e.to_string()))?;
+            .map_err(|e| self.attach_err(&target, e))?;
         Ok(Link::bpf(fd, None, format!("{} → {target}", self.name)))
     }
 
@@ -191,7 +195,7 @@ impl Program {
         if self.kind.expected_attach_type == attach_type::TRACE_ITER {
             return Err(self.attach_err(
                 &target,
-                "iterators are attached with link_create by the user",
+                AttachError::NotPossible("iterators are attached with link_create by the user"),
             ));
         }
         let fd =
@@ -207,7 +211,7 @@ impl Program {
             } else {
                 sys::raw_tracepoint_open(None, self.fd())
             }
-            .map_err(|e| self.attach_err(&target, e.to_string()))?;
+            .map_err(|e| self.attach_err(&target, e))?;
         Ok(Link::bpf(fd, None, format!("{} → {target}", self.name)))
     }
 
@@ -220,14 +224,18 @@ impl Program {
         let pmu = sys::ProbePmu::read("kprobe").map_err(|e| {
             self.attach_err(
                 &target,
-                format!("this kernel has no kprobe support ({e}); it needs CONFIG_KPROBES"),
+                AttachError::NoPmu {
+                    what: "kprobe support",
+                    config: "CONFIG_KPROBES",
+                    source: e,
+                },
             )
         })?;
         let c =
-            std::ffi::CString::new(func).map_err(|_| self.attach_err(&target, "NUL in name"))?;
+            std::ffi::CString::new(func).map_err(|_| self.attach_err(&target, AttachError::NotPossible("NUL in name")))?;
         let attr = PerfEventAttr::kprobe(pmu, &c, offset, ret);
         let perf = sys::perf_event_open(&attr, -1, 0, None, 0)
-            .map_err(|e| self.attach_err(&target, e.to_string()))?;
+            .map_err(|e| self.attach_err(&target, e))?;
         self.attach_perf(perf, format!("{} → {target}", self.name))
     }
 
@@ -242,19 +250,23 @@ impl Program {
         let pmu = sys::ProbePmu::read("uprobe").map_err(|e| {
             self.attach_err(
                 &target,
-                format!("this kernel has no uprobe PMU ({e}); it needs CONFIG_UPROBE_EVENTS"),
+                AttachError::NoPmu {
+                    what: "uprobe PMU",
+                    config: "CONFIG_UPROBE_EVENTS",
+                    source: e,
+                },
             )
         })?;
         let abs =
-            std::fs::canonicalize(path).map_err(|e| self.attach_err(&target, e.to_string()))?;
+            std::fs::canonicalize(path).map_err(|e| self.attach_err(&target, e))?;
         let c = std::ffi::CString::new(abs.as_os_str().as_encoded_bytes())
-            .map_err(|_| self.attach_err(&target, "NUL in path"))?;
+            .map_err(|_| self.attach_err(&target, AttachError::NotPossible("NUL in path")))?;
         let attr = PerfEventAttr::uprobe(pmu, &c, offset, ret);
         // pid -1 needs a CPU; a uprobe event is not CPU-bound in practice
         // (the probe fires in any task), so CPU 0 is what libbpf uses too.
         let cpu = if pid == -1 { 0 } else { -1 };
         let perf = sys::perf_event_open(&attr, pid, cpu, None, 0)
-            .map_err(|e| self.attach_err(&target, e.to_string()))?;
+            .map_err(|e| self.attach_err(&target, e))?;
         self.attach_perf(perf, format!("{} → {target}", self.name))
     }
 
@@ -274,14 +286,14 @@ impl Program {
     ) -> Result<Link> {
         let target = format!("{binary}:{symbol}");
         let path = crate::uprobe::resolve_binary(binary, (pid > 0).then_some(pid))
-            .map_err(|e| self.attach_err(&target, e.to_string()))?;
+            .map_err(|e| self.attach_err(&target, e))?;
         let off = if symbol.is_empty() {
             offset
         } else {
             crate::uprobe::symbol_offset(&path, symbol)
-                .map_err(|e| self.attach_err(&target, e.to_string()))?
+                .map_err(|e| self.attach_err(&target, e))?
                 .checked_add(offset)
-                .ok_or_else(|| self.attach_err(&target, "symbol offset overflows"))?
+                .ok_or_else(|| self.attach_err(&target, AttachError::NotPossible("symbol offset overflows")))?
         };
         self.attach_uprobe(&path, off, ret, pid)
     }

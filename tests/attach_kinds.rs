@@ -134,7 +134,7 @@ fn kprobe_loads_but_says_why_it_cannot_attach() {
             program, reason, ..
         }) => {
             assert_eq!(program, "on_kprobe_unlinkat");
-            assert!(reason.contains("CONFIG_KPROBES"), "{reason}");
+            assert!(reason.to_string().contains("CONFIG_KPROBES"), "{reason}");
         }
         other => panic!("expected an attach error, got {other:?}"),
     }
@@ -150,7 +150,7 @@ fn targetless_sections_are_not_auto_attachable() {
     assert!(!p.auto_attachable());
     match p.attach() {
         Err(Error::Attach { reason, .. }) => {
-            assert!(reason.contains("not auto-attachable"), "{reason}")
+            assert!(reason.to_string().contains("not auto-attachable"), "{reason}")
         }
         other => panic!("{other:?}"),
     }

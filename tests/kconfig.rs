@@ -236,7 +236,7 @@ fn strong_missing_extern_fails_naming_it() {
         .unwrap_err();
     let msg = err.to_string();
     eprintln!("{msg}");
-    assert!(matches!(err, Error::Invalid(_)), "{err:?}");
+    assert!(matches!(err, Error::Kconfig { .. }), "{err:?}");
     assert!(msg.contains("CONFIG_TINYBPF_STRONG_MISSING"), "{msg}");
     assert!(msg.contains("not __weak"), "{msg}");
 }

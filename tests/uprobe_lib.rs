@@ -126,15 +126,15 @@ fn uprobe_on_unknown_library_or_symbol_says_what_was_searched() {
     match p.attach_uprobe_symbol("libtinybpf-nope.so.3", "f", 0, false, -1) {
         Err(Error::Attach { target, reason, .. }) => {
             assert_eq!(target, "libtinybpf-nope.so.3:f");
-            assert!(reason.contains("/etc/ld.so.cache"), "{reason}");
-            assert!(reason.contains("/usr/lib/x86_64-linux-gnu"), "{reason}");
+            assert!(reason.to_string().contains("/etc/ld.so.cache"), "{reason}");
+            assert!(reason.to_string().contains("/usr/lib/x86_64-linux-gnu"), "{reason}");
         }
         other => panic!("{other:?}"),
     }
     match p.attach_uprobe_symbol("libc.so.6", "getpid@GLIBC_0.0", 0, false, -1) {
         Err(Error::Attach { reason, .. }) => {
-            assert!(reason.contains("no symbol getpid@GLIBC_0.0"), "{reason}");
-            assert!(reason.contains("getpid@@GLIBC_"), "{reason}");
+            assert!(reason.to_string().contains("no symbol getpid@GLIBC_0.0"), "{reason}");
+            assert!(reason.to_string().contains("getpid@@GLIBC_"), "{reason}");
         }
         other => panic!("{other:?}"),
     }

@@ -18,7 +18,10 @@ impl KernelConfig {
             path: path.display().to_string(),
             source,
         })?;
-        Self::from_bytes(&bytes).map_err(|e| Error::Invalid(format!("{}: {e}", path.display())))
+        Self::from_bytes(&bytes).map_err(|e| Error::Kconfig {
+            path: Some(path.to_path_buf()),
+            source: crate::reloc::kconfig::KconfigError(e.to_string()),
+        })
     }
 
     /// Where the running kernel's config may be, in the order tried.
@@ -53,10 +56,8 @@ impl KernelFacts {
             .and_then(|s| s.split_whitespace().nth(2))
             .and_then(version_code)
             .or_else(|| version_code(&release))
-            .ok_or_else(|| {
-                Error::Invalid(format!(
-                    "cannot tell the kernel version from release {release:?}"
-                ))
+            .ok_or_else(|| Error::KernelVersion {
+                release: release.clone(),
             })?;
         let mut f = KernelFacts::for_version(version);
         if need_config {
