@@ -46,5 +46,5 @@ pub use map::Map;
 pub use object::Object;
 pub use open::{LoadOptions, OpenObject};
 pub use perfbuf::{PerfBuffer, SendPerfBuffer};
-pub use program::{Program, TestRun, TestRunOpts};
+pub use program::{Pid, ProbeKind, Program, TestRun, TestRunOpts, UprobeOpts};
 pub use ringbuf::{RingBuffer, SendRingBuffer};

@@ -18,11 +18,7 @@ fn run_with_target(name: &str, prog: &str) -> u32 {
     let data = [0u8; 64];
     obj.program(prog)
         .unwrap()
-        .test_run(&TestRunOpts {
-            data_in: &data,
-            repeat: 1,
-            ..Default::default()
-        })
+        .test_run(&TestRunOpts::default().data_in(&data).repeat(1))
         .unwrap()
         .retval
 }
@@ -181,11 +177,7 @@ fn retval(obj: &tinybpf::Object, prog: &str) -> u32 {
     let data = [0u8; 64];
     obj.program(prog)
         .unwrap_or_else(|| panic!("{prog} not loaded"))
-        .test_run(&TestRunOpts {
-            data_in: &data,
-            repeat: 1,
-            ..Default::default()
-        })
+        .test_run(&TestRunOpts::default().data_in(&data).repeat(1))
         .unwrap()
         .retval
 }

@@ -13,11 +13,7 @@ fn run(obj: &Object, prog: &str, len: usize) -> u32 {
     let data = vec![0u8; len];
     obj.program(prog)
         .unwrap_or_else(|| panic!("no program {prog}"))
-        .test_run(&TestRunOpts {
-            data_in: &data,
-            repeat: 1,
-            ..Default::default()
-        })
+        .test_run(&TestRunOpts::default().data_in(&data).repeat(1))
         .unwrap()
         .retval
 }

@@ -63,8 +63,8 @@ pub fn attach_target(kind: Option<&ProgKind>) -> String {
         AttachTarget::Tracepoint { category, name } => format!("tracepoint {category}/{name}"),
         AttachTarget::RawTracepoint { name } => format!("raw_tracepoint {name}"),
         AttachTarget::Btf { name } => format!("btf {name}"),
-        AttachTarget::Kprobe { func, offset, ret } => {
-            let what = if *ret { "kretprobe" } else { "kprobe" };
+        AttachTarget::Kprobe { func, offset, kind } => {
+            let what = kind.kprobe_name();
             if *offset == 0 {
                 format!("{what} {func}")
             } else {
@@ -75,9 +75,9 @@ pub fn attach_target(kind: Option<&ProgKind>) -> String {
             path,
             symbol,
             offset,
-            ret,
+            kind,
         } => {
-            let what = if *ret { "uretprobe" } else { "uprobe" };
+            let what = kind.uprobe_name();
             match (symbol.is_empty(), *offset) {
                 (true, o) => format!("{what} {path}:{o:#x}"),
                 (false, 0) => format!("{what} {path}:{symbol}"),

@@ -214,10 +214,7 @@ mod tests {
 
     #[test]
     fn pin_path_is_the_full_name_under_the_root_and_never_escapes_it() {
-        let opts = LoadOptions {
-            pin_root: PathBuf::from("/sys/fs/bpf/x"),
-            ..Default::default()
-        };
+        let opts = LoadOptions::default().pin_root("/sys/fs/bpf/x");
         let spec = |name: &str| MapSpec {
             name: name.into(),
             pinning: Pinning::ByName,

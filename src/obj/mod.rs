@@ -14,7 +14,7 @@ pub mod section;
 
 pub use error::ParseError;
 pub use maps::{DataKind, MapSpec, Pinning, SlotTarget};
-pub use section::{AttachTarget, ProgKind};
+pub use section::{AttachTarget, ProbeKind, ProgKind};
 
 use crate::abi::insn::{Insn, BPF_PSEUDO_CALL, BPF_PSEUDO_FUNC, INSN_SIZE, LD_IMM64};
 use error::sec_err;

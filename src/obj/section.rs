@@ -67,6 +67,38 @@ pub mod attach_type {
     pub const PERF_EVENT: u32 = 41;
 }
 
+/// Where a kprobe or uprobe fires: at the function's entry, or when it
+/// returns (kretprobe/uretprobe).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum ProbeKind {
+    /// At the probed address (`kprobe/`, `uprobe/`).
+    #[default]
+    Entry,
+    /// When the probed function returns (`kretprobe/`, `uretprobe/`).
+    Return,
+}
+
+impl ProbeKind {
+    /// Whether this is a return probe.
+    pub fn is_return(self) -> bool {
+        self == ProbeKind::Return
+    }
+    /// `"kprobe"` or `"kretprobe"`.
+    pub fn kprobe_name(self) -> &'static str {
+        match self {
+            ProbeKind::Entry => "kprobe",
+            ProbeKind::Return => "kretprobe",
+        }
+    }
+    /// `"uprobe"` or `"uretprobe"`.
+    pub fn uprobe_name(self) -> &'static str {
+        match self {
+            ProbeKind::Entry => "uprobe",
+            ProbeKind::Return => "uretprobe",
+        }
+    }
+}
+
 /// How a program attaches, decided by its section name.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AttachTarget {
@@ -79,16 +111,23 @@ pub enum AttachTarget {
     Btf { name: String },
     /// `kprobe/<func>[+off]`, `kretprobe/<func>`.
     Kprobe {
+        /// The kernel function.
         func: String,
+        /// Bytes past the function's start.
         offset: u64,
-        ret: bool,
+        /// Entry or return probe.
+        kind: ProbeKind,
     },
     /// `uprobe/<path>:<symbol>[+off]`, `uretprobe/...`.
     Uprobe {
+        /// The binary: a path, or a library name.
         path: String,
+        /// The symbol (empty: `offset` is a file offset).
         symbol: String,
+        /// Bytes past the symbol (or the file offset).
         offset: u64,
-        ret: bool,
+        /// Entry or return probe.
+        kind: ProbeKind,
     },
     /// A perf event chosen by user space (`perf_event`).
     PerfEvent,
@@ -135,7 +174,7 @@ fn parse_u64(s: &str) -> Option<u64> {
     crate::util::number::parse_unsigned(s, false)
 }
 
-fn uprobe_target(rest: &str, ret: bool) -> AttachTarget {
+fn uprobe_target(rest: &str, kind: ProbeKind) -> AttachTarget {
     // PATH:SYMBOL[+off]; PATH may itself not contain ':'.
     match rest.rsplit_once(':') {
         Some((path, sym)) if !path.is_empty() => {
@@ -147,7 +186,7 @@ fn uprobe_target(rest: &str, ret: bool) -> AttachTarget {
                 path: path.to_string(),
                 symbol,
                 offset,
-                ret,
+                kind,
             }
         }
         _ => AttachTarget::None,
@@ -208,11 +247,15 @@ pub fn prog_kind(section: &str) -> Option<ProgKind> {
         "lsm" | "lsm.s" => btf(pt::LSM, at::LSM_MAC),
         "iter" | "iter.s" => btf(pt::TRACING, at::TRACE_ITER),
         "kprobe" | "kretprobe" => {
-            let ret = head == "kretprobe";
+            let kind = if head == "kretprobe" {
+                ProbeKind::Return
+            } else {
+                ProbeKind::Entry
+            };
             let target = match rest {
                 Some(r) if !r.is_empty() => {
                     let (func, offset) = split_func_off(r);
-                    AttachTarget::Kprobe { func, offset, ret }
+                    AttachTarget::Kprobe { func, offset, kind }
                 }
                 _ => AttachTarget::None,
             };
@@ -220,9 +263,13 @@ pub fn prog_kind(section: &str) -> Option<ProgKind> {
         }
         "ksyscall" | "kretsyscall" => plain(pt::KPROBE, 0),
         "uprobe" | "uretprobe" | "uprobe.s" | "uretprobe.s" => {
-            let ret = head.starts_with("uret");
+            let kind = if head.starts_with("uret") {
+                ProbeKind::Return
+            } else {
+                ProbeKind::Entry
+            };
             let target = match rest {
-                Some(r) => uprobe_target(r, ret),
+                Some(r) => uprobe_target(r, kind),
                 None => AttachTarget::None,
             };
             ProgKind::new(pt::KPROBE, 0, target)
@@ -314,7 +361,7 @@ mod tests {
                 path: "usr/bin/bash".into(),
                 symbol: "readline".into(),
                 offset: 4,
-                ret: false
+                kind: ProbeKind::Entry
             }
         );
         let k = prog_kind("kretprobe/do_unlinkat").unwrap();
@@ -323,7 +370,7 @@ mod tests {
             AttachTarget::Kprobe {
                 func: "do_unlinkat".into(),
                 offset: 0,
-                ret: true
+                kind: ProbeKind::Return
             }
         );
         assert_eq!(prog_kind("uprobe").unwrap().target, AttachTarget::None);
