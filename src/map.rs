@@ -98,8 +98,9 @@ impl Map {
     pub fn symbol(&self) -> &str {
         &self.symbol
     }
-    pub fn map_type(&self) -> u32 {
-        self.map_type
+    /// The map's type (`MapType::Hash`, ...; `.raw()` for the number).
+    pub fn map_type(&self) -> crate::abi::MapType {
+        crate::abi::MapType::from_raw(self.map_type)
     }
     pub fn key_size(&self) -> u32 {
         self.key_size

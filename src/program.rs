@@ -1,5 +1,6 @@
 //! Loaded programs: attach (by section, or to an explicit target), test-run, pin.
 
+use crate::abi::ProgType;
 use crate::error::{AttachError, Error, Result};
 use crate::link::{Link, LinkFd};
 use crate::obj::section::{attach_type, prog_type};
@@ -143,8 +144,9 @@ impl Program {
     pub fn section(&self) -> &str {
         &self.section
     }
-    pub fn prog_type(&self) -> u32 {
-        self.kind.prog_type
+    /// The program's type (`ProgType::Xdp`, ...; `.raw()` for the number).
+    pub fn prog_type(&self) -> ProgType {
+        ProgType::from_raw(self.kind.prog_type)
     }
     pub fn kind(&self) -> &ProgKind {
         &self.kind
@@ -168,7 +170,7 @@ impl Program {
     /// A failed BPF_PROG_TEST_RUN, with the usual causes spelled out.
     fn test_run_err(&self, input_len: usize, e: sys::SysError) -> Error {
         let skb_like = matches!(
-            self.prog_type(),
+            self.kind.prog_type,
             prog_type::XDP
                 | prog_type::SCHED_CLS
                 | prog_type::SCHED_ACT

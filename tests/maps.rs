@@ -38,6 +38,7 @@ fn every_map_type_through_the_api() {
         obj.map(n)
             .unwrap_or_else(|| panic!("no map {n}"))
             .map_type()
+            .raw()
     };
     for (n, t) in [
         ("arr", map_type::ARRAY),
@@ -309,8 +310,14 @@ fn legacy_maps_section() {
         .unwrap()
         .load()
         .unwrap();
-    assert_eq!(obj.map("legacy_array").unwrap().map_type(), map_type::ARRAY);
-    assert_eq!(obj.map("legacy_hash").unwrap().map_type(), map_type::HASH);
+    assert_eq!(
+        obj.map("legacy_array").unwrap().map_type(),
+        tinybpf::abi::MapType::Array
+    );
+    assert_eq!(
+        obj.map("legacy_hash").unwrap().map_type(),
+        tinybpf::abi::MapType::Hash
+    );
     assert_eq!(run(&obj, "xdp_legacy", 64), 42);
     assert_eq!(
         obj.map("btf_hash").unwrap().get::<u32, u64>(&1).unwrap(),

@@ -1,47 +1,22 @@
 //! Human names for kernel enums and section meanings.
 
+use tinybpf::abi::ProgType;
 use tinybpf::obj::maps::{BPF_F_MMAPABLE, BPF_F_NO_PREALLOC, BPF_F_RDONLY_PROG};
-use tinybpf::obj::section::prog_type as pt;
 use tinybpf::obj::{AttachTarget, ProgKind};
 
-/// `enum bpf_prog_type` as bpftool spells it.
-pub fn prog_type(t: u32) -> String {
-    let s = match t {
-        pt::SOCKET_FILTER => "socket_filter",
-        pt::KPROBE => "kprobe",
-        pt::SCHED_CLS => "sched_cls",
-        pt::SCHED_ACT => "sched_act",
-        pt::TRACEPOINT => "tracepoint",
-        pt::XDP => "xdp",
-        pt::PERF_EVENT => "perf_event",
-        pt::CGROUP_SKB => "cgroup_skb",
-        pt::CGROUP_SOCK => "cgroup_sock",
-        pt::SOCK_OPS => "sock_ops",
-        pt::SK_SKB => "sk_skb",
-        pt::CGROUP_DEVICE => "cgroup_device",
-        pt::SK_MSG => "sk_msg",
-        pt::RAW_TRACEPOINT => "raw_tracepoint",
-        pt::CGROUP_SOCK_ADDR => "cgroup_sock_addr",
-        pt::FLOW_DISSECTOR => "flow_dissector",
-        pt::CGROUP_SYSCTL => "cgroup_sysctl",
-        pt::RAW_TRACEPOINT_WRITABLE => "raw_tracepoint_writable",
-        pt::CGROUP_SOCKOPT => "cgroup_sockopt",
-        pt::TRACING => "tracing",
-        pt::STRUCT_OPS => "struct_ops",
-        pt::EXT => "ext",
-        pt::LSM => "lsm",
-        pt::SK_LOOKUP => "sk_lookup",
-        pt::SYSCALL => "syscall",
-        _ => return format!("type {t}"),
-    };
-    s.to_string()
+/// `enum bpf_prog_type` as bpftool spells it (`type N` when unnamed).
+pub fn prog_type(t: ProgType) -> String {
+    match t {
+        ProgType::Unknown(n) => format!("type {n}"),
+        t => t.name().to_string(),
+    }
 }
 
 /// Program type of a parsed section, or "unknown".
 pub fn kind_type(kind: Option<&ProgKind>) -> String {
     match kind {
         Some(k) => {
-            let mut s = prog_type(k.prog_type);
+            let mut s = prog_type(k.prog_type.into());
             if k.sleepable {
                 s.push_str(" (sleepable)");
             }

@@ -46,8 +46,19 @@ impl KernelConfig {
 }
 
 impl KernelFacts {
-    /// Facts of the running kernel; the config is read only if `need_config`.
-    pub fn running(need_config: bool) -> Result<KernelFacts> {
+    /// Facts of the running kernel (its version), without reading its config.
+    pub fn running() -> Result<KernelFacts> {
+        Self::read_running(false)
+    }
+
+    /// Facts of the running kernel, with its config when one is found (see
+    /// [`KernelConfig::running_paths`]; `config_source` says where from, or
+    /// what was tried).
+    pub fn running_with_config() -> Result<KernelFacts> {
+        Self::read_running(true)
+    }
+
+    fn read_running(need_config: bool) -> Result<KernelFacts> {
         let release = sys::uname_release();
         // Ubuntu kernels report the upstream version here.
         let sig = std::fs::read_to_string("/proc/version_signature").ok();
@@ -98,7 +109,11 @@ pub(super) fn fill(spec: &mut ObjectSpec) -> Result<()> {
     };
     let (_, vars) = crate::obj::kconfig::vars(btf)?;
     let need_config = vars.iter().any(|v| v.name.starts_with("CONFIG_"));
-    let facts = KernelFacts::running(need_config)?;
+    let facts = if need_config {
+        KernelFacts::running_with_config()?
+    } else {
+        KernelFacts::running()?
+    };
     let externs = &spec.externs;
     let weak = |n: &str| externs.iter().any(|e| e.name == n && e.weak);
     let size = spec.maps[mi].value_size as usize;

@@ -1,71 +1,8 @@
 //! Section names → program type, expected attach type and attach target, the
 //! way libbpf's `SEC()` conventions define them.
 
-/// `enum bpf_prog_type` values used here.
-pub mod prog_type {
-    pub const SOCKET_FILTER: u32 = 1;
-    pub const KPROBE: u32 = 2;
-    pub const SCHED_CLS: u32 = 3;
-    pub const SCHED_ACT: u32 = 4;
-    pub const TRACEPOINT: u32 = 5;
-    pub const XDP: u32 = 6;
-    pub const PERF_EVENT: u32 = 7;
-    pub const CGROUP_SKB: u32 = 8;
-    pub const CGROUP_SOCK: u32 = 9;
-    pub const SOCK_OPS: u32 = 13;
-    pub const SK_SKB: u32 = 14;
-    pub const CGROUP_DEVICE: u32 = 15;
-    pub const SK_MSG: u32 = 16;
-    pub const RAW_TRACEPOINT: u32 = 17;
-    pub const CGROUP_SOCK_ADDR: u32 = 18;
-    pub const FLOW_DISSECTOR: u32 = 22;
-    pub const CGROUP_SYSCTL: u32 = 23;
-    pub const RAW_TRACEPOINT_WRITABLE: u32 = 24;
-    pub const CGROUP_SOCKOPT: u32 = 25;
-    pub const TRACING: u32 = 26;
-    pub const STRUCT_OPS: u32 = 27;
-    pub const EXT: u32 = 28;
-    pub const LSM: u32 = 29;
-    pub const SK_LOOKUP: u32 = 30;
-    pub const SYSCALL: u32 = 31;
-}
-
-/// `enum bpf_attach_type` values used here.
-pub mod attach_type {
-    pub const CGROUP_INET_INGRESS: u32 = 0;
-    pub const CGROUP_INET_EGRESS: u32 = 1;
-    pub const CGROUP_INET_SOCK_CREATE: u32 = 2;
-    pub const CGROUP_SOCK_OPS: u32 = 3;
-    pub const SK_SKB_STREAM_PARSER: u32 = 4;
-    pub const SK_SKB_STREAM_VERDICT: u32 = 5;
-    pub const CGROUP_DEVICE: u32 = 6;
-    pub const SK_MSG_VERDICT: u32 = 7;
-    pub const CGROUP_INET4_BIND: u32 = 8;
-    pub const CGROUP_INET6_BIND: u32 = 9;
-    pub const CGROUP_INET4_CONNECT: u32 = 10;
-    pub const CGROUP_INET6_CONNECT: u32 = 11;
-    pub const CGROUP_INET4_POST_BIND: u32 = 12;
-    pub const CGROUP_INET6_POST_BIND: u32 = 13;
-    pub const CGROUP_UDP4_SENDMSG: u32 = 14;
-    pub const CGROUP_UDP6_SENDMSG: u32 = 15;
-    pub const FLOW_DISSECTOR: u32 = 17;
-    pub const CGROUP_SYSCTL: u32 = 18;
-    pub const CGROUP_UDP4_RECVMSG: u32 = 19;
-    pub const CGROUP_UDP6_RECVMSG: u32 = 20;
-    pub const CGROUP_GETSOCKOPT: u32 = 21;
-    pub const CGROUP_SETSOCKOPT: u32 = 22;
-    pub const TRACE_RAW_TP: u32 = 23;
-    pub const TRACE_FENTRY: u32 = 24;
-    pub const TRACE_FEXIT: u32 = 25;
-    pub const MODIFY_RETURN: u32 = 26;
-    pub const LSM_MAC: u32 = 27;
-    pub const TRACE_ITER: u32 = 28;
-    pub const CGROUP_INET_SOCK_RELEASE: u32 = 34;
-    pub const SK_LOOKUP: u32 = 36;
-    pub const XDP: u32 = 37;
-    pub const SK_SKB_VERDICT: u32 = 38;
-    pub const PERF_EVENT: u32 = 41;
-}
+// The UAPI constants live in `abi`; these paths stay for existing users.
+pub use crate::abi::{attach_type, prog_type};
 
 /// Where a kprobe or uprobe fires: at the function's entry, or when it
 /// returns (kretprobe/uretprobe).
@@ -282,7 +219,14 @@ pub fn prog_kind(section: &str) -> Option<ProgKind> {
             k
         }
         "xdp" | "xdp.frags" => match rest_s {
-            "devmap" | "cpumap" => plain(pt::XDP, if rest_s == "devmap" { 33 } else { 35 }),
+            "devmap" | "cpumap" => plain(
+                pt::XDP,
+                if rest_s == "devmap" {
+                    at::XDP_DEVMAP
+                } else {
+                    at::XDP_CPUMAP
+                },
+            ),
             _ => plain(pt::XDP, at::XDP),
         },
         "tc" | "classifier" | "tcx" => plain(pt::SCHED_CLS, 0),
