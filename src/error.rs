@@ -110,6 +110,25 @@ pub enum Error {
         /// The failed call.
         source: SysError,
     },
+    /// A map pinned by name exists at its pin path with a different type,
+    /// key or value size, or number of entries: remove the pin, or change
+    /// the pin root.
+    #[error("map {map}: pinned map at {} has a different definition", .path.display())]
+    PinMismatch {
+        /// The map.
+        map: String,
+        /// The pin found.
+        path: PathBuf,
+    },
+    /// The directory a map is pinned in is not (and could not be made) a
+    /// directory on a bpf filesystem.
+    #[error("map {map}: {source}")]
+    Bpffs {
+        /// The map.
+        map: String,
+        /// What is wrong with the directory.
+        source: crate::sys::BpffsError,
+    },
     /// A program could not be attached.
     #[error("attach {program} to {target}: {reason}")]
     Attach {
@@ -325,5 +344,49 @@ mod tests {
             "at instruction 7: R0 invalid mem access 'map_value_or_null'"
         );
         assert!(summary("", Errno::EPERM).starts_with("refused without a verifier log"));
+    }
+
+    #[test]
+    fn sources_are_typed_and_messages_unchanged() {
+        use std::error::Error as _;
+        let e = Error::from(KconfigError("CONFIG_X: bad".into()));
+        assert_eq!(e.to_string(), "CONFIG_X: bad");
+        assert!(e.source().unwrap().downcast_ref::<KconfigError>().is_some());
+        let e = Error::Kconfig {
+            path: Some("/boot/config".into()),
+            source: KconfigError("truncated".into()),
+        };
+        assert_eq!(e.to_string(), "/boot/config: truncated");
+
+        let e = Error::Attach {
+            program: "p".into(),
+            target: "kprobe f+0".into(),
+            reason: AttachError::NoPmu {
+                what: "kprobe support",
+                config: "CONFIG_KPROBES",
+                source: SysError::new("read PMU", Errno::ENOENT),
+            },
+        };
+        let msg = e.to_string();
+        assert!(
+            msg.starts_with("attach p to kprobe f+0: this kernel has no kprobe support ("),
+            "{msg}"
+        );
+        assert!(msg.ends_with("); it needs CONFIG_KPROBES"), "{msg}");
+        assert_eq!(e.errno(), Some(Errno::ENOENT));
+        assert!(matches!(
+            e.source().unwrap().downcast_ref::<AttachError>(),
+            Some(AttachError::NoPmu { .. })
+        ));
+
+        let e = Error::from(KernelBtfError::NotFound {
+            tried: vec!["/a".into(), "/b".into()],
+        });
+        assert_eq!(
+            e.to_string(),
+            "BTF: no kernel BTF found (tried /a, /b); the kernel needs CONFIG_DEBUG_INFO_BTF, or pass a BTF file"
+        );
+        assert!(e.source().unwrap().is::<KernelBtfError>());
+        assert_eq!(e.errno(), None);
     }
 }

@@ -37,6 +37,8 @@ fn variant(e: &Error) -> &'static str {
         Error::Tracefs(_) => "Tracefs",
         Error::NotFound { .. } => "NotFound",
         Error::Invalid(_) => "Invalid",
+        Error::PinMismatch { .. } => "PinMismatch",
+        Error::Bpffs { .. } => "Bpffs",
         _ => "(a variant this test does not know)",
     }
 }
