@@ -138,9 +138,11 @@ impl UprobeOpts {
 }
 
 impl Program {
+    /// The program's name (its function name in the object).
     pub fn name(&self) -> &str {
         &self.name
     }
+    /// The ELF section it came from (`"tp/syscalls/sys_enter_execve"`, ...).
     pub fn section(&self) -> &str {
         &self.section
     }
@@ -148,12 +150,15 @@ impl Program {
     pub fn prog_type(&self) -> ProgType {
         ProgType::from_raw(self.kind.prog_type)
     }
+    /// What the section name means: type, expected attach type, target.
     pub fn kind(&self) -> &ProgKind {
         &self.kind
     }
+    /// The program's file descriptor.
     pub fn fd(&self) -> BorrowedFd<'_> {
         self.fd.as_fd()
     }
+    /// The program's file descriptor as a number (still owned by `self`).
     pub fn raw_fd(&self) -> RawFd {
         self.fd.as_raw_fd()
     }

@@ -40,12 +40,23 @@ impl ProbeKind {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AttachTarget {
     /// `tracepoint/<category>/<name>` or `tp/<category>/<name>`.
-    Tracepoint { category: String, name: String },
+    Tracepoint {
+        /// The tracefs events directory (`syscalls`, `sched`, ...).
+        category: String,
+        /// The event (`sys_enter_execve`, ...).
+        name: String,
+    },
     /// `raw_tracepoint/<name>`, `raw_tp/<name>` (and the writable variants).
-    RawTracepoint { name: String },
+    RawTracepoint {
+        /// The tracepoint.
+        name: String,
+    },
     /// `tp_btf/`, `fentry/`, `fexit/`, `fmod_ret/`, `lsm/`, `iter/`: a BTF function
     /// (or tracepoint, or iterator) in vmlinux or a module.
-    Btf { name: String },
+    Btf {
+        /// The function, tracepoint or iterator name after the `/`.
+        name: String,
+    },
     /// `kprobe/<func>[+off]`, `kretprobe/<func>`.
     Kprobe {
         /// The kernel function.
@@ -76,8 +87,12 @@ pub enum AttachTarget {
 /// What a section name means.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProgKind {
+    /// `enum bpf_prog_type` (see [`crate::abi::ProgType`]).
     pub prog_type: u32,
+    /// `enum bpf_attach_type` given to BPF_PROG_LOAD (see
+    /// [`crate::abi::AttachType`]); 0 for types that need none.
     pub expected_attach_type: u32,
+    /// Where it attaches automatically, if anywhere.
     pub target: AttachTarget,
     /// Sleepable (`.s` variants): BPF_F_SLEEPABLE.
     pub sleepable: bool,
