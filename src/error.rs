@@ -196,12 +196,13 @@ pub enum AttachError {
     /// A system call failed (perf_event_open, BPF_LINK_CREATE, ...).
     #[error(transparent)]
     Sys(#[from] SysError),
-    /// The tracepoint's id could not be read from tracefs.
+    /// The tracepoint's id could not be read from tracefs (boxed: it is
+    /// large, and errors travel in every `Result`).
     #[error(transparent)]
-    Tracefs(#[from] TracefsError),
-    /// The uprobe's binary or symbol could not be resolved.
+    Tracefs(Box<TracefsError>),
+    /// The uprobe's binary or symbol could not be resolved (boxed).
     #[error(transparent)]
-    Uprobe(#[from] UprobeError),
+    Uprobe(Box<UprobeError>),
     /// The uprobe's binary could not be found.
     #[error(transparent)]
     Io(#[from] std::io::Error),
@@ -218,6 +219,18 @@ pub enum AttachError {
     /// This program cannot be attached this way; the message says why.
     #[error("{0}")]
     NotPossible(&'static str),
+}
+
+impl From<TracefsError> for AttachError {
+    fn from(e: TracefsError) -> AttachError {
+        AttachError::Tracefs(Box::new(e))
+    }
+}
+
+impl From<UprobeError> for AttachError {
+    fn from(e: UprobeError) -> AttachError {
+        AttachError::Uprobe(Box::new(e))
+    }
 }
 
 impl AttachError {
@@ -388,5 +401,11 @@ mod tests {
         );
         assert!(e.source().unwrap().is::<KernelBtfError>());
         assert_eq!(e.errno(), None);
+    }
+
+    #[test]
+    fn error_stays_small() {
+        // Every Result carries it: clippy's result_large_err limit is 128.
+        assert!(std::mem::size_of::<Error>() <= 128);
     }
 }

@@ -336,10 +336,8 @@ fn missing_tracepoint_is_an_attach_error_naming_it() {
             assert_eq!(program, "nosuch_prog");
             assert!(target.contains("nosuch/event"), "{target}");
             assert!(
-                matches!(
-                    reason,
-                    AttachError::Tracefs(TracefsError::TracepointNotFound { .. })
-                ),
+                matches!(reason, AttachError::Tracefs(e)
+                    if matches!(**e, TracefsError::TracepointNotFound { .. })),
                 "{reason:?}"
             );
             assert!(reason.to_string().contains("not found"), "{reason}");
