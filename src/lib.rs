@@ -40,6 +40,7 @@ pub mod tracefs;
 pub mod uprobe;
 pub(crate) mod util;
 
+pub use abi::{AttachType, MapType, ProgType};
 pub use error::{Error, Result};
 pub use link::Link;
 pub use map::Map;
