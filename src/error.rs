@@ -23,10 +23,10 @@ use thiserror::Error;
 #[non_exhaustive]
 pub enum Error {
     /// A file could not be read.
-    #[error("{path}: {source}")]
+    #[error("{}: {source}", .path.display())]
     Io {
         /// The file.
-        path: String,
+        path: PathBuf,
         /// What the OS said.
         source: std::io::Error,
     },

@@ -62,7 +62,7 @@ impl TracePipe {
             .custom_flags_nonblock()
             .open(&path)
             .map_err(|source| Error::Io {
-                path: path.display().to_string(),
+                path: path.to_path_buf(),
                 source,
             })?;
         Ok(TracePipe {

@@ -15,7 +15,7 @@ impl KernelConfig {
     /// Read a config file (plain or gzip).
     pub fn from_file(path: &Path) -> Result<KernelConfig> {
         let bytes = std::fs::read(path).map_err(|source| Error::Io {
-            path: path.display().to_string(),
+            path: path.to_path_buf(),
             source,
         })?;
         Self::from_bytes(&bytes).map_err(|e| Error::Kconfig {

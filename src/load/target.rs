@@ -19,7 +19,7 @@ const SYS_KERNEL_BTF: &str = "/sys/kernel/btf";
 /// when possible: vmlinux BTF is 5 MB and needs no copy).
 pub fn read_btf_file(path: &Path) -> Result<Btf> {
     let io = |source| Error::Io {
-        path: path.display().to_string(),
+        path: path.to_path_buf(),
         source,
     };
     let file = std::fs::File::open(path).map_err(io)?;
