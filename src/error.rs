@@ -110,6 +110,16 @@ pub enum Error {
         /// The failed call.
         source: SysError,
     },
+    /// A map was used with the wrong key or value size, or the wrong
+    /// per-CPU-ness.
+    #[error("map {map}: {problem}")]
+    MapUsage {
+        /// The map.
+        map: String,
+        /// What was wrong with the call.
+        #[source]
+        problem: MapUsageError,
+    },
     /// A map pinned by name exists at its pin path with a different type,
     /// key or value size, or number of entries: remove the pin, or change
     /// the pin root.
@@ -186,6 +196,96 @@ pub enum KernelBtfError {
         target: String,
         /// The BTF kind looked for (`"func"`, `"typedef"`).
         kind: &'static str,
+    },
+}
+
+/// How a map call did not fit the map (inside [`Error::MapUsage`]).
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MapUsageError {
+    /// A typed call's key type has the wrong size.
+    #[error("{op}: key type {type_name} is {given} bytes, the map's keys are {expected} bytes")]
+    KeyType {
+        /// The call (`"get"`, `"set_percpu"`, ...).
+        op: &'static str,
+        /// The Rust type given.
+        type_name: &'static str,
+        /// Its size.
+        given: usize,
+        /// The map's key size.
+        expected: u32,
+    },
+    /// A typed call's value type has the wrong size.
+    #[error(
+        "{op}: value type {type_name} is {given} bytes, the map's values are {expected} bytes"
+    )]
+    ValueType {
+        /// The call.
+        op: &'static str,
+        /// The Rust type given.
+        type_name: &'static str,
+        /// Its size.
+        given: usize,
+        /// The map's value size.
+        expected: u32,
+    },
+    /// A single-value call on a per-CPU map.
+    #[error("{op}: a {map_type} map holds one value per CPU; use get_percpu/set_percpu (or lookup_percpu/update_percpu)")]
+    PerCpu {
+        /// The call.
+        op: &'static str,
+        /// The map's type.
+        map_type: crate::abi::MapType,
+    },
+    /// A per-CPU call on a map that is not per-CPU.
+    #[error("{op}: a {map_type} map is not per-CPU; use {instead}")]
+    NotPerCpu {
+        /// The call.
+        op: &'static str,
+        /// The map's type.
+        map_type: crate::abi::MapType,
+        /// The calls to use instead.
+        instead: &'static str,
+    },
+    /// A raw key of the wrong length.
+    #[error("key is {given} bytes, the map's keys are {expected}")]
+    KeyLen {
+        /// The length given.
+        given: usize,
+        /// The map's key size.
+        expected: u32,
+    },
+    /// A raw value of the wrong length.
+    #[error("value is {given} bytes, expected {expected}")]
+    ValueLen {
+        /// The length given.
+        given: usize,
+        /// The length user space reads and writes for this map.
+        expected: usize,
+    },
+    /// One CPU's raw value of a per-CPU update has the wrong length.
+    #[error("update_percpu: the value for CPU {cpu} is {given} bytes, the map's values are {expected} bytes")]
+    PerCpuValueLen {
+        /// The CPU (index into the values given).
+        cpu: usize,
+        /// The length given.
+        given: usize,
+        /// The map's value size.
+        expected: usize,
+    },
+    /// A per-CPU update without exactly one value per possible CPU.
+    #[error("{given} values given, one per possible CPU needed ({cpus})")]
+    PerCpuCount {
+        /// The number of values given.
+        given: usize,
+        /// The number of possible CPUs.
+        cpus: usize,
+    },
+    /// The kernel returned a per-CPU value shorter than asked for.
+    #[error("{op}: short per-CPU value buffer")]
+    ShortPerCpu {
+        /// The call.
+        op: &'static str,
     },
 }
 

@@ -39,6 +39,7 @@ fn variant(e: &Error) -> &'static str {
         Error::Invalid(_) => "Invalid",
         Error::PinMismatch { .. } => "PinMismatch",
         Error::Bpffs { .. } => "Bpffs",
+        Error::MapUsage { .. } => "MapUsage",
         _ => "(a variant this test does not know)",
     }
 }

@@ -5,6 +5,7 @@ mod common;
 
 use std::process::{Command, Stdio};
 use std::time::Duration;
+use tinybpf::error::MapUsageError;
 use tinybpf::map::flags;
 use tinybpf::obj::maps::map_type;
 use tinybpf::{Object, OpenObject, TestRunOpts};
@@ -416,7 +417,23 @@ fn typed_ops_with_wrong_sizes_are_errors_naming_both_sizes() {
     let e = arr.get::<u32, u32>(&0).unwrap_err().to_string();
     assert!(e.contains("4 bytes") && e.contains("8 bytes"), "{e}");
     assert!(e.contains("arr") && e.contains("get"), "{e}");
-    let e = arr.get::<u32, [u8; 16]>(&0).unwrap_err().to_string();
+    let e = arr.get::<u32, [u8; 16]>(&0).unwrap_err();
+    assert!(
+        matches!(
+            &e,
+            tinybpf::Error::MapUsage {
+                map,
+                problem: MapUsageError::ValueType {
+                    op: "get",
+                    given: 16,
+                    expected: 8,
+                    ..
+                },
+            } if map == "arr"
+        ),
+        "{e:?}"
+    );
+    let e = e.to_string();
     assert!(e.contains("16 bytes") && e.contains("8 bytes"), "{e}");
     // Key of the wrong size.
     let e = arr.get::<u64, u64>(&0).unwrap_err().to_string();
