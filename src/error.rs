@@ -2,7 +2,7 @@
 //!
 //! Every layer keeps its own typed error ([`ParseError`], [`BtfError`],
 //! [`CoreError`], [`LinkError`], [`KconfigError`], [`TracefsError`],
-//! [`UprobeError`], [`SysError`]); [`Error`] wraps them, adds which program,
+//! [`UprobeError`], [`SysError`]); [`enum@Error`] wraps them, adds which program,
 //! map or file it was about, and returns the wrapped error from
 //! [`std::error::Error::source`].
 
@@ -168,7 +168,7 @@ pub enum Error {
     Invalid(String),
 }
 
-/// Shorthand for results whose error is [`Error`].
+/// Shorthand for results whose error is [`enum@Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// What the running kernel's BTF lacks.
