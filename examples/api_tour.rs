@@ -25,10 +25,7 @@ fn main() -> ExitCode {
         open.set_global_value("multiplier", &3u32)?; // const volatile config
         let mut obj = open.load()?; // BTF, CO-RE, maps, programs
         obj.attach_all()?; // by section name (tp/, raw_tp/, uprobe/, ...; xdp: not attached)
-        let packet = TestRunOpts {
-            data_in: &[0; 64],
-            ..Default::default()
-        };
+        let packet = TestRunOpts::default().data_in(&[0; 64]); // 64 bytes of input
         let run = obj.program("xdp_count").unwrap().test_run(&packet)?; // BPF_PROG_TEST_RUN
         let bss = obj.map("globals.bss").unwrap().data().unwrap(); // globals: mmap'd array maps
         let total = u64::from_ne_bytes(bss[..8].try_into()?); // `total` is at offset 0 of .bss

@@ -1,73 +1,365 @@
 #![allow(missing_docs)] // TODO(api-errors): documented by the api-errors rewrite; the lead removes this after merging.
 //! The loader's error: what failed, for which program or map, and what to do.
+//!
+//! Every layer keeps its own typed error ([`ParseError`], [`BtfError`],
+//! [`CoreError`], [`LinkError`], [`KconfigError`], [`TracefsError`],
+//! [`UprobeError`], [`SysError`]); [`enum@Error`] wraps them, adds which program,
+//! map or file it was about, and returns the wrapped error from
+//! [`std::error::Error::source`].
 
+use crate::btf::BtfError;
 use crate::obj::ParseError;
+use crate::reloc::core::CoreError;
+use crate::reloc::kconfig::KconfigError;
 use crate::reloc::link::LinkError;
 use crate::sys::SysError;
+use crate::tracefs::TracefsError;
+use crate::uprobe::UprobeError;
 use nix::errno::Errno;
+use std::path::PathBuf;
 use thiserror::Error;
 
 /// Everything that can go wrong between a path and attached programs.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum Error {
-    #[error("{path}: {source}")]
+    /// A file could not be read.
+    #[error("{}: {source}", .path.display())]
     Io {
-        path: String,
+        /// The file.
+        path: PathBuf,
+        /// What the OS said.
         source: std::io::Error,
     },
+    /// The object file is not a BPF object tinybpf can read.
     #[error(transparent)]
     Parse(#[from] ParseError),
+    /// Linking subprograms, maps, globals or calls into a program failed.
     #[error(transparent)]
     Link(#[from] LinkError),
+    /// A BTF file (target BTF, kernel BTF) could not be parsed.
+    #[error("BTF: {what}: {source}")]
+    Btf {
+        /// Which BTF (usually its path).
+        what: String,
+        /// Why it could not be parsed.
+        source: BtfError,
+    },
+    /// The running kernel's BTF is missing, or lacks an attach target.
     #[error("BTF: {0}")]
-    Btf(String),
+    KernelBtf(#[from] KernelBtfError),
+    /// A CO-RE relocation could not be resolved against the target BTF.
     #[error("CO-RE: {0}")]
-    Core(String),
+    Core(#[from] CoreError),
+    /// A `.kconfig` extern could not be computed or encoded, or the kernel
+    /// config file could not be read.
+    #[error("{}{source}", path_prefix(.path))]
+    Kconfig {
+        /// The kernel config file, when the error is about reading it.
+        path: Option<PathBuf>,
+        /// What is wrong.
+        source: KconfigError,
+    },
+    /// The kernel's release string holds no version tinybpf can read (for
+    /// `LINUX_KERNEL_VERSION` and version-dependent decisions).
+    #[error("cannot tell the kernel version from release {release:?}")]
+    KernelVersion {
+        /// `uname -r`.
+        release: String,
+    },
+    /// A program's section name is not one tinybpf knows how to load.
     #[error("program {program}: section {section:?} is not one tinybpf knows how to load")]
-    UnknownSection { program: String, section: String },
+    UnknownSection {
+        /// The program.
+        program: String,
+        /// Its ELF section.
+        section: String,
+    },
     /// The verifier refused a program. `log` holds the verifier's whole log.
     #[error("program {program}: rejected by the kernel ({errno:?}): {}", summary(.log, *.errno))]
     Verifier {
+        /// The program.
         program: String,
+        /// What BPF_PROG_LOAD returned.
         errno: Errno,
+        /// The verifier's log (possibly empty).
         log: String,
     },
     /// A map could not be created.
     #[error("map {map}: {source}{}", hint(source.errno))]
-    Map { map: String, source: SysError },
+    Map {
+        /// The map.
+        map: String,
+        /// The failed call.
+        source: SysError,
+    },
     /// The kernel refused for lack of privileges (EPERM/EACCES where only
     /// privileges explain it, e.g. loading the object's BTF): nothing else
     /// was tried. The message says what to do (root, or which capabilities).
     #[error("{what}: {source}{}", hint(source.errno))]
-    Permission { what: String, source: SysError },
+    Permission {
+        /// What was refused.
+        what: String,
+        /// The failed call.
+        source: SysError,
+    },
     /// Any other failed system call, with the object it was for.
     #[error("{what}: {source}{}", sys_hint(source))]
-    Sys { what: String, source: SysError },
+    Sys {
+        /// What the call was for.
+        what: String,
+        /// The failed call.
+        source: SysError,
+    },
+    /// A map was used with the wrong key or value size, or the wrong
+    /// per-CPU-ness.
+    #[error("map {map}: {problem}")]
+    MapUsage {
+        /// The map.
+        map: String,
+        /// What was wrong with the call.
+        #[source]
+        problem: MapUsageError,
+    },
+    /// A map pinned by name exists at its pin path with a different type,
+    /// key or value size, or number of entries: remove the pin, or change
+    /// the pin root.
+    #[error("map {map}: pinned map at {} has a different definition", .path.display())]
+    PinMismatch {
+        /// The map.
+        map: String,
+        /// The pin found.
+        path: PathBuf,
+    },
+    /// The directory a map is pinned in is not (and could not be made) a
+    /// directory on a bpf filesystem.
+    #[error("map {map}: {source}")]
+    Bpffs {
+        /// The map.
+        map: String,
+        /// What is wrong with the directory.
+        source: crate::sys::BpffsError,
+    },
+    /// A program could not be attached.
     #[error("attach {program} to {target}: {reason}")]
     Attach {
+        /// The program.
         program: String,
+        /// Where it was to go (`"tracepoint syscalls/sys_enter_openat"`, ...).
         target: String,
-        reason: String,
+        /// Why not.
+        #[source]
+        reason: AttachError,
     },
+    /// tracefs could not be found, mounted or read.
     #[error("tracefs: {0}")]
-    Tracefs(String),
+    Tracefs(#[from] TracefsError),
+    /// A program or map name that is not in this object.
     #[error("no {kind} named {name:?} in this object")]
-    NotFound { kind: &'static str, name: String },
+    NotFound {
+        /// `"program"` or `"map"`.
+        kind: &'static str,
+        /// The name asked for.
+        name: String,
+    },
+    /// The caller asked for something this object or handle cannot do
+    /// (wrong key or value size, a map that is not memory-mapped, ...); the
+    /// message says what and how to fix it.
     #[error("{0}")]
     Invalid(String),
 }
 
+/// Shorthand for results whose error is [`enum@Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-impl From<crate::reloc::core::CoreError> for Error {
-    fn from(e: crate::reloc::core::CoreError) -> Error {
-        Error::Core(e.to_string())
+/// What the running kernel's BTF lacks.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum KernelBtfError {
+    /// No kernel BTF file exists.
+    #[error("no kernel BTF found (tried {}); the kernel needs CONFIG_DEBUG_INFO_BTF, or pass a BTF file", .tried.join(", "))]
+    NotFound {
+        /// The paths tried, in order.
+        tried: Vec<String>,
+    },
+    /// A tp_btf/fentry/fexit/fmod_ret/lsm/iter section names no target.
+    #[error("program {program}: section names no attach target")]
+    NoAttachTarget {
+        /// The program.
+        program: String,
+    },
+    /// The attach target is in neither vmlinux nor module BTF.
+    #[error("program {program}: attach target {target} ({kind}) not found in kernel BTF")]
+    AttachTargetNotFound {
+        /// The program.
+        program: String,
+        /// The BTF name looked up (`btf_trace_<tp>`, `bpf_lsm_<hook>`, ...).
+        target: String,
+        /// The BTF kind looked for (`"func"`, `"typedef"`).
+        kind: &'static str,
+    },
+}
+
+/// How a map call did not fit the map (inside [`Error::MapUsage`]).
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MapUsageError {
+    /// A typed call's key type has the wrong size.
+    #[error("{op}: key type {type_name} is {given} bytes, the map's keys are {expected} bytes")]
+    KeyType {
+        /// The call (`"get"`, `"set_percpu"`, ...).
+        op: &'static str,
+        /// The Rust type given.
+        type_name: &'static str,
+        /// Its size.
+        given: usize,
+        /// The map's key size.
+        expected: u32,
+    },
+    /// A typed call's value type has the wrong size.
+    #[error(
+        "{op}: value type {type_name} is {given} bytes, the map's values are {expected} bytes"
+    )]
+    ValueType {
+        /// The call.
+        op: &'static str,
+        /// The Rust type given.
+        type_name: &'static str,
+        /// Its size.
+        given: usize,
+        /// The map's value size.
+        expected: u32,
+    },
+    /// A single-value call on a per-CPU map.
+    #[error("{op}: a {map_type} map holds one value per CPU; use get_percpu/set_percpu (or lookup_percpu/update_percpu)")]
+    PerCpu {
+        /// The call.
+        op: &'static str,
+        /// The map's type.
+        map_type: crate::abi::MapType,
+    },
+    /// A per-CPU call on a map that is not per-CPU.
+    #[error("{op}: a {map_type} map is not per-CPU; use {instead}")]
+    NotPerCpu {
+        /// The call.
+        op: &'static str,
+        /// The map's type.
+        map_type: crate::abi::MapType,
+        /// The calls to use instead.
+        instead: &'static str,
+    },
+    /// A raw key of the wrong length.
+    #[error("key is {given} bytes, the map's keys are {expected}")]
+    KeyLen {
+        /// The length given.
+        given: usize,
+        /// The map's key size.
+        expected: u32,
+    },
+    /// A raw value of the wrong length.
+    #[error("value is {given} bytes, expected {expected}")]
+    ValueLen {
+        /// The length given.
+        given: usize,
+        /// The length user space reads and writes for this map.
+        expected: usize,
+    },
+    /// One CPU's raw value of a per-CPU update has the wrong length.
+    #[error("update_percpu: the value for CPU {cpu} is {given} bytes, the map's values are {expected} bytes")]
+    PerCpuValueLen {
+        /// The CPU (index into the values given).
+        cpu: usize,
+        /// The length given.
+        given: usize,
+        /// The map's value size.
+        expected: usize,
+    },
+    /// A per-CPU update without exactly one value per possible CPU.
+    #[error("{given} values given, one per possible CPU needed ({cpus})")]
+    PerCpuCount {
+        /// The number of values given.
+        given: usize,
+        /// The number of possible CPUs.
+        cpus: usize,
+    },
+    /// The kernel returned a per-CPU value shorter than asked for.
+    #[error("{op}: short per-CPU value buffer")]
+    ShortPerCpu {
+        /// The call.
+        op: &'static str,
+    },
+}
+
+/// Why a program could not be attached (inside [`Error::Attach`]).
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum AttachError {
+    /// A system call failed (perf_event_open, BPF_LINK_CREATE, ...).
+    #[error(transparent)]
+    Sys(#[from] SysError),
+    /// The tracepoint's id could not be read from tracefs (boxed: it is
+    /// large, and errors travel in every `Result`).
+    #[error(transparent)]
+    Tracefs(Box<TracefsError>),
+    /// The uprobe's binary or symbol could not be resolved (boxed).
+    #[error(transparent)]
+    Uprobe(Box<UprobeError>),
+    /// The uprobe's binary could not be found.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// The kernel lacks the probe PMU this attach needs.
+    #[error("this kernel has no {what} ({source}); it needs {config}")]
+    NoPmu {
+        /// `"kprobe support"` or `"uprobe PMU"`.
+        what: &'static str,
+        /// The kernel option that provides it.
+        config: &'static str,
+        /// Reading the PMU's sysfs files failed.
+        source: SysError,
+    },
+    /// This program cannot be attached this way; the message says why.
+    #[error("{0}")]
+    NotPossible(&'static str),
+    /// A networking attach (XDP, tc, cgroup, sockets, netfilter, netns)
+    /// failed; the message carries the kernel's reason (errno, or the
+    /// netlink extended-ack text).
+    #[error("{0}")]
+    Net(String),
+}
+
+impl From<TracefsError> for AttachError {
+    fn from(e: TracefsError) -> AttachError {
+        AttachError::Tracefs(Box::new(e))
     }
 }
 
-impl From<crate::reloc::kconfig::KconfigError> for Error {
-    fn from(e: crate::reloc::kconfig::KconfigError) -> Error {
-        Error::Invalid(e.0)
+impl From<UprobeError> for AttachError {
+    fn from(e: UprobeError) -> AttachError {
+        AttachError::Uprobe(Box::new(e))
+    }
+}
+
+impl AttachError {
+    /// The errno behind this error, if a system call failed.
+    pub fn errno(&self) -> Option<Errno> {
+        match self {
+            AttachError::Sys(e) | AttachError::NoPmu { source: e, .. } => Some(e.errno),
+            AttachError::Io(e) => e.raw_os_error().map(Errno::from_raw),
+            _ => None,
+        }
+    }
+}
+
+impl From<KconfigError> for Error {
+    fn from(source: KconfigError) -> Error {
+        Error::Kconfig { path: None, source }
+    }
+}
+
+fn path_prefix(path: &Option<PathBuf>) -> String {
+    match path {
+        Some(p) => format!("{}: ", p.display()),
+        None => String::new(),
     }
 }
 
@@ -86,6 +378,7 @@ impl Error {
             | Error::Sys { source, .. }
             | Error::Permission { source, .. } => Some(source.errno),
             Error::Io { source, .. } => source.raw_os_error().map(Errno::from_raw),
+            Error::Attach { reason, .. } => reason.errno(),
             _ => None,
         }
     }
@@ -170,5 +463,55 @@ mod tests {
             "at instruction 7: R0 invalid mem access 'map_value_or_null'"
         );
         assert!(summary("", Errno::EPERM).starts_with("refused without a verifier log"));
+    }
+
+    #[test]
+    fn sources_are_typed_and_messages_unchanged() {
+        use std::error::Error as _;
+        let e = Error::from(KconfigError("CONFIG_X: bad".into()));
+        assert_eq!(e.to_string(), "CONFIG_X: bad");
+        assert!(e.source().unwrap().downcast_ref::<KconfigError>().is_some());
+        let e = Error::Kconfig {
+            path: Some("/boot/config".into()),
+            source: KconfigError("truncated".into()),
+        };
+        assert_eq!(e.to_string(), "/boot/config: truncated");
+
+        let e = Error::Attach {
+            program: "p".into(),
+            target: "kprobe f+0".into(),
+            reason: AttachError::NoPmu {
+                what: "kprobe support",
+                config: "CONFIG_KPROBES",
+                source: SysError::new("read PMU", Errno::ENOENT),
+            },
+        };
+        let msg = e.to_string();
+        assert!(
+            msg.starts_with("attach p to kprobe f+0: this kernel has no kprobe support ("),
+            "{msg}"
+        );
+        assert!(msg.ends_with("); it needs CONFIG_KPROBES"), "{msg}");
+        assert_eq!(e.errno(), Some(Errno::ENOENT));
+        assert!(matches!(
+            e.source().unwrap().downcast_ref::<AttachError>(),
+            Some(AttachError::NoPmu { .. })
+        ));
+
+        let e = Error::from(KernelBtfError::NotFound {
+            tried: vec!["/a".into(), "/b".into()],
+        });
+        assert_eq!(
+            e.to_string(),
+            "BTF: no kernel BTF found (tried /a, /b); the kernel needs CONFIG_DEBUG_INFO_BTF, or pass a BTF file"
+        );
+        assert!(e.source().unwrap().is::<KernelBtfError>());
+        assert_eq!(e.errno(), None);
+    }
+
+    #[test]
+    fn error_stays_small() {
+        // Every Result carries it: clippy's result_large_err limit is 128.
+        assert!(std::mem::size_of::<Error>() <= 128);
     }
 }

@@ -58,13 +58,13 @@ pub struct TracePipe {
 impl TracePipe {
     /// Open `trace_pipe` (tracefs is found, or mounted).
     pub fn open() -> Result<TracePipe> {
-        let path = crate::tracefs::trace_pipe_path().map_err(|e| Error::Tracefs(e.to_string()))?;
+        let path = crate::tracefs::trace_pipe_path()?;
         let file = std::fs::OpenOptions::new()
             .read(true)
             .custom_flags_nonblock()
             .open(&path)
             .map_err(|source| Error::Io {
-                path: path.display().to_string(),
+                path: path.to_path_buf(),
                 source,
             })?;
         Ok(TracePipe {

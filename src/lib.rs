@@ -153,6 +153,7 @@ pub mod tracefs;
 pub mod uprobe;
 mod util;
 
+pub use abi::{AttachType, MapType, ProgType};
 pub use callback::{Callbacks, IntoLostFn, IntoRecordFn, IntoSampleFn, Local, Sendable};
 pub use error::{Error, Result};
 pub use link::Link;
@@ -160,7 +161,7 @@ pub use map::{flags as map_flags, Keys, Map, Pod};
 pub use object::Object;
 pub use open::{LoadOptions, OpenObject};
 pub use perfbuf::{PerfBuffer, PerfBufferBuilder, SendPerfBuffer};
-pub use program::{Program, TestRun, TestRunOpts};
+pub use program::{Pid, ProbeKind, Program, TestRun, TestRunOpts, UprobeOpts};
 pub use ringbuf::{RingBuffer, SendRingBuffer};
 
 /// What [`pod!`] expands to; not API.

@@ -1,7 +1,7 @@
 //! Maps of a loaded object (or opened from a pin): raw-bytes and typed access.
 
 use crate::abi::map_type;
-use crate::error::{Error, Result};
+use crate::error::{Error, MapUsageError, Result};
 use crate::obj::MapSpec;
 use crate::sys::{self, Mmap, SysError};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
@@ -122,9 +122,9 @@ impl Map {
     pub fn symbol(&self) -> &str {
         &self.symbol
     }
-    /// The map type (`BPF_MAP_TYPE_*`, see [`crate::abi::map_type`]).
-    pub fn map_type(&self) -> u32 {
-        self.map_type
+    /// The map's type (`MapType::Hash`, ...; `.raw()` for the number).
+    pub fn map_type(&self) -> crate::abi::MapType {
+        crate::abi::MapType::from_raw(self.map_type)
     }
     /// Key size in bytes.
     pub fn key_size(&self) -> u32 {
@@ -149,6 +149,14 @@ impl Map {
     /// The kernel's id of this map.
     pub fn id(&self) -> Result<u32> {
         Ok(sys::map_info(self.fd()).map_err(|e| self.err(e))?.id)
+    }
+
+    /// A call that does not fit this map.
+    fn usage(&self, problem: MapUsageError) -> Error {
+        Error::MapUsage {
+            map: self.name.clone(),
+            problem,
+        }
     }
 
     fn err(&self, e: SysError) -> Error {
@@ -183,57 +191,53 @@ impl Map {
     }
 
     /// `size_of::<K>()` must be the key size (typed operation `op`).
-    fn check_key_type<K>(&self, op: &str) -> Result<()> {
+    fn check_key_type<K>(&self, op: &'static str) -> Result<()> {
         let k = std::mem::size_of::<K>();
         if k != self.key_size as usize {
-            return Err(Error::Invalid(format!(
-                "map {}: {op}: key type {} is {k} bytes, the map's keys are {} bytes",
-                self.name,
-                std::any::type_name::<K>(),
-                self.key_size
-            )));
+            return Err(self.usage(MapUsageError::KeyType {
+                op,
+                type_name: std::any::type_name::<K>(),
+                given: k,
+                expected: self.key_size,
+            }));
         }
         Ok(())
     }
 
     /// `size_of::<V>()` must be the value size, and the map must be per-CPU
     /// exactly when `percpu` (typed operation `op`).
-    fn check_value_type<V>(&self, op: &str, percpu: bool) -> Result<()> {
+    fn check_value_type<V>(&self, op: &'static str, percpu: bool) -> Result<()> {
         if self.is_per_cpu() && !percpu {
-            return Err(Error::Invalid(format!(
-                "map {}: {op}: a {} map holds one value per CPU; use get_percpu/set_percpu \
-                 (or lookup_percpu/update_percpu)",
-                self.name,
-                map_type::name(self.map_type)
-            )));
+            return Err(self.usage(MapUsageError::PerCpu {
+                op,
+                map_type: self.map_type(),
+            }));
         }
         if !self.is_per_cpu() && percpu {
-            return Err(Error::Invalid(format!(
-                "map {}: {op}: a {} map is not per-CPU; use get/set (or lookup/update)",
-                self.name,
-                map_type::name(self.map_type)
-            )));
+            return Err(self.usage(MapUsageError::NotPerCpu {
+                op,
+                map_type: self.map_type(),
+                instead: "get/set (or lookup/update)",
+            }));
         }
         let v = std::mem::size_of::<V>();
         if v != self.value_size as usize {
-            return Err(Error::Invalid(format!(
-                "map {}: {op}: value type {} is {v} bytes, the map's values are {} bytes",
-                self.name,
-                std::any::type_name::<V>(),
-                self.value_size
-            )));
+            return Err(self.usage(MapUsageError::ValueType {
+                op,
+                type_name: std::any::type_name::<V>(),
+                given: v,
+                expected: self.value_size,
+            }));
         }
         Ok(())
     }
 
     fn check_key(&self, key: &[u8]) -> Result<()> {
         if key.len() != self.key_size as usize {
-            return Err(Error::Invalid(format!(
-                "map {}: key is {} bytes, the map's keys are {}",
-                self.name,
-                key.len(),
-                self.key_size
-            )));
+            return Err(self.usage(MapUsageError::KeyLen {
+                given: key.len(),
+                expected: self.key_size,
+            }));
         }
         Ok(())
     }
@@ -258,12 +262,10 @@ impl Map {
             self.check_key(key)?;
         }
         if value.len() != self.user_value_size() {
-            return Err(Error::Invalid(format!(
-                "map {}: value is {} bytes, expected {}",
-                self.name,
-                value.len(),
-                self.user_value_size()
-            )));
+            return Err(self.usage(MapUsageError::ValueLen {
+                given: value.len(),
+                expected: self.user_value_size(),
+            }));
         }
         self.fd.update(key, value, flags).map_err(|e| self.err(e))
     }
@@ -368,24 +370,24 @@ impl Map {
         self.check_percpu("update_percpu")?;
         let vs = self.value_size as usize;
         if let Some((cpu, v)) = values.iter().enumerate().find(|(_, v)| v.len() != vs) {
-            return Err(Error::Invalid(format!(
-                "map {}: update_percpu: the value for CPU {cpu} is {} bytes, the map's values are {vs} bytes",
-                self.name,
-                v.len()
-            )));
+            return Err(self.usage(MapUsageError::PerCpuValueLen {
+                cpu,
+                given: v.len(),
+                expected: vs,
+            }));
         }
         self.update(key, &self.percpu_buf(values)?, flags)
     }
 
-    fn check_percpu(&self, op: &str) -> Result<()> {
+    fn check_percpu(&self, op: &'static str) -> Result<()> {
         if self.is_per_cpu() {
             return Ok(());
         }
-        Err(Error::Invalid(format!(
-            "map {}: {op}: a {} map is not per-CPU; use lookup/update (or get/set)",
-            self.name,
-            map_type::name(self.map_type)
-        )))
+        Err(self.usage(MapUsageError::NotPerCpu {
+            op,
+            map_type: self.map_type(),
+            instead: "lookup/update (or get/set)",
+        }))
     }
 
     /// One buffer of per-CPU slots from one value per possible CPU.
@@ -393,11 +395,10 @@ impl Map {
         let stride = self.percpu_slot_size().max(1);
         let cpus = self.percpu_slots();
         if values.len() != cpus {
-            return Err(Error::Invalid(format!(
-                "map {}: {} values given, one per possible CPU needed ({cpus})",
-                self.name,
-                values.len()
-            )));
+            return Err(self.usage(MapUsageError::PerCpuCount {
+                given: values.len(),
+                cpus,
+            }));
         }
         let mut buf = vec![0u8; self.user_value_size()];
         for (slot, v) in buf.chunks_mut(stride).zip(values) {
@@ -443,12 +444,8 @@ impl Map {
             return Ok(None);
         };
         let vals: Option<Vec<V>> = buf.chunks(stride).map(V::from_bytes).collect();
-        vals.map(Some).ok_or_else(|| {
-            Error::Invalid(format!(
-                "map {}: get_percpu: short per-CPU value buffer",
-                self.name
-            ))
-        })
+        vals.map(Some)
+            .ok_or_else(|| self.usage(MapUsageError::ShortPerCpu { op: "get_percpu" }))
     }
 
     /// Typed per-CPU update: `values[i]` is CPU `i`'s value, one per possible

@@ -46,7 +46,7 @@ impl OpenObject {
     pub fn open(path: impl AsRef<Path>) -> Result<OpenObject> {
         let path = path.as_ref();
         let data = std::fs::read(path).map_err(|source| Error::Io {
-            path: path.display().to_string(),
+            path: path.to_path_buf(),
             source,
         })?;
         let name = crate::obj::object_name(&path.to_string_lossy());

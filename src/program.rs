@@ -1,9 +1,11 @@
 #![allow(missing_docs)] // TODO(api-errors): documented by the api-errors rewrite; the lead removes this after merging.
 //! Loaded programs: attach (by section, or to an explicit target), test-run, pin.
 
-use crate::error::{Error, Result};
+use crate::abi::ProgType;
+use crate::error::{AttachError, Error, Result};
 use crate::link::{Link, LinkFd};
 use crate::obj::section::{attach_type, prog_type};
+pub use crate::obj::ProbeKind;
 use crate::obj::{AttachTarget, ProgKind};
 use crate::sys::{self, PerfEventAttr};
 use crate::tracefs;
@@ -21,42 +23,143 @@ pub struct Program {
 
 /// Result of [`Program::test_run`].
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct TestRun {
+    /// The program's return value (of the last run).
     pub retval: u32,
+    /// Average duration of one run, in nanoseconds.
     pub duration_ns: u32,
+    /// The packet data after the run (as long as the kernel wrote).
     pub data_out: Vec<u8>,
+    /// The context after the run (as long as the kernel wrote).
     pub ctx_out: Vec<u8>,
 }
 
-/// Input of [`Program::test_run`].
+/// Input of [`Program::test_run`]: start from [`TestRunOpts::default`] and
+/// chain the setters, e.g. `TestRunOpts::default().data_in(&pkt).repeat(1)`.
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
 pub struct TestRunOpts<'a> {
+    /// Input packet data.
     pub data_in: &'a [u8],
     /// Room for output data (0: as large as the input).
     pub data_out_size: usize,
+    /// Input context (e.g. a `struct __sk_buff`, or a raw tracepoint's args).
     pub ctx_in: &'a [u8],
+    /// Room for the output context (0: none).
     pub ctx_out_size: usize,
+    /// How many times to run (0 and 1 both run once).
     pub repeat: u32,
+    /// `BPF_F_TEST_*` flags.
     pub flags: u32,
+    /// The CPU to run on, with `BPF_F_TEST_RUN_ON_CPU` in `flags`.
     pub cpu: u32,
 }
 
+impl<'a> TestRunOpts<'a> {
+    /// Input packet data.
+    #[must_use]
+    pub fn data_in(mut self, data: &'a [u8]) -> Self {
+        self.data_in = data;
+        self
+    }
+    /// Room for output data (0: as large as the input).
+    #[must_use]
+    pub fn data_out_size(mut self, size: usize) -> Self {
+        self.data_out_size = size;
+        self
+    }
+    /// Input context.
+    #[must_use]
+    pub fn ctx_in(mut self, ctx: &'a [u8]) -> Self {
+        self.ctx_in = ctx;
+        self
+    }
+    /// Room for the output context.
+    #[must_use]
+    pub fn ctx_out_size(mut self, size: usize) -> Self {
+        self.ctx_out_size = size;
+        self
+    }
+    /// How many times to run.
+    #[must_use]
+    pub fn repeat(mut self, n: u32) -> Self {
+        self.repeat = n;
+        self
+    }
+    /// `BPF_F_TEST_*` flags.
+    #[must_use]
+    pub fn flags(mut self, flags: u32) -> Self {
+        self.flags = flags;
+        self
+    }
+    /// The CPU to run on (needs `BPF_F_TEST_RUN_ON_CPU` in the flags).
+    #[must_use]
+    pub fn cpu(mut self, cpu: u32) -> Self {
+        self.cpu = cpu;
+        self
+    }
+}
+
+/// Which processes a uprobe fires in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Pid {
+    /// Every process that runs the probed code.
+    #[default]
+    Any,
+    /// Only this process (0: the calling process).
+    Of(u32),
+}
+
+/// How a uprobe attaches: start from [`UprobeOpts::default`] (an entry
+/// probe in every process) and chain the setters, e.g.
+/// `UprobeOpts::default().kind(ProbeKind::Return).pid(Pid::Of(pid))`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct UprobeOpts {
+    /// Entry or return probe.
+    pub kind: ProbeKind,
+    /// Which processes.
+    pub pid: Pid,
+}
+
+impl UprobeOpts {
+    /// Entry or return probe.
+    #[must_use]
+    pub fn kind(mut self, kind: ProbeKind) -> Self {
+        self.kind = kind;
+        self
+    }
+    /// Which processes.
+    #[must_use]
+    pub fn pid(mut self, pid: Pid) -> Self {
+        self.pid = pid;
+        self
+    }
+}
+
 impl Program {
+    /// The program's name (its function name in the object).
     pub fn name(&self) -> &str {
         &self.name
     }
+    /// The ELF section it came from (`"tp/syscalls/sys_enter_execve"`, ...).
     pub fn section(&self) -> &str {
         &self.section
     }
-    pub fn prog_type(&self) -> u32 {
-        self.kind.prog_type
+    /// The program's type (`ProgType::Xdp`, ...; `.raw()` for the number).
+    pub fn prog_type(&self) -> ProgType {
+        ProgType::from_raw(self.kind.prog_type)
     }
+    /// What the section name means: type, expected attach type, target.
     pub fn kind(&self) -> &ProgKind {
         &self.kind
     }
+    /// The program's file descriptor.
     pub fn fd(&self) -> BorrowedFd<'_> {
         self.fd.as_fd()
     }
+    /// The program's file descriptor as a number (still owned by `self`).
     pub fn raw_fd(&self) -> RawFd {
         self.fd.as_raw_fd()
     }
@@ -73,7 +176,7 @@ impl Program {
     /// A failed BPF_PROG_TEST_RUN, with the usual causes spelled out.
     fn test_run_err(&self, input_len: usize, e: sys::SysError) -> Error {
         let skb_like = matches!(
-            self.prog_type(),
+            self.kind.prog_type,
             prog_type::XDP
                 | prog_type::SCHED_CLS
                 | prog_type::SCHED_ACT
@@ -92,7 +195,7 @@ impl Program {
         Error::sys(format!("program {}{why}", self.name), e)
     }
 
-    fn attach_err(&self, target: impl Into<String>, reason: impl Into<String>) -> Error {
+    fn attach_err(&self, target: impl Into<String>, reason: impl Into<AttachError>) -> Error {
         Error::Attach {
             program: self.name.clone(),
             target: target.into(),
@@ -114,20 +217,26 @@ impl Program {
             AttachTarget::Tracepoint { category, name } => self.attach_tracepoint(&category, &name),
             AttachTarget::RawTracepoint { name } => self.attach_raw_tracepoint(&name),
             AttachTarget::Btf { name } => self.attach_btf(&name),
-            AttachTarget::Kprobe { func, offset, ret } => self.attach_kprobe(&func, offset, ret),
+            AttachTarget::Kprobe { func, offset, kind } => self.attach_kprobe(&func, offset, kind),
             AttachTarget::Uprobe {
                 path,
                 symbol,
                 offset,
-                ret,
-            } => self.attach_uprobe_symbol(&path, &symbol, offset, ret, -1),
+                kind,
+            } => {
+                self.attach_uprobe_symbol(&path, &symbol, offset, UprobeOpts::default().kind(kind))
+            }
             AttachTarget::PerfEvent => Err(self.attach_err(
                 &self.section,
-                "perf_event programs need a perf event: use attach_perf_event",
+                AttachError::NotPossible(
+                    "perf_event programs need a perf event: use attach_perf_event",
+                ),
             )),
             AttachTarget::None => Err(self.attach_err(
                 &self.section,
-                "the section does not say where to attach (not auto-attachable)",
+                AttachError::NotPossible(
+                    "the section does not say where to attach (not auto-attachable)",
+                ),
             )),
         }
     }
@@ -151,26 +260,24 @@ impl Program {
             {
                 log::debug!("{desc}: no perf link ({e}); attaching by ioctl");
                 sys::perf_event_ioc_set_bpf(perf.as_fd(), self.fd())
-                    .map_err(|e| self.attach_err(&desc, e.to_string()))?;
-                sys::perf_event_ioc_enable(perf.as_fd())
-                    .map_err(|e| self.attach_err(&desc, e.to_string()))?;
+                    .map_err(|e| self.attach_err(&desc, e))?;
+                sys::perf_event_ioc_enable(perf.as_fd()).map_err(|e| self.attach_err(&desc, e))?;
                 Ok(Link {
                     fd: LinkFd::PerfIoctl { perf },
                     desc,
                 })
             }
-            Err(e) => Err(self.attach_err(desc, e.to_string())),
+            Err(e) => Err(self.attach_err(desc, e)),
         }
     }
 
     /// Attach to tracepoint `category/name` (tracefs is found, or mounted).
     pub fn attach_tracepoint(&self, category: &str, name: &str) -> Result<Link> {
         let target = format!("tracepoint {category}/{name}");
-        let id = tracefs::tracepoint_id(category, name)
-            .map_err(|e| self.attach_err(&target, e.to_string()))?;
+        let id = tracefs::tracepoint_id(category, name).map_err(|e| self.attach_err(&target, e))?;
         let attr = PerfEventAttr::tracepoint(id);
-        let perf = sys::perf_event_open(&attr, -1, 0, None, 0)
-            .map_err(|e| self.attach_err(&target, e.to_string()))?;
+        let perf =
+            sys::perf_event_open(&attr, -1, 0, None, 0).map_err(|e| self.attach_err(&target, e))?;
         log::debug!("attaching {} to {target} (id {id})", self.name);
         self.attach_perf(perf, format!("{} → {target}", self.name))
     }
@@ -178,10 +285,10 @@ impl Program {
     /// Attach to a raw tracepoint.
     pub fn attach_raw_tracepoint(&self, name: &str) -> Result<Link> {
         let target = format!("raw tracepoint {name}");
-        let c =
-            std::ffi::CString::new(name).map_err(|_| self.attach_err(&target, "NUL in name"))?;
+        let c = std::ffi::CString::new(name)
+            .map_err(|_| self.attach_err(&target, AttachError::NotPossible("NUL in name")))?;
         let fd = sys::raw_tracepoint_open(Some(&c), self.fd())
-            .map_err(|e| self.attach_err(&target, e.to_string()))?;
+            .map_err(|e| self.attach_err(&target, e))?;
         Ok(Link::bpf(fd, None, format!("{} → {target}", self.name)))
     }
 
@@ -192,7 +299,7 @@ impl Program {
         if self.kind.expected_attach_type == attach_type::TRACE_ITER {
             return Err(self.attach_err(
                 &target,
-                "iterators are attached with link_create by the user",
+                AttachError::NotPossible("iterators are attached with link_create by the user"),
             ));
         }
         let fd =
@@ -208,59 +315,68 @@ impl Program {
             } else {
                 sys::raw_tracepoint_open(None, self.fd())
             }
-            .map_err(|e| self.attach_err(&target, e.to_string()))?;
+            .map_err(|e| self.attach_err(&target, e))?;
         Ok(Link::bpf(fd, None, format!("{} → {target}", self.name)))
     }
 
-    /// Attach a kprobe (or kretprobe) through the kprobe PMU.
-    pub fn attach_kprobe(&self, func: &str, offset: u64, ret: bool) -> Result<Link> {
-        let target = format!(
-            "{} {func}+{offset}",
-            if ret { "kretprobe" } else { "kprobe" }
-        );
+    /// Attach a kprobe (or kretprobe) at `func` + `offset` through the
+    /// kprobe PMU.
+    pub fn attach_kprobe(&self, func: &str, offset: u64, kind: ProbeKind) -> Result<Link> {
+        let target = format!("{} {func}+{offset}", kind.kprobe_name());
         let pmu = sys::ProbePmu::read("kprobe").map_err(|e| {
             self.attach_err(
                 &target,
-                format!("this kernel has no kprobe support ({e}); it needs CONFIG_KPROBES"),
+                AttachError::NoPmu {
+                    what: "kprobe support",
+                    config: "CONFIG_KPROBES",
+                    source: e,
+                },
             )
         })?;
-        let c =
-            std::ffi::CString::new(func).map_err(|_| self.attach_err(&target, "NUL in name"))?;
-        let attr = PerfEventAttr::kprobe(pmu, &c, offset, ret);
-        let perf = sys::perf_event_open(&attr, -1, 0, None, 0)
-            .map_err(|e| self.attach_err(&target, e.to_string()))?;
+        let c = std::ffi::CString::new(func)
+            .map_err(|_| self.attach_err(&target, AttachError::NotPossible("NUL in name")))?;
+        let attr = PerfEventAttr::kprobe(pmu, &c, offset, kind.is_return());
+        let perf =
+            sys::perf_event_open(&attr, -1, 0, None, 0).map_err(|e| self.attach_err(&target, e))?;
         self.attach_perf(perf, format!("{} → {target}", self.name))
     }
 
-    /// Attach a uprobe (or uretprobe) at file offset `offset` of `path`, for
-    /// process `pid` (-1: every process).
-    pub fn attach_uprobe(&self, path: &Path, offset: u64, ret: bool, pid: i32) -> Result<Link> {
-        let target = format!(
-            "{} {}+{offset:#x}",
-            if ret { "uretprobe" } else { "uprobe" },
-            path.display()
-        );
+    /// Attach a uprobe (or uretprobe, per `opts.kind`) at file offset
+    /// `offset` of `path`, in the processes `opts.pid` says.
+    pub fn attach_uprobe(&self, path: &Path, offset: u64, opts: UprobeOpts) -> Result<Link> {
+        let target = format!("{} {}+{offset:#x}", opts.kind.uprobe_name(), path.display());
         let pmu = sys::ProbePmu::read("uprobe").map_err(|e| {
             self.attach_err(
                 &target,
-                format!("this kernel has no uprobe PMU ({e}); it needs CONFIG_UPROBE_EVENTS"),
+                AttachError::NoPmu {
+                    what: "uprobe PMU",
+                    config: "CONFIG_UPROBE_EVENTS",
+                    source: e,
+                },
             )
         })?;
-        let abs =
-            std::fs::canonicalize(path).map_err(|e| self.attach_err(&target, e.to_string()))?;
+        let abs = std::fs::canonicalize(path).map_err(|e| self.attach_err(&target, e))?;
         let c = std::ffi::CString::new(abs.as_os_str().as_encoded_bytes())
-            .map_err(|_| self.attach_err(&target, "NUL in path"))?;
-        let attr = PerfEventAttr::uprobe(pmu, &c, offset, ret);
+            .map_err(|_| self.attach_err(&target, AttachError::NotPossible("NUL in path")))?;
+        let attr = PerfEventAttr::uprobe(pmu, &c, offset, opts.kind.is_return());
         // pid -1 needs a CPU; a uprobe event is not CPU-bound in practice
         // (the probe fires in any task), so CPU 0 is what libbpf uses too.
-        let cpu = if pid == -1 { 0 } else { -1 };
+        let (pid, cpu) = match opts.pid {
+            Pid::Any => (-1, 0),
+            Pid::Of(p) => (
+                i32::try_from(p).map_err(|_| {
+                    self.attach_err(&target, AttachError::NotPossible("pid out of range"))
+                })?,
+                -1,
+            ),
+        };
         let perf = sys::perf_event_open(&attr, pid, cpu, None, 0)
-            .map_err(|e| self.attach_err(&target, e.to_string()))?;
+            .map_err(|e| self.attach_err(&target, e))?;
         self.attach_perf(perf, format!("{} → {target}", self.name))
     }
 
-    /// Attach a uprobe (or uretprobe) at `symbol` + `offset` of `binary`, for
-    /// process `pid` (-1: every process). `binary` is a path, or a bare
+    /// Attach a uprobe (or uretprobe, per `opts.kind`) at `symbol` +
+    /// `offset` of `binary`, in the processes `opts.pid` says. `binary` is a path, or a bare
     /// library name such as `libc.so.6` (found through that process's
     /// mappings, `/etc/ld.so.cache` and the library directories: see
     /// [`crate::uprobe::resolve_binary`]); `symbol` may carry a version
@@ -270,21 +386,26 @@ impl Program {
         binary: &str,
         symbol: &str,
         offset: u64,
-        ret: bool,
-        pid: i32,
+        opts: UprobeOpts,
     ) -> Result<Link> {
         let target = format!("{binary}:{symbol}");
-        let path = crate::uprobe::resolve_binary(binary, (pid > 0).then_some(pid))
-            .map_err(|e| self.attach_err(&target, e.to_string()))?;
+        let pid = match opts.pid {
+            Pid::Of(p) if p > 0 => i32::try_from(p).ok(),
+            _ => None,
+        };
+        let path =
+            crate::uprobe::resolve_binary(binary, pid).map_err(|e| self.attach_err(&target, e))?;
         let off = if symbol.is_empty() {
             offset
         } else {
             crate::uprobe::symbol_offset(&path, symbol)
-                .map_err(|e| self.attach_err(&target, e.to_string()))?
+                .map_err(|e| self.attach_err(&target, e))?
                 .checked_add(offset)
-                .ok_or_else(|| self.attach_err(&target, "symbol offset overflows"))?
+                .ok_or_else(|| {
+                    self.attach_err(&target, AttachError::NotPossible("symbol offset overflows"))
+                })?
         };
-        self.attach_uprobe(&path, off, ret, pid)
+        self.attach_uprobe(&path, off, opts)
     }
 
     /// Attach a perf_event program to a perf event the caller opened.

@@ -5,7 +5,7 @@
 mod common;
 
 use std::process::Command;
-use tinybpf::{Error, Object, OpenObject};
+use tinybpf::{Error, Object, OpenObject, Pid, ProbeKind, UprobeOpts};
 
 const RAW_TP: u32 = 0;
 const TP_BTF: u32 = 1;
@@ -70,16 +70,16 @@ fn uprobe_and_uretprobe_count_exactly() {
     let obj = load();
     let exe = std::env::current_exe().unwrap();
     let off = tinybpf::uprobe::symbol_offset(&exe, "tinybpf_uprobe_target").unwrap();
-    let pid = std::process::id() as i32;
+    let only_us = UprobeOpts::default().pid(Pid::Of(std::process::id()));
     let up = obj
         .program("on_uprobe")
         .unwrap()
-        .attach_uprobe(&exe, off, false, pid)
+        .attach_uprobe(&exe, off, only_us)
         .unwrap();
     let ret = obj
         .program("on_uretprobe")
         .unwrap()
-        .attach_uprobe(&exe, off, true, pid)
+        .attach_uprobe(&exe, off, only_us.kind(ProbeKind::Return))
         .unwrap();
     for i in 0..7 {
         tinybpf_uprobe_target(i);
@@ -130,7 +130,7 @@ fn kprobe_loads_but_says_why_it_cannot_attach() {
             program, reason, ..
         }) => {
             assert_eq!(program, "on_kprobe_unlinkat");
-            assert!(reason.contains("CONFIG_KPROBES"), "{reason}");
+            assert!(reason.to_string().contains("CONFIG_KPROBES"), "{reason}");
         }
         other => panic!("expected an attach error, got {other:?}"),
     }
@@ -146,7 +146,10 @@ fn targetless_sections_are_not_auto_attachable() {
     assert!(!p.auto_attachable());
     match p.attach() {
         Err(Error::Attach { reason, .. }) => {
-            assert!(reason.contains("not auto-attachable"), "{reason}")
+            assert!(
+                reason.to_string().contains("not auto-attachable"),
+                "{reason}"
+            )
         }
         other => panic!("{other:?}"),
     }

@@ -4,6 +4,7 @@
 
 mod common;
 
+use tinybpf::reloc::core::CoreError;
 use tinybpf::{Error, OpenObject, TestRunOpts};
 
 fn core_obj(name: &str) -> std::path::PathBuf {
@@ -17,11 +18,7 @@ fn run_with_target(name: &str, prog: &str) -> u32 {
     let data = [0u8; 64];
     obj.program(prog)
         .unwrap()
-        .test_run(&TestRunOpts {
-            data_in: &data,
-            repeat: 1,
-            ..Default::default()
-        })
+        .test_run(&TestRunOpts::default().data_in(&data).repeat(1))
         .unwrap()
         .retval
 }
@@ -57,7 +54,10 @@ fn ambiguous_candidates_are_an_error() {
     let mut open = OpenObject::open(core_obj("ambig.bpf.o")).unwrap();
     open.options_mut().target_btf = Some(core_obj("ambig.target.bpf.o"));
     match open.load() {
-        Err(Error::Core(msg)) => assert!(msg.to_lowercase().contains("ambiguous"), "{msg}"),
+        Err(Error::Core(e)) => {
+            assert!(matches!(e, CoreError::Ambiguous { .. }), "{e:?}");
+            assert!(e.to_string().contains("ambiguous"), "{e}");
+        }
         Err(e) => panic!("expected a CO-RE ambiguity error, got {e}"),
         Ok(_) => panic!("ambiguous relocation loaded"),
     }
@@ -177,11 +177,7 @@ fn retval(obj: &tinybpf::Object, prog: &str) -> u32 {
     let data = [0u8; 64];
     obj.program(prog)
         .unwrap_or_else(|| panic!("{prog} not loaded"))
-        .test_run(&TestRunOpts {
-            data_in: &data,
-            repeat: 1,
-            ..Default::default()
-        })
+        .test_run(&TestRunOpts::default().data_in(&data).repeat(1))
         .unwrap()
         .retval
 }
@@ -210,7 +206,8 @@ fn deselected_program_with_ambiguous_relocation_does_not_break_the_others() {
 fn selected_ambiguous_program_fails_naming_type_and_candidates() {
     for progs in [&["bad"][..], &["good_a", "bad"]] {
         match load_select(progs) {
-            Err(Error::Core(msg)) => {
+            Err(Error::Core(e)) => {
+                let msg = e.to_string();
                 for want in ["ambiguous", "struct sel_amb", "sel_amb___x", "sel_amb___y"] {
                     assert!(msg.contains(want), "{progs:?}: {want} missing in {msg}");
                 }

@@ -113,8 +113,9 @@ fn custom_btf_is_for_core_only_and_matches_libbpf() {
 
     // tinybpf: tp_btf attach targets resolve in the running kernel.
     let mut open = OpenObject::open(&obj_path).unwrap();
-    open.options_mut().target_btf = Some(btf.clone());
-    open.options_mut().dump_insns = Some(ours.clone());
+    *open.options_mut() = tinybpf::LoadOptions::default()
+        .target_btf(&btf)
+        .dump_insns(&ours);
     let obj = open
         .load()
         .unwrap_or_else(|e| panic!("biolatency --btf: {e}"));

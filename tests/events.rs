@@ -87,11 +87,7 @@ impl Events {
         self.obj
             .program(prog)
             .unwrap()
-            .test_run(&TestRunOpts {
-                data_in: &PACKET,
-                repeat: 1,
-                ..Default::default()
-            })
+            .test_run(&TestRunOpts::default().data_in(&PACKET).repeat(1))
             .unwrap()
             .retval
     }
@@ -365,11 +361,7 @@ fn test_run_returns_value_and_data() {
     let obj = open.load().unwrap();
     let calls = obj.program("xdp_calls").unwrap();
     let r = calls
-        .test_run(&TestRunOpts {
-            data_in: &PACKET,
-            repeat: 1,
-            ..Default::default()
-        })
+        .test_run(&TestRunOpts::default().data_in(&PACKET).repeat(1))
         .unwrap();
     assert_eq!(r.retval, 26);
     assert_eq!(r.data_out, PACKET);
@@ -382,11 +374,7 @@ fn test_run_returns_value_and_data() {
     for len in [14usize, 60, 100, 1500] {
         let data: Vec<u8> = (0..len).map(|i| i as u8).collect();
         let r = count
-            .test_run(&TestRunOpts {
-                data_in: &data,
-                repeat: 1,
-                ..Default::default()
-            })
+            .test_run(&TestRunOpts::default().data_in(&data).repeat(1))
             .unwrap();
         assert_eq!(r.retval, 1, "XDP_DROP with multiplier 1");
         assert_eq!(r.data_out, data, "packet data comes back unchanged");
@@ -399,21 +387,13 @@ fn test_run_returns_value_and_data() {
     }
     // repeat runs the program that many times.
     let r = count
-        .test_run(&TestRunOpts {
-            data_in: &PACKET,
-            repeat: 5,
-            ..Default::default()
-        })
+        .test_run(&TestRunOpts::default().data_in(&PACKET).repeat(5))
         .unwrap();
     assert_eq!(r.retval, 1);
     assert_eq!(read_u64(bss, total), sum + 5 * PACKET.len() as u64);
     // Too short a packet for XDP: the kernel refuses, with a typed error.
     let e = count
-        .test_run(&TestRunOpts {
-            data_in: &[0u8; 4],
-            repeat: 1,
-            ..Default::default()
-        })
+        .test_run(&TestRunOpts::default().data_in(&[0u8; 4]).repeat(1))
         .unwrap_err();
     assert_eq!(e.errno(), Some(nix::errno::Errno::EINVAL), "{e}");
     assert!(e.to_string().contains("xdp_count"), "{e}");

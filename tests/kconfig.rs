@@ -164,11 +164,7 @@ fn values_on_the_running_kernel() {
         .unwrap()
         .program("xdp_kconfig")
         .unwrap()
-        .test_run(&TestRunOpts {
-            data_in: &[0u8; 64],
-            repeat: 1,
-            ..Default::default()
-        })
+        .test_run(&TestRunOpts::default().data_in(&[0u8; 64]).repeat(1))
         .unwrap();
     assert_eq!(
         run.retval, 4,
@@ -190,11 +186,7 @@ fn values_on_the_running_kernel() {
     let run = obj
         .program("xdp_kconfig")
         .unwrap()
-        .test_run(&TestRunOpts {
-            data_in: &[0u8; 64],
-            repeat: 1,
-            ..Default::default()
-        })
+        .test_run(&TestRunOpts::default().data_in(&[0u8; 64]).repeat(1))
         .unwrap();
     assert_eq!(
         run.retval, 0,
@@ -236,7 +228,7 @@ fn strong_missing_extern_fails_naming_it() {
         .unwrap_err();
     let msg = err.to_string();
     eprintln!("{msg}");
-    assert!(matches!(err, Error::Invalid(_)), "{err:?}");
+    assert!(matches!(err, Error::Kconfig { .. }), "{err:?}");
     assert!(msg.contains("CONFIG_TINYBPF_STRONG_MISSING"), "{msg}");
     assert!(msg.contains("not __weak"), "{msg}");
 }

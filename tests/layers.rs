@@ -21,8 +21,11 @@ fn allowed(layer: &str) -> Option<Vec<&'static str>> {
         "sys" => vec!["abi", "util"],
         "obj" => vec!["btf", "abi", "util"],
         "reloc" => vec!["obj", "btf", "abi", "util"],
-        // The crate's error wraps every layer's error type (data only).
-        "error" => vec!["sys", "obj", "btf", "reloc", "abi", "util"],
+        // The crate's error wraps every layer's error type (data only),
+        // including the leaf run-time ones (tracefs, uprobe import only sys).
+        "error" => vec![
+            "sys", "obj", "btf", "reloc", "abi", "util", "tracefs", "uprobe",
+        ],
         // Feature probes: tiny programs, maps and BTF loaded once per process.
         "features" => vec!["sys", "abi", "obj", "btf", "util", "error"],
         l if RUNTIME.contains(&l) => {

@@ -6,6 +6,7 @@ mod common;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 use tinybpf::abi::map_type;
+use tinybpf::error::MapUsageError;
 use tinybpf::map_flags;
 use tinybpf::{Object, OpenObject, TestRunOpts};
 
@@ -13,11 +14,7 @@ fn run(obj: &Object, prog: &str, len: usize) -> u32 {
     let data = vec![0u8; len];
     obj.program(prog)
         .unwrap_or_else(|| panic!("no program {prog}"))
-        .test_run(&TestRunOpts {
-            data_in: &data,
-            repeat: 1,
-            ..Default::default()
-        })
+        .test_run(&TestRunOpts::default().data_in(&data).repeat(1))
         .unwrap()
         .retval
 }
@@ -42,6 +39,7 @@ fn every_map_type_through_the_api() {
         obj.map(n)
             .unwrap_or_else(|| panic!("no map {n}"))
             .map_type()
+            .raw()
     };
     for (n, t) in [
         ("arr", map_type::ARRAY),
@@ -313,8 +311,14 @@ fn legacy_maps_section() {
         .unwrap()
         .load()
         .unwrap();
-    assert_eq!(obj.map("legacy_array").unwrap().map_type(), map_type::ARRAY);
-    assert_eq!(obj.map("legacy_hash").unwrap().map_type(), map_type::HASH);
+    assert_eq!(
+        obj.map("legacy_array").unwrap().map_type(),
+        tinybpf::abi::MapType::Array
+    );
+    assert_eq!(
+        obj.map("legacy_hash").unwrap().map_type(),
+        tinybpf::abi::MapType::Hash
+    );
     assert_eq!(run(&obj, "xdp_legacy", 64), 42);
     assert_eq!(
         obj.map("btf_hash").unwrap().get::<u32, u64>(&1).unwrap(),
@@ -413,7 +417,23 @@ fn typed_ops_with_wrong_sizes_are_errors_naming_both_sizes() {
     let e = arr.get::<u32, u32>(&0).unwrap_err().to_string();
     assert!(e.contains("4 bytes") && e.contains("8 bytes"), "{e}");
     assert!(e.contains("arr") && e.contains("get"), "{e}");
-    let e = arr.get::<u32, [u8; 16]>(&0).unwrap_err().to_string();
+    let e = arr.get::<u32, [u8; 16]>(&0).unwrap_err();
+    assert!(
+        matches!(
+            &e,
+            tinybpf::Error::MapUsage {
+                map,
+                problem: MapUsageError::ValueType {
+                    op: "get",
+                    given: 16,
+                    expected: 8,
+                    ..
+                },
+            } if map == "arr"
+        ),
+        "{e:?}"
+    );
+    let e = e.to_string();
     assert!(e.contains("16 bytes") && e.contains("8 bytes"), "{e}");
     // Key of the wrong size.
     let e = arr.get::<u64, u64>(&0).unwrap_err().to_string();

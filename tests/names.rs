@@ -89,13 +89,9 @@ fn long_names_sharing_15_bytes_load_pin_and_look_up_in_full() {
         assert_eq!(prog.name(), p);
         let info = tinybpf::kernel::prog_info(prog.fd()).unwrap();
         assert_eq!(info.name, p[..15]);
-        prog.test_run(&TestRunOpts {
-            data_in: &data,
-            repeat: 1,
-            ..Default::default()
-        })
-        .unwrap()
-        .retval
+        prog.test_run(&TestRunOpts::default().data_in(&data).repeat(1))
+            .unwrap()
+            .retval
     };
     assert_eq!(run(PROGS[0]), 1);
     assert_eq!(run(PROGS[1]), 2);

@@ -4,8 +4,9 @@ mod common;
 
 use tinybpf::abi::insn::{BPF_PSEUDO_FUNC, BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_VALUE};
 use tinybpf::abi::map_type;
-use tinybpf::obj::{prog_type, BPF_F_MMAPABLE, BPF_F_RDONLY_PROG};
+use tinybpf::abi::prog_type;
 use tinybpf::obj::{AttachTarget, DataKind, ObjectSpec, Reloc};
+use tinybpf::obj::{BPF_F_MMAPABLE, BPF_F_RDONLY_PROG};
 use tinybpf::reloc::link::{link_program, LoadRef};
 
 fn parse(name: &str) -> ObjectSpec {

@@ -11,7 +11,7 @@ mod common;
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, Command, Stdio};
-use tinybpf::{Error, Object, OpenObject};
+use tinybpf::{Error, Object, OpenObject, Pid, UprobeOpts};
 
 const CHILD_ENV: &str = "TINYBPF_UPROBE_CHILD";
 const SECTION: u32 = 0;
@@ -36,7 +36,7 @@ fn hits(obj: &Object, slot: u32) -> u64 {
 /// A child waiting to call getpid: (process, its stdin, the calling tid).
 // (The child is handed to the caller, which waits for it in `run_child`.)
 #[allow(clippy::zombie_processes)]
-fn spawn_child() -> (Child, ChildStdin, i32) {
+fn spawn_child() -> (Child, ChildStdin, u32) {
     let exe = std::env::current_exe().unwrap();
     let mut child = Command::new(exe)
         .args([
@@ -110,7 +110,12 @@ fn uprobe_api_on_libc_by_name_for_one_thread() {
     let p = obj.program("on_getpid_api").unwrap();
     // No filter in the program: the perf event is the child thread's only.
     let _link = p
-        .attach_uprobe_symbol("libc.so.6", "getpid", 0, false, tid)
+        .attach_uprobe_symbol(
+            "libc.so.6",
+            "getpid",
+            0,
+            UprobeOpts::default().pid(Pid::Of(tid)),
+        )
         .unwrap();
     run_child(child, stdin, 11);
     assert_eq!(hits(&obj, API), 11);
@@ -123,18 +128,24 @@ fn uprobe_on_unknown_library_or_symbol_says_what_was_searched() {
     }
     let obj = load();
     let p = obj.program("on_getpid_api").unwrap();
-    match p.attach_uprobe_symbol("libtinybpf-nope.so.3", "f", 0, false, -1) {
+    match p.attach_uprobe_symbol("libtinybpf-nope.so.3", "f", 0, UprobeOpts::default()) {
         Err(Error::Attach { target, reason, .. }) => {
             assert_eq!(target, "libtinybpf-nope.so.3:f");
-            assert!(reason.contains("/etc/ld.so.cache"), "{reason}");
-            assert!(reason.contains("/usr/lib/x86_64-linux-gnu"), "{reason}");
+            assert!(reason.to_string().contains("/etc/ld.so.cache"), "{reason}");
+            assert!(
+                reason.to_string().contains("/usr/lib/x86_64-linux-gnu"),
+                "{reason}"
+            );
         }
         other => panic!("{other:?}"),
     }
-    match p.attach_uprobe_symbol("libc.so.6", "getpid@GLIBC_0.0", 0, false, -1) {
+    match p.attach_uprobe_symbol("libc.so.6", "getpid@GLIBC_0.0", 0, UprobeOpts::default()) {
         Err(Error::Attach { reason, .. }) => {
-            assert!(reason.contains("no symbol getpid@GLIBC_0.0"), "{reason}");
-            assert!(reason.contains("getpid@@GLIBC_"), "{reason}");
+            assert!(
+                reason.to_string().contains("no symbol getpid@GLIBC_0.0"),
+                "{reason}"
+            );
+            assert!(reason.to_string().contains("getpid@@GLIBC_"), "{reason}");
         }
         other => panic!("{other:?}"),
     }

@@ -6,7 +6,6 @@ use crate::table::Table;
 use crate::Fail;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-use tinybpf::abi::map_type;
 use tinybpf::events::Interrupt;
 use tinybpf::net::{NetHook, NetTarget, XdpMode};
 use tinybpf::Object;
@@ -124,7 +123,7 @@ fn print_loaded(path: &Path, obj: &Object, by_name: &ByName) -> Result<(), Fail>
                 .unwrap_or_else(|| "-".into());
             t.row(vec![
                 m.name().to_string(),
-                map_type::name(m.map_type()).to_string(),
+                m.map_type().name().to_string(),
                 info.max_entries.to_string(),
                 info.id.to_string(),
                 pinned,

@@ -1,46 +1,22 @@
 //! Human names for kernel enums and section meanings.
 
-use tinybpf::obj::{prog_type as pt, BPF_F_MMAPABLE, BPF_F_NO_PREALLOC, BPF_F_RDONLY_PROG};
+use tinybpf::abi::ProgType;
 use tinybpf::obj::{AttachTarget, ProgKind};
+use tinybpf::obj::{BPF_F_MMAPABLE, BPF_F_NO_PREALLOC, BPF_F_RDONLY_PROG};
 
-/// `enum bpf_prog_type` as bpftool spells it.
-pub fn prog_type(t: u32) -> String {
-    let s = match t {
-        pt::SOCKET_FILTER => "socket_filter",
-        pt::KPROBE => "kprobe",
-        pt::SCHED_CLS => "sched_cls",
-        pt::SCHED_ACT => "sched_act",
-        pt::TRACEPOINT => "tracepoint",
-        pt::XDP => "xdp",
-        pt::PERF_EVENT => "perf_event",
-        pt::CGROUP_SKB => "cgroup_skb",
-        pt::CGROUP_SOCK => "cgroup_sock",
-        pt::SOCK_OPS => "sock_ops",
-        pt::SK_SKB => "sk_skb",
-        pt::CGROUP_DEVICE => "cgroup_device",
-        pt::SK_MSG => "sk_msg",
-        pt::RAW_TRACEPOINT => "raw_tracepoint",
-        pt::CGROUP_SOCK_ADDR => "cgroup_sock_addr",
-        pt::FLOW_DISSECTOR => "flow_dissector",
-        pt::CGROUP_SYSCTL => "cgroup_sysctl",
-        pt::RAW_TRACEPOINT_WRITABLE => "raw_tracepoint_writable",
-        pt::CGROUP_SOCKOPT => "cgroup_sockopt",
-        pt::TRACING => "tracing",
-        pt::STRUCT_OPS => "struct_ops",
-        pt::EXT => "ext",
-        pt::LSM => "lsm",
-        pt::SK_LOOKUP => "sk_lookup",
-        pt::SYSCALL => "syscall",
-        _ => return format!("type {t}"),
-    };
-    s.to_string()
+/// `enum bpf_prog_type` as bpftool spells it (`type N` when unnamed).
+pub fn prog_type(t: ProgType) -> String {
+    match t {
+        ProgType::Unknown(n) => format!("type {n}"),
+        t => t.name().to_string(),
+    }
 }
 
 /// Program type of a parsed section, or "unknown".
 pub fn kind_type(kind: Option<&ProgKind>) -> String {
     match kind {
         Some(k) => {
-            let mut s = prog_type(k.prog_type);
+            let mut s = prog_type(k.prog_type.into());
             if k.sleepable {
                 s.push_str(" (sleepable)");
             }
@@ -62,8 +38,8 @@ pub fn attach_target(kind: Option<&ProgKind>) -> String {
         AttachTarget::Tracepoint { category, name } => format!("tracepoint {category}/{name}"),
         AttachTarget::RawTracepoint { name } => format!("raw_tracepoint {name}"),
         AttachTarget::Btf { name } => format!("btf {name}"),
-        AttachTarget::Kprobe { func, offset, ret } => {
-            let what = if *ret { "kretprobe" } else { "kprobe" };
+        AttachTarget::Kprobe { func, offset, kind } => {
+            let what = kind.kprobe_name();
             if *offset == 0 {
                 format!("{what} {func}")
             } else {
@@ -74,9 +50,9 @@ pub fn attach_target(kind: Option<&ProgKind>) -> String {
             path,
             symbol,
             offset,
-            ret,
+            kind,
         } => {
-            let what = if *ret { "uretprobe" } else { "uprobe" };
+            let what = kind.uprobe_name();
             match (symbol.is_empty(), *offset) {
                 (true, o) => format!("{what} {path}:{o:#x}"),
                 (false, 0) => format!("{what} {path}:{symbol}"),

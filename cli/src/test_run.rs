@@ -67,11 +67,7 @@ pub fn run(a: &TestRunArgs) -> Result<(), Fail> {
         .ok_or_else(|| Fail::error(format!("{}: program {prog} was not loaded", path.display())))?;
     let data = vec![0u8; a.data_size];
     let r = p
-        .test_run(&TestRunOpts {
-            data_in: &data,
-            repeat: a.repeat,
-            ..Default::default()
-        })
+        .test_run(&TestRunOpts::default().data_in(&data).repeat(a.repeat))
         .map_err(in_file)?;
     println!(
         "program: {} ({}, id {})",

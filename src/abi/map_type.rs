@@ -1,64 +1,82 @@
-//! `enum bpf_map_type` values.
+//! `enum bpf_map_type`: constants and [`MapType`].
 
-pub const HASH: u32 = 1;
-pub const ARRAY: u32 = 2;
-pub const PROG_ARRAY: u32 = 3;
-pub const PERF_EVENT_ARRAY: u32 = 4;
-pub const PERCPU_HASH: u32 = 5;
-pub const PERCPU_ARRAY: u32 = 6;
-pub const STACK_TRACE: u32 = 7;
-pub const CGROUP_ARRAY: u32 = 8;
-pub const LRU_HASH: u32 = 9;
-pub const LRU_PERCPU_HASH: u32 = 10;
-pub const LPM_TRIE: u32 = 11;
-pub const ARRAY_OF_MAPS: u32 = 12;
-pub const HASH_OF_MAPS: u32 = 13;
-pub const DEVMAP: u32 = 14;
-pub const SOCKMAP: u32 = 15;
-pub const CPUMAP: u32 = 16;
-pub const XSKMAP: u32 = 17;
-pub const SOCKHASH: u32 = 18;
-pub const QUEUE: u32 = 22;
-pub const STACK: u32 = 23;
-pub const RINGBUF: u32 = 27;
-pub const BLOOM_FILTER: u32 = 30;
-pub const USER_RINGBUF: u32 = 31;
+uapi_enum! {
+    /// A map's type (`enum bpf_map_type`).
+    MapType, "BPF_MAP_TYPE_" {
+        Unspec = UNSPEC = 0 => "unspec",
+        Hash = HASH = 1 => "hash",
+        Array = ARRAY = 2 => "array",
+        ProgArray = PROG_ARRAY = 3 => "prog_array",
+        PerfEventArray = PERF_EVENT_ARRAY = 4 => "perf_event_array",
+        PercpuHash = PERCPU_HASH = 5 => "percpu_hash",
+        PercpuArray = PERCPU_ARRAY = 6 => "percpu_array",
+        StackTrace = STACK_TRACE = 7 => "stack_trace",
+        CgroupArray = CGROUP_ARRAY = 8 => "cgroup_array",
+        LruHash = LRU_HASH = 9 => "lru_hash",
+        LruPercpuHash = LRU_PERCPU_HASH = 10 => "lru_percpu_hash",
+        LpmTrie = LPM_TRIE = 11 => "lpm_trie",
+        ArrayOfMaps = ARRAY_OF_MAPS = 12 => "array_of_maps",
+        HashOfMaps = HASH_OF_MAPS = 13 => "hash_of_maps",
+        Devmap = DEVMAP = 14 => "devmap",
+        Sockmap = SOCKMAP = 15 => "sockmap",
+        Cpumap = CPUMAP = 16 => "cpumap",
+        Xskmap = XSKMAP = 17 => "xskmap",
+        Sockhash = SOCKHASH = 18 => "sockhash",
+        CgroupStorage = CGROUP_STORAGE = 19 => "cgroup_storage",
+        ReuseportSockarray = REUSEPORT_SOCKARRAY = 20 => "reuseport_sockarray",
+        PercpuCgroupStorage = PERCPU_CGROUP_STORAGE = 21 => "percpu_cgroup_storage",
+        Queue = QUEUE = 22 => "queue",
+        Stack = STACK = 23 => "stack",
+        SkStorage = SK_STORAGE = 24 => "sk_storage",
+        DevmapHash = DEVMAP_HASH = 25 => "devmap_hash",
+        StructOps = STRUCT_OPS = 26 => "struct_ops",
+        Ringbuf = RINGBUF = 27 => "ringbuf",
+        InodeStorage = INODE_STORAGE = 28 => "inode_storage",
+        TaskStorage = TASK_STORAGE = 29 => "task_storage",
+        BloomFilter = BLOOM_FILTER = 30 => "bloom_filter",
+        UserRingbuf = USER_RINGBUF = 31 => "user_ringbuf",
+        CgrpStorage = CGRP_STORAGE = 32 => "cgrp_storage",
+        Arena = ARENA = 33 => "arena",
+    }
+}
 
-/// Whether values are per CPU (user space sees `value_size` rounded up to 8
-/// times the number of possible CPUs).
+impl MapType {
+    /// Whether values are per CPU (user space sees `value_size` rounded up
+    /// to 8, times the number of possible CPUs).
+    pub fn is_per_cpu(self) -> bool {
+        is_per_cpu(self.raw())
+    }
+}
+
+/// Whether values of map type `t` are per CPU (user space sees
+/// `value_size` rounded up to 8, times the number of possible CPUs).
 pub fn is_per_cpu(t: u32) -> bool {
     matches!(
         t,
-        PERCPU_HASH | PERCPU_ARRAY | LRU_PERCPU_HASH | 21 /* PERCPU_CGROUP_STORAGE */
+        PERCPU_HASH | PERCPU_ARRAY | LRU_PERCPU_HASH | PERCPU_CGROUP_STORAGE
     )
 }
 
-/// Human name for `bpftool`-like listings.
+/// bpftool's name for map type `t` (`"unknown"` for types without one).
 pub fn name(t: u32) -> &'static str {
-    match t {
-        HASH => "hash",
-        ARRAY => "array",
-        PROG_ARRAY => "prog_array",
-        PERF_EVENT_ARRAY => "perf_event_array",
-        PERCPU_HASH => "percpu_hash",
-        PERCPU_ARRAY => "percpu_array",
-        STACK_TRACE => "stack_trace",
-        CGROUP_ARRAY => "cgroup_array",
-        LRU_HASH => "lru_hash",
-        LRU_PERCPU_HASH => "lru_percpu_hash",
-        LPM_TRIE => "lpm_trie",
-        ARRAY_OF_MAPS => "array_of_maps",
-        HASH_OF_MAPS => "hash_of_maps",
-        DEVMAP => "devmap",
-        SOCKMAP => "sockmap",
-        CPUMAP => "cpumap",
-        XSKMAP => "xskmap",
-        SOCKHASH => "sockhash",
-        QUEUE => "queue",
-        STACK => "stack",
-        RINGBUF => "ringbuf",
-        BLOOM_FILTER => "bloom_filter",
-        USER_RINGBUF => "user_ringbuf",
-        _ => "other",
+    MapType::from_raw(t).name()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_names() {
+        for v in 0..64 {
+            assert_eq!(MapType::from_raw(v).raw(), v);
+        }
+        assert_eq!(MapType::from(RINGBUF), MapType::Ringbuf);
+        assert_eq!(u32::from(MapType::Arena), 33);
+        assert_eq!(MapType::PercpuArray.to_string(), "percpu_array");
+        assert_eq!(MapType::from_raw(999), MapType::Unknown(999));
+        assert_eq!(MapType::from_raw(999).to_string(), "unknown (999)");
+        assert!(MapType::LruPercpuHash.is_per_cpu());
+        assert!(!MapType::Hash.is_per_cpu());
     }
 }

@@ -4,7 +4,7 @@
 //! instructions.
 
 use crate::btf::Kind;
-use crate::error::{Error, Result};
+use crate::error::{Error, KernelBtfError, Result};
 use crate::load::target::{find_in_modules, kernel_btf};
 use crate::obj::section::{attach_type, prog_type};
 use crate::obj::{ObjectSpec, ProgKind};
@@ -93,9 +93,10 @@ impl ObjBtf {
             return Ok((0, None));
         }
         let crate::obj::AttachTarget::Btf { name } = &kind.target else {
-            return Err(Error::Btf(format!(
-                "program {prog}: section names no attach target"
-            )));
+            return Err(KernelBtfError::NoAttachTarget {
+                program: prog.to_string(),
+            }
+            .into());
         };
         let (tname, tkind) = match kind.expected_attach_type {
             attach_type::TRACE_RAW_TP => (format!("btf_trace_{name}"), Kind::Typedef),
@@ -112,10 +113,12 @@ impl ObjBtf {
         if let Some((id, fd)) = find_in_modules(&vmlinux, &tname, tkind)? {
             return Ok((id, Some(fd)));
         }
-        Err(Error::Btf(format!(
-            "program {prog}: attach target {tname} ({}) not found in kernel BTF",
-            tkind.as_str()
-        )))
+        Err(KernelBtfError::AttachTargetNotFound {
+            program: prog.to_string(),
+            target: tname,
+            kind: tkind.as_str(),
+        }
+        .into())
     }
 
     /// Add to a verifier log which CO-RE relocations of the linked program

@@ -15,10 +15,13 @@ impl KernelConfig {
     /// Read a config file (plain or gzip).
     pub fn from_file(path: &Path) -> Result<KernelConfig> {
         let bytes = std::fs::read(path).map_err(|source| Error::Io {
-            path: path.display().to_string(),
+            path: path.to_path_buf(),
             source,
         })?;
-        Self::from_bytes(&bytes).map_err(|e| Error::Invalid(format!("{}: {e}", path.display())))
+        Self::from_bytes(&bytes).map_err(|e| Error::Kconfig {
+            path: Some(path.to_path_buf()),
+            source: crate::reloc::kconfig::KconfigError(e.to_string()),
+        })
     }
 
     /// Where the running kernel's config may be, in the order tried.
@@ -43,8 +46,19 @@ impl KernelConfig {
 }
 
 impl KernelFacts {
-    /// Facts of the running kernel; the config is read only if `need_config`.
-    pub fn running(need_config: bool) -> Result<KernelFacts> {
+    /// Facts of the running kernel (its version), without reading its config.
+    pub fn running() -> Result<KernelFacts> {
+        Self::read_running(false)
+    }
+
+    /// Facts of the running kernel, with its config when one is found (see
+    /// [`KernelConfig::running_paths`]; `config_source` says where from, or
+    /// what was tried).
+    pub fn running_with_config() -> Result<KernelFacts> {
+        Self::read_running(true)
+    }
+
+    fn read_running(need_config: bool) -> Result<KernelFacts> {
         let release = sys::uname_release();
         // Ubuntu kernels report the upstream version here.
         let sig = std::fs::read_to_string("/proc/version_signature").ok();
@@ -53,10 +67,8 @@ impl KernelFacts {
             .and_then(|s| s.split_whitespace().nth(2))
             .and_then(version_code)
             .or_else(|| version_code(&release))
-            .ok_or_else(|| {
-                Error::Invalid(format!(
-                    "cannot tell the kernel version from release {release:?}"
-                ))
+            .ok_or_else(|| Error::KernelVersion {
+                release: release.clone(),
             })?;
         let mut f = KernelFacts::for_version(version);
         if need_config {
@@ -97,7 +109,11 @@ pub(super) fn fill(spec: &mut ObjectSpec) -> Result<()> {
     };
     let (_, vars) = crate::obj::kconfig::vars(btf)?;
     let need_config = vars.iter().any(|v| v.name.starts_with("CONFIG_"));
-    let facts = KernelFacts::running(need_config)?;
+    let facts = if need_config {
+        KernelFacts::running_with_config()?
+    } else {
+        KernelFacts::running()?
+    };
     let externs = &spec.externs;
     let weak = |n: &str| externs.iter().any(|e| e.name == n && e.weak);
     let size = spec.maps[mi].value_size as usize;

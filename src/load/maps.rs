@@ -123,11 +123,10 @@ pub(super) fn create_map(
                 || info.value_size != m.value_size
                 || info.max_entries != m.max_entries
             {
-                return Err(Error::Invalid(format!(
-                    "map {}: pinned map at {} has a different definition",
-                    m.name,
-                    p.display()
-                )));
+                return Err(Error::PinMismatch {
+                    map: m.name.clone(),
+                    path: p.clone(),
+                });
             }
             log::debug!("map {}: reusing pin {}", m.name, p.display());
             let fd = sys::MapFd::new(fd).map_err(|e| Error::sys(format!("map {}", m.name), e))?;
@@ -171,8 +170,10 @@ pub(super) fn create_map(
         mmap_data_map(&mut map, m)?;
     }
     if let (Some(p), Pinning::ByName) = (pin, m.pinning) {
-        sys::bpffs_ensure(p.parent().unwrap_or(&opts.pin_root))
-            .map_err(|e| Error::Invalid(format!("map {}: {e}", m.name)))?;
+        sys::bpffs_ensure(p.parent().unwrap_or(&opts.pin_root)).map_err(|source| Error::Bpffs {
+            map: m.name.clone(),
+            source,
+        })?;
         sys::obj_pin(map.fd(), &p)
             .map_err(|e| Error::sys(format!("pin map {} at {}", m.name, p.display()), e))?;
         pins.0.push(p);
@@ -215,10 +216,7 @@ mod tests {
 
     #[test]
     fn pin_path_is_the_full_name_under_the_root_and_never_escapes_it() {
-        let opts = LoadOptions {
-            pin_root: PathBuf::from("/sys/fs/bpf/x"),
-            ..Default::default()
-        };
+        let opts = LoadOptions::default().pin_root("/sys/fs/bpf/x");
         let spec = |name: &str| MapSpec {
             name: name.into(),
             pinning: Pinning::ByName,

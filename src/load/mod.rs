@@ -35,8 +35,13 @@ use crate::reloc::{CoreTarget, Selection};
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::PathBuf;
 
-/// Options of a load.
+/// Options of a load: start from [`LoadOptions::default`] and chain the
+/// setters, e.g. `LoadOptions::default().target_btf(path).log_level(2)`.
+/// The fields stay readable and writable (through
+/// [`OpenObject::options_mut`](crate::OpenObject::options_mut)); new ones
+/// may be added, so the struct cannot be built by a literal outside tinybpf.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct LoadOptions {
     /// Verifier log level used when a program is rejected (1 or 2).
     pub log_level: u32,
@@ -59,6 +64,37 @@ impl Default for LoadOptions {
             pin_root: PathBuf::from("/sys/fs/bpf"),
             dump_insns: None,
         }
+    }
+}
+
+impl LoadOptions {
+    /// The verifier log level used when a program is rejected (1 or 2;
+    /// default 1).
+    #[must_use]
+    pub fn log_level(mut self, level: u32) -> Self {
+        self.log_level = level;
+        self
+    }
+    /// Relocate CO-RE against this BTF file (raw BTF or an ELF file with a
+    /// `.BTF` section) instead of the running kernel's.
+    #[must_use]
+    pub fn target_btf(mut self, path: impl Into<PathBuf>) -> Self {
+        self.target_btf = Some(path.into());
+        self
+    }
+    /// Pin `LIBBPF_PIN_BY_NAME` maps under this directory (default
+    /// `/sys/fs/bpf`).
+    #[must_use]
+    pub fn pin_root(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.pin_root = dir.into();
+        self
+    }
+    /// Write each program's final instructions to `DIR/<name>.insns`
+    /// before loading it.
+    #[must_use]
+    pub fn dump_insns(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.dump_insns = Some(dir.into());
+        self
     }
 }
 

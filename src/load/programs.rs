@@ -68,7 +68,7 @@ pub(super) fn load_program(
         let path = dir.join(format!("{}.insns", p.name));
         std::fs::write(&path, crate::abi::insn::Insn::encode_all(&linked.insns)).map_err(
             |source| Error::Io {
-                path: path.display().to_string(),
+                path: path.to_path_buf(),
                 source,
             },
         )?;

@@ -19,7 +19,7 @@ const SYS_KERNEL_BTF: &str = "/sys/kernel/btf";
 /// when possible: vmlinux BTF is 5 MB and needs no copy).
 pub fn read_btf_file(path: &Path) -> Result<Btf> {
     let io = |source| Error::Io {
-        path: path.display().to_string(),
+        path: path.to_path_buf(),
         source,
     };
     let file = std::fs::File::open(path).map_err(io)?;
@@ -27,7 +27,10 @@ pub fn read_btf_file(path: &Path) -> Result<Btf> {
         Ok(m) => Btf::from_shared_auto(Box::new(m)),
         Err(_) => Btf::from_bytes_auto(std::fs::read(path).map_err(io)?),
     };
-    btf.map_err(|e| Error::Btf(format!("{}: {e}", path.display())))
+    btf.map_err(|source| Error::Btf {
+        what: path.display().to_string(),
+        source,
+    })
 }
 
 /// The running kernel's BTF: parsed once per process and shared.
@@ -49,10 +52,7 @@ pub fn kernel_btf() -> Result<Arc<Btf>> {
         *c = Some(b.clone());
         return Ok(b);
     }
-    Err(Error::Btf(format!(
-        "no kernel BTF found (tried {}); the kernel needs CONFIG_DEBUG_INFO_BTF, or pass a BTF file",
-        tried.join(", ")
-    )))
+    Err(crate::error::KernelBtfError::NotFound { tried }.into())
 }
 
 /// Names of the kernel modules that publish BTF, sorted.

@@ -37,7 +37,7 @@ pub enum NetHook {
 impl Program {
     /// The networking hook this program attaches to, if any.
     pub fn net_hook(&self) -> Option<NetHook> {
-        match self.prog_type() {
+        match self.prog_type().raw() {
             // Not xdp/devmap, xdp/cpumap: those go into maps.
             prog_type::XDP if self.kind().expected_attach_type == attach_type::XDP => {
                 Some(NetHook::Xdp)
@@ -71,7 +71,7 @@ impl Program {
         let missing = |what: &str| Error::Attach {
             program: self.name().to_string(),
             target: self.section().to_string(),
-            reason: format!("{what} not given"),
+            reason: crate::error::AttachError::Net(format!("{what} not given")),
         };
         match self.net_hook() {
             Some(NetHook::Xdp) => {
@@ -104,7 +104,7 @@ impl Program {
             None => Err(Error::Attach {
                 program: self.name().to_string(),
                 target: self.section().to_string(),
-                reason: "not an xdp, tc or cgroup program".into(),
+                reason: crate::error::AttachError::NotPossible("not an xdp, tc or cgroup program"),
             }),
         }
     }

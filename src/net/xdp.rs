@@ -236,6 +236,6 @@ pub(crate) fn attach_err(p: &Program, target: &str, reason: String) -> Error {
     Error::Attach {
         program: p.name().to_string(),
         target: target.to_string(),
-        reason,
+        reason: crate::error::AttachError::Net(reason),
     }
 }

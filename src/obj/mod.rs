@@ -17,7 +17,7 @@ pub use maps::{
     data_map_name, kernel_name, DataKind, MapSpec, Pinning, SlotTarget, BPF_F_MMAPABLE,
     BPF_F_NO_PREALLOC, BPF_F_RDONLY_PROG, MAX_DATA_SIZE,
 };
-pub use section::{attach_type, prog_kind, prog_type, AttachTarget, ProgKind};
+pub use section::{prog_kind, AttachTarget, ProbeKind, ProgKind};
 
 use crate::abi::insn::{Insn, BPF_PSEUDO_CALL, BPF_PSEUDO_FUNC, INSN_SIZE, LD_IMM64};
 use error::sec_err;

@@ -1,132 +1,39 @@
 //! Section names → program type, expected attach type and attach target, the
 //! way libbpf's `SEC()` conventions define them.
 
-/// `enum bpf_prog_type` values used here.
-pub mod prog_type {
-    /// `BPF_PROG_TYPE_SOCKET_FILTER`.
-    pub const SOCKET_FILTER: u32 = 1;
-    /// `BPF_PROG_TYPE_KPROBE`.
-    pub const KPROBE: u32 = 2;
-    /// `BPF_PROG_TYPE_SCHED_CLS`.
-    pub const SCHED_CLS: u32 = 3;
-    /// `BPF_PROG_TYPE_SCHED_ACT`.
-    pub const SCHED_ACT: u32 = 4;
-    /// `BPF_PROG_TYPE_TRACEPOINT`.
-    pub const TRACEPOINT: u32 = 5;
-    /// `BPF_PROG_TYPE_XDP`.
-    pub const XDP: u32 = 6;
-    /// `BPF_PROG_TYPE_PERF_EVENT`.
-    pub const PERF_EVENT: u32 = 7;
-    /// `BPF_PROG_TYPE_CGROUP_SKB`.
-    pub const CGROUP_SKB: u32 = 8;
-    /// `BPF_PROG_TYPE_CGROUP_SOCK`.
-    pub const CGROUP_SOCK: u32 = 9;
-    /// `BPF_PROG_TYPE_SOCK_OPS`.
-    pub const SOCK_OPS: u32 = 13;
-    /// `BPF_PROG_TYPE_SK_SKB`.
-    pub const SK_SKB: u32 = 14;
-    /// `BPF_PROG_TYPE_CGROUP_DEVICE`.
-    pub const CGROUP_DEVICE: u32 = 15;
-    /// `BPF_PROG_TYPE_SK_MSG`.
-    pub const SK_MSG: u32 = 16;
-    /// `BPF_PROG_TYPE_RAW_TRACEPOINT`.
-    pub const RAW_TRACEPOINT: u32 = 17;
-    /// `BPF_PROG_TYPE_CGROUP_SOCK_ADDR`.
-    pub const CGROUP_SOCK_ADDR: u32 = 18;
-    /// `BPF_PROG_TYPE_FLOW_DISSECTOR`.
-    pub const FLOW_DISSECTOR: u32 = 22;
-    /// `BPF_PROG_TYPE_CGROUP_SYSCTL`.
-    pub const CGROUP_SYSCTL: u32 = 23;
-    /// `BPF_PROG_TYPE_RAW_TRACEPOINT_WRITABLE`.
-    pub const RAW_TRACEPOINT_WRITABLE: u32 = 24;
-    /// `BPF_PROG_TYPE_CGROUP_SOCKOPT`.
-    pub const CGROUP_SOCKOPT: u32 = 25;
-    /// `BPF_PROG_TYPE_TRACING`.
-    pub const TRACING: u32 = 26;
-    /// `BPF_PROG_TYPE_STRUCT_OPS`.
-    pub const STRUCT_OPS: u32 = 27;
-    /// `BPF_PROG_TYPE_EXT`.
-    pub const EXT: u32 = 28;
-    /// `BPF_PROG_TYPE_LSM`.
-    pub const LSM: u32 = 29;
-    /// `BPF_PROG_TYPE_SK_LOOKUP`.
-    pub const SK_LOOKUP: u32 = 30;
-    /// `BPF_PROG_TYPE_SYSCALL`.
-    pub const SYSCALL: u32 = 31;
-    /// `BPF_PROG_TYPE_NETFILTER`.
-    pub const NETFILTER: u32 = 32;
+// The UAPI constants live in `abi`; these paths stay for existing users.
+pub use crate::abi::{attach_type, prog_type};
+
+/// Where a kprobe or uprobe fires: at the function's entry, or when it
+/// returns (kretprobe/uretprobe).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum ProbeKind {
+    /// At the probed address (`kprobe/`, `uprobe/`).
+    #[default]
+    Entry,
+    /// When the probed function returns (`kretprobe/`, `uretprobe/`).
+    Return,
 }
 
-/// `enum bpf_attach_type` values used here.
-pub mod attach_type {
-    /// `BPF_CGROUP_INET_INGRESS`.
-    pub const CGROUP_INET_INGRESS: u32 = 0;
-    /// `BPF_CGROUP_INET_EGRESS`.
-    pub const CGROUP_INET_EGRESS: u32 = 1;
-    /// `BPF_CGROUP_INET_SOCK_CREATE`.
-    pub const CGROUP_INET_SOCK_CREATE: u32 = 2;
-    /// `BPF_CGROUP_SOCK_OPS`.
-    pub const CGROUP_SOCK_OPS: u32 = 3;
-    /// `BPF_SK_SKB_STREAM_PARSER`.
-    pub const SK_SKB_STREAM_PARSER: u32 = 4;
-    /// `BPF_SK_SKB_STREAM_VERDICT`.
-    pub const SK_SKB_STREAM_VERDICT: u32 = 5;
-    /// `BPF_CGROUP_DEVICE`.
-    pub const CGROUP_DEVICE: u32 = 6;
-    /// `BPF_SK_MSG_VERDICT`.
-    pub const SK_MSG_VERDICT: u32 = 7;
-    /// `BPF_CGROUP_INET4_BIND`.
-    pub const CGROUP_INET4_BIND: u32 = 8;
-    /// `BPF_CGROUP_INET6_BIND`.
-    pub const CGROUP_INET6_BIND: u32 = 9;
-    /// `BPF_CGROUP_INET4_CONNECT`.
-    pub const CGROUP_INET4_CONNECT: u32 = 10;
-    /// `BPF_CGROUP_INET6_CONNECT`.
-    pub const CGROUP_INET6_CONNECT: u32 = 11;
-    /// `BPF_CGROUP_INET4_POST_BIND`.
-    pub const CGROUP_INET4_POST_BIND: u32 = 12;
-    /// `BPF_CGROUP_INET6_POST_BIND`.
-    pub const CGROUP_INET6_POST_BIND: u32 = 13;
-    /// `BPF_CGROUP_UDP4_SENDMSG`.
-    pub const CGROUP_UDP4_SENDMSG: u32 = 14;
-    /// `BPF_CGROUP_UDP6_SENDMSG`.
-    pub const CGROUP_UDP6_SENDMSG: u32 = 15;
-    /// `BPF_FLOW_DISSECTOR`.
-    pub const FLOW_DISSECTOR: u32 = 17;
-    /// `BPF_CGROUP_SYSCTL`.
-    pub const CGROUP_SYSCTL: u32 = 18;
-    /// `BPF_CGROUP_UDP4_RECVMSG`.
-    pub const CGROUP_UDP4_RECVMSG: u32 = 19;
-    /// `BPF_CGROUP_UDP6_RECVMSG`.
-    pub const CGROUP_UDP6_RECVMSG: u32 = 20;
-    /// `BPF_CGROUP_GETSOCKOPT`.
-    pub const CGROUP_GETSOCKOPT: u32 = 21;
-    /// `BPF_CGROUP_SETSOCKOPT`.
-    pub const CGROUP_SETSOCKOPT: u32 = 22;
-    /// `BPF_TRACE_RAW_TP`.
-    pub const TRACE_RAW_TP: u32 = 23;
-    /// `BPF_TRACE_FENTRY`.
-    pub const TRACE_FENTRY: u32 = 24;
-    /// `BPF_TRACE_FEXIT`.
-    pub const TRACE_FEXIT: u32 = 25;
-    /// `BPF_MODIFY_RETURN`.
-    pub const MODIFY_RETURN: u32 = 26;
-    /// `BPF_LSM_MAC`.
-    pub const LSM_MAC: u32 = 27;
-    /// `BPF_TRACE_ITER`.
-    pub const TRACE_ITER: u32 = 28;
-    /// `BPF_CGROUP_INET_SOCK_RELEASE`.
-    pub const CGROUP_INET_SOCK_RELEASE: u32 = 34;
-    /// `BPF_SK_LOOKUP`.
-    pub const SK_LOOKUP: u32 = 36;
-    /// `BPF_XDP`.
-    pub const XDP: u32 = 37;
-    /// `BPF_SK_SKB_VERDICT`.
-    pub const SK_SKB_VERDICT: u32 = 38;
-    /// `BPF_PERF_EVENT`.
-    pub const PERF_EVENT: u32 = 41;
-    /// `BPF_NETFILTER`.
-    pub const NETFILTER: u32 = 45;
+impl ProbeKind {
+    /// Whether this is a return probe.
+    pub fn is_return(self) -> bool {
+        self == ProbeKind::Return
+    }
+    /// `"kprobe"` or `"kretprobe"`.
+    pub fn kprobe_name(self) -> &'static str {
+        match self {
+            ProbeKind::Entry => "kprobe",
+            ProbeKind::Return => "kretprobe",
+        }
+    }
+    /// `"uprobe"` or `"uretprobe"`.
+    pub fn uprobe_name(self) -> &'static str {
+        match self {
+            ProbeKind::Entry => "uprobe",
+            ProbeKind::Return => "uretprobe",
+        }
+    }
 }
 
 /// How a program attaches, decided by its section name.
@@ -134,41 +41,41 @@ pub mod attach_type {
 pub enum AttachTarget {
     /// `tracepoint/<category>/<name>` or `tp/<category>/<name>`.
     Tracepoint {
-        /// Tracepoint category (e.g. `syscalls`).
+        /// The tracefs events directory (`syscalls`, `sched`, ...).
         category: String,
-        /// Tracepoint name.
+        /// The event (`sys_enter_execve`, ...).
         name: String,
     },
     /// `raw_tracepoint/<name>`, `raw_tp/<name>` (and the writable variants).
     RawTracepoint {
-        /// Raw tracepoint name.
+        /// The tracepoint.
         name: String,
     },
     /// `tp_btf/`, `fentry/`, `fexit/`, `fmod_ret/`, `lsm/`, `iter/`: a BTF function
     /// (or tracepoint, or iterator) in vmlinux or a module.
     Btf {
-        /// The BTF name of the target function, tracepoint or iterator.
+        /// The function, tracepoint or iterator name after the `/`.
         name: String,
     },
     /// `kprobe/<func>[+off]`, `kretprobe/<func>`.
     Kprobe {
-        /// Kernel function.
+        /// The kernel function.
         func: String,
-        /// Offset into it.
+        /// Bytes past the function's start.
         offset: u64,
-        /// A kretprobe.
-        ret: bool,
+        /// Entry or return probe.
+        kind: ProbeKind,
     },
     /// `uprobe/<path>:<symbol>[+off]`, `uretprobe/...`.
     Uprobe {
-        /// Binary or library (a path, or a name found through ld.so.cache).
+        /// The binary: a path, or a library name.
         path: String,
-        /// Symbol in it.
+        /// The symbol (empty: `offset` is a file offset).
         symbol: String,
-        /// Offset from the symbol.
+        /// Bytes past the symbol (or the file offset).
         offset: u64,
-        /// A uretprobe.
-        ret: bool,
+        /// Entry or return probe.
+        kind: ProbeKind,
     },
     /// A perf event chosen by user space (`perf_event`).
     PerfEvent,
@@ -180,11 +87,12 @@ pub enum AttachTarget {
 /// What a section name means.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProgKind {
-    /// Program type (`BPF_PROG_TYPE_*`).
+    /// `enum bpf_prog_type` (see [`crate::abi::ProgType`]).
     pub prog_type: u32,
-    /// `expected_attach_type` (`BPF_*` attach type).
+    /// `enum bpf_attach_type` given to BPF_PROG_LOAD (see
+    /// [`crate::abi::AttachType`]); 0 for types that need none.
     pub expected_attach_type: u32,
-    /// Where it attaches.
+    /// Where it attaches automatically, if anywhere.
     pub target: AttachTarget,
     /// Sleepable (`.s` variants): BPF_F_SLEEPABLE.
     pub sleepable: bool,
@@ -218,7 +126,7 @@ fn parse_u64(s: &str) -> Option<u64> {
     crate::util::number::parse_unsigned(s, false)
 }
 
-fn uprobe_target(rest: &str, ret: bool) -> AttachTarget {
+fn uprobe_target(rest: &str, kind: ProbeKind) -> AttachTarget {
     // PATH:SYMBOL[+off]; PATH may itself not contain ':'.
     match rest.rsplit_once(':') {
         Some((path, sym)) if !path.is_empty() => {
@@ -230,7 +138,7 @@ fn uprobe_target(rest: &str, ret: bool) -> AttachTarget {
                 path: path.to_string(),
                 symbol,
                 offset,
-                ret,
+                kind,
             }
         }
         _ => AttachTarget::None,
@@ -291,11 +199,15 @@ pub fn prog_kind(section: &str) -> Option<ProgKind> {
         "lsm" | "lsm.s" => btf(pt::LSM, at::LSM_MAC),
         "iter" | "iter.s" => btf(pt::TRACING, at::TRACE_ITER),
         "kprobe" | "kretprobe" => {
-            let ret = head == "kretprobe";
+            let kind = if head == "kretprobe" {
+                ProbeKind::Return
+            } else {
+                ProbeKind::Entry
+            };
             let target = match rest {
                 Some(r) if !r.is_empty() => {
                     let (func, offset) = split_func_off(r);
-                    AttachTarget::Kprobe { func, offset, ret }
+                    AttachTarget::Kprobe { func, offset, kind }
                 }
                 _ => AttachTarget::None,
             };
@@ -303,9 +215,13 @@ pub fn prog_kind(section: &str) -> Option<ProgKind> {
         }
         "ksyscall" | "kretsyscall" => plain(pt::KPROBE, 0),
         "uprobe" | "uretprobe" | "uprobe.s" | "uretprobe.s" => {
-            let ret = head.starts_with("uret");
+            let kind = if head.starts_with("uret") {
+                ProbeKind::Return
+            } else {
+                ProbeKind::Entry
+            };
             let target = match rest {
-                Some(r) => uprobe_target(r, ret),
+                Some(r) => uprobe_target(r, kind),
                 None => AttachTarget::None,
             };
             ProgKind::new(pt::KPROBE, 0, target)
@@ -318,7 +234,14 @@ pub fn prog_kind(section: &str) -> Option<ProgKind> {
             k
         }
         "xdp" | "xdp.frags" => match rest_s {
-            "devmap" | "cpumap" => plain(pt::XDP, if rest_s == "devmap" { 33 } else { 35 }),
+            "devmap" | "cpumap" => plain(
+                pt::XDP,
+                if rest_s == "devmap" {
+                    at::XDP_DEVMAP
+                } else {
+                    at::XDP_CPUMAP
+                },
+            ),
             _ => plain(pt::XDP, at::XDP),
         },
         "tc" | "classifier" | "tcx" => plain(pt::SCHED_CLS, 0),
@@ -398,7 +321,7 @@ mod tests {
                 path: "usr/bin/bash".into(),
                 symbol: "readline".into(),
                 offset: 4,
-                ret: false
+                kind: ProbeKind::Entry
             }
         );
         let k = prog_kind("kretprobe/do_unlinkat").unwrap();
@@ -407,7 +330,7 @@ mod tests {
             AttachTarget::Kprobe {
                 func: "do_unlinkat".into(),
                 offset: 0,
-                ret: true
+                kind: ProbeKind::Return
             }
         );
         assert_eq!(prog_kind("uprobe").unwrap().target, AttachTarget::None);
