@@ -16,6 +16,7 @@ mod index;
 mod maps;
 mod parse;
 mod patch;
+mod patch_extern;
 mod query;
 mod types;
 
@@ -26,6 +27,7 @@ use std::sync::{Arc, OnceLock};
 pub use ext::{BtfExt, CoreRelo, FuncInfo, LineInfo};
 pub use index::essential_name;
 pub use maps::BtfMapDef;
+pub use patch_extern::{raw_int, raw_var};
 pub use types::{
     ArrayInfo, Enumerator, IntInfo, Kind, Member, Param, Type, VarSecinfo, BTF_INT_BOOL,
     BTF_INT_CHAR, BTF_INT_SIGNED,

@@ -54,6 +54,7 @@ pub(super) fn load_program(
     btf_fd: Option<&OwnedFd>,
     btf: &ObjBtf,
     ext: &ExtInfo,
+    ksyms: &super::ksyms::Ksyms,
     opts: &LoadOptions,
 ) -> Result<Program> {
     let p = &spec.programs[i];
@@ -63,6 +64,7 @@ pub(super) fn load_program(
     })?;
     let mut linked = link_program(spec, i, ext)?;
     patch_refs(&mut linked, spec)?;
+    ksyms.patch(&mut linked, spec)?;
     linked.patch_fds(|m| maps[m].fd().as_raw_fd());
     if let Some(dir) = &opts.dump_insns {
         let path = dir.join(format!("{}.insns", p.name));
@@ -118,6 +120,7 @@ pub(super) fn load_program(
         },
         attach_btf_id,
         attach_btf_obj_fd: attach_btf_obj_fd.as_ref().map(|f| f.as_fd()),
+        fd_array: ksyms.fd_array(),
         ..Default::default()
     };
     log::debug!(

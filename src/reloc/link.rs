@@ -16,8 +16,10 @@ pub enum LinkError {
         insn: usize,
         reason: String,
     },
-    #[error("program {program}: extern {name} is a kernel symbol (.ksyms), which tinybpf does not resolve yet")]
-    Ksym { program: String, name: String },
+    /// A `.ksyms` extern that cannot be resolved against the kernel (or is
+    /// used in a way the kernel cannot take).
+    #[error("extern {name} (.ksyms): {reason}")]
+    Ksym { name: String, reason: String },
     /// The spec is inconsistent (e.g. edited by hand): a program or function
     /// that points outside its code section.
     #[error("program #{index}: {reason}")]
@@ -73,6 +75,13 @@ pub enum LoadRef {
     Map { insn: usize, map: usize },
     /// This `ld_imm64` reads `.kconfig` extern `name`.
     Kconfig { insn: usize, name: String },
+    /// This `ld_imm64` (the address of a kernel variable or kfunc) or this
+    /// `call` (`call: true`, a kfunc call) refers to `.ksyms` extern `name`.
+    Ksym {
+        insn: usize,
+        name: String,
+        call: bool,
+    },
 }
 
 /// A program ready for BPF_PROG_LOAD except for map fds.
@@ -275,9 +284,17 @@ pub fn link_program(
                     out.refs.push(LoadRef::Kconfig { insn: pos, name });
                 }
                 Some(Reloc::Ksym { name }) => {
-                    return Err(LinkError::Ksym {
-                        program: p.name.clone(),
+                    let call = insn.code == crate::abi::insn::CALL;
+                    if !call && !insn.is_ld_imm64() {
+                        return Err(err(
+                            i,
+                            format!("extern {name} used by neither call nor ld_imm64"),
+                        ));
+                    }
+                    out.refs.push(LoadRef::Ksym {
+                        insn: pos,
                         name,
+                        call,
                     });
                 }
             }
