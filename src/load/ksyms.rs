@@ -88,7 +88,10 @@ impl Ksyms {
             ..Default::default()
         };
         for v in values.values() {
-            let KsymValue::Btf { module: Some(m), .. } = *v else {
+            let KsymValue::Btf {
+                module: Some(m), ..
+            } = *v
+            else {
                 continue;
             };
             if out.modules.contains_key(&m) {

@@ -54,7 +54,10 @@ pub fn entries(btf: &Btf) -> Result<Vec<(String, KsymType, u32)>, ParseError> {
                 if proto.kind != Kind::FuncProto {
                     return Err(ParseError::Extern {
                         name: t.name.to_string(),
-                        reason: format!("kfunc type {} is a {}, not a FUNC_PROTO", proto.id, proto.kind),
+                        reason: format!(
+                            "kfunc type {} is a {}, not a FUNC_PROTO",
+                            proto.id, proto.kind
+                        ),
                     });
                 }
                 KsymType::Func { proto_id: proto.id }
@@ -74,11 +77,7 @@ pub fn entries(btf: &Btf) -> Result<Vec<(String, KsymType, u32)>, ParseError> {
 /// Record each `.ksyms` extern's kind and fix up the BTF (see the module
 /// docs). Called by [`ObjectSpec::parse`] once the object's BTF is parsed.
 pub(crate) fn layout(spec: &mut ObjectSpec, btf: &mut Btf) -> Result<(), ParseError> {
-    let Some(sec_id) = btf
-        .datasecs()
-        .find(|t| t.name == ".ksyms")
-        .map(|t| t.id)
-    else {
+    let Some(sec_id) = btf.datasecs().find(|t| t.name == ".ksyms").map(|t| t.id) else {
         return Ok(());
     };
     let found = entries(btf)?;
@@ -118,8 +117,7 @@ pub(crate) fn layout(spec: &mut ObjectSpec, btf: &mut Btf) -> Result<(), ParseEr
                         .collect()
                 };
                 for j in unnamed {
-                    btf.set_param_name(*proto_id, j, dummy_name)
-                        .map_err(berr)?;
+                    btf.set_param_name(*proto_id, j, dummy_name).map_err(berr)?;
                 }
                 btf.set_datasec_entry(sec_id, i, var_id, off, 4)
                     .map_err(berr)?;

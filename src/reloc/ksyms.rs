@@ -142,31 +142,29 @@ pub fn resolve(
                         ))
                     }
                     None if e.weak => KsymValue::Missing,
-                    None => {
-                        return Err(fail(format!(
-                            "not in /proc/kallsyms ({} symbols); declare it __weak to load without it",
-                            ks.len()
-                        )))
-                    }
+                    None => return Err(fail(format!(
+                        "not in /proc/kallsyms ({} symbols); declare it __weak to load without it",
+                        ks.len()
+                    ))),
                 }
             }
-            Some(KsymType::Var { type_id }) => {
-                match find(k, &e.name, Kind::Var) {
-                    Some((tbtf, id, module)) => {
-                        let targ = tbtf.type_by_id(id).map_err(|x| fail(x.to_string()))?;
-                        check_compat(local, type_id, tbtf, targ.size_or_type)
-                            .map_err(|why| fail(format!("type does not match the kernel's: {why}")))?;
-                        KsymValue::Btf { id, module }
-                    }
-                    None if e.weak => KsymValue::Missing,
-                    None => return Err(fail(not_found(k, "VAR"))),
+            Some(KsymType::Var { type_id }) => match find(k, &e.name, Kind::Var) {
+                Some((tbtf, id, module)) => {
+                    let targ = tbtf.type_by_id(id).map_err(|x| fail(x.to_string()))?;
+                    check_compat(local, type_id, tbtf, targ.size_or_type)
+                        .map_err(|why| fail(format!("type does not match the kernel's: {why}")))?;
+                    KsymValue::Btf { id, module }
                 }
-            }
+                None if e.weak => KsymValue::Missing,
+                None => return Err(fail(not_found(k, "VAR"))),
+            },
             Some(KsymType::Func { proto_id }) => match find(k, &e.name, Kind::Func) {
                 Some((tbtf, id, module)) => {
                     let targ = tbtf.type_by_id(id).map_err(|x| fail(x.to_string()))?;
                     check_compat(local, proto_id, tbtf, targ.size_or_type).map_err(|why| {
-                        fail(format!("kfunc prototype does not match the kernel's: {why}"))
+                        fail(format!(
+                            "kfunc prototype does not match the kernel's: {why}"
+                        ))
                     })?;
                     KsymValue::Btf { id, module }
                 }
@@ -193,9 +191,10 @@ fn find<'k>(k: &KernelSyms<'k>, name: &str, kind: Kind) -> Option<(&'k Btf, u32,
     if let Some(id) = k.vmlinux.find_by_name_kind(name, kind) {
         return Some((k.vmlinux, id, None));
     }
-    k.modules.iter().enumerate().find_map(|(i, (_, b))| {
-        b.find_by_name_kind(name, kind).map(|id| (b, id, Some(i)))
-    })
+    k.modules
+        .iter()
+        .enumerate()
+        .find_map(|(i, (_, b))| b.find_by_name_kind(name, kind).map(|id| (b, id, Some(i))))
 }
 
 /// The object's type `lid` against the kernel's `tid`, as a CO-RE
@@ -250,7 +249,9 @@ pub fn patch(
         }
         if *call {
             if !is_func {
-                return Err(fail("called, but it is not a kfunc in the object's BTF".into()));
+                return Err(fail(
+                    "called, but it is not a kfunc in the object's BTF".into(),
+                ));
             }
             let o = &mut linked.insns[i];
             match *v {
@@ -260,7 +261,11 @@ pub fn patch(
                     o.off = m.map_or(0, |m| module(m).1);
                 }
                 KsymValue::Missing => {
-                    let idx = spec.externs.iter().position(|e| e.name == *name).unwrap_or(0);
+                    let idx = spec
+                        .externs
+                        .iter()
+                        .position(|e| e.name == *name)
+                        .unwrap_or(0);
                     o.code = CALL;
                     o.set_src(0);
                     o.set_dst(0);
