@@ -345,10 +345,7 @@ fn typed_percpu_variables() {
         .unwrap()
         .load();
     if !kallsyms_all {
-        let e = r
-            .err()
-            .expect("the kernel cannot find runqueues")
-            .to_string();
+        let e = r.expect_err("the kernel cannot find runqueues").to_string();
         assert!(e.contains("runqueues"), "{e}");
         return;
     }
@@ -380,8 +377,7 @@ fn strong_missing_kfunc_is_named() {
     let e = OpenObject::open(common::obj("ksyms_missing.bpf.o"))
         .unwrap()
         .load()
-        .err()
-        .expect("a missing strong kfunc must fail the load")
+        .expect_err("a missing strong kfunc must fail the load")
         .to_string();
     assert!(e.contains("tinybpf_missing_kfunc"), "{e}");
     assert!(e.contains("vmlinux") && e.contains("__weak"), "{e}");
@@ -395,8 +391,7 @@ fn mismatched_prototype_fails_the_load() {
     let e = OpenObject::open(common::obj("ksyms_badproto.bpf.o"))
         .unwrap()
         .load()
-        .err()
-        .expect("a wrong kfunc prototype must fail the load")
+        .expect_err("a wrong kfunc prototype must fail the load")
         .to_string();
     assert!(
         e.contains("bpf_task_from_pid") && e.contains("prototype"),

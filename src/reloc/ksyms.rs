@@ -142,10 +142,12 @@ pub fn resolve(
                         ))
                     }
                     None if e.weak => KsymValue::Missing,
-                    None => return Err(fail(format!(
+                    None => {
+                        return Err(fail(format!(
                         "not in /proc/kallsyms ({} symbols); declare it __weak to load without it",
                         ks.len()
-                    ))),
+                    )))
+                    }
                 }
             }
             Some(KsymType::Var { type_id }) => match find(k, &e.name, Kind::Var) {
