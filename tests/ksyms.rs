@@ -286,6 +286,41 @@ fn prototype_mismatch_is_named() {
     assert!(e.contains("prototype") && e.contains("2 arguments"), "{e}");
 }
 
+/// Verifier logs that a `.ksyms` extern explains get a note naming it.
+#[test]
+fn verifier_log_notes() {
+    let s = spec("ksyms.bpf.o");
+    let idx = s
+        .externs
+        .iter()
+        .position(|e| e.name == "tinybpf_no_such_kfunc")
+        .unwrap() as i32;
+    let log = format!(
+        "12: (85) call unknown#{}\ninvalid func unknown#{}\n",
+        POISON_KFUNC_BASE + idx,
+        POISON_KFUNC_BASE + idx
+    );
+    let note = tinybpf::reloc::ksyms::explain_log(&log, &s).expect("a note");
+    assert!(
+        note.contains("tinybpf_no_such_kfunc") && note.contains("bpf_ksym_exists"),
+        "{note}"
+    );
+    let log = "ldimm64 failed to find the address for kernel symbol 'runqueues'.\n";
+    let note = tinybpf::reloc::ksyms::explain_log(log, &s).expect("a note");
+    assert!(
+        note.contains("runqueues") && note.contains("CONFIG_KALLSYMS_ALL"),
+        "{note}"
+    );
+    assert_eq!(
+        tinybpf::reloc::ksyms::explain_log("R1 invalid mem access", &s),
+        None
+    );
+    assert_eq!(
+        tinybpf::reloc::ksyms::explain_log("call unknown#12345", &s),
+        None
+    );
+}
+
 /// `schedule`'s address in /proc/kallsyms, read here, not by tinybpf.
 fn kallsyms_addr(name: &str) -> u64 {
     let text = std::fs::read_to_string("/proc/kallsyms").unwrap();
@@ -347,6 +382,7 @@ fn typed_percpu_variables() {
     if !kallsyms_all {
         let e = r.expect_err("the kernel cannot find runqueues").to_string();
         assert!(e.contains("runqueues"), "{e}");
+        assert!(e.contains("CONFIG_KALLSYMS_ALL"), "no hint in: {e}");
         return;
     }
     let obj = r.unwrap();

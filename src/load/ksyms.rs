@@ -127,6 +127,15 @@ impl Ksyms {
         Ok(())
     }
 
+    /// `log` with a note appended when a `.ksyms` extern made the verifier
+    /// fail (see [`ksyms::explain_log`]).
+    pub(crate) fn explain(log: String, spec: &ObjectSpec) -> String {
+        match ksyms::explain_log(&log, spec) {
+            Some(note) => format!("{log}\ntinybpf: {note}"),
+            None => log,
+        }
+    }
+
     /// `fd_array` for BPF_PROG_LOAD (empty when no module BTF is used).
     pub(crate) fn fd_array(&self) -> &[RawFd] {
         &self.fd_array

@@ -139,6 +139,7 @@ pub(super) fn load_program(
         }),
         Err((e, log)) => {
             let log = btf.explain_poison(&log, &p.name, &linked, spec);
+            let log = super::ksyms::Ksyms::explain(log, spec);
             Err(Error::Verifier {
                 program: p.name.clone(),
                 errno: e.errno,

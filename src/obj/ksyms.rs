@@ -84,15 +84,16 @@ pub(crate) fn layout(spec: &mut ObjectSpec, btf: &mut Btf) -> Result<(), ParseEr
     let berr = |e: crate::btf::BtfError| ParseError::Btf(format!(".ksyms: {e}"));
     // One int and one dummy VAR (kfunc entries point at it; its name also
     // names kfunc parameters that have none).
+    let too_large = || ParseError::Btf(".ksyms: BTF too large".into());
     let so = btf.strings_len();
+    let dummy_name = so.checked_add(4).ok_or_else(too_large)?;
     let int_id = btf.len();
-    let var_id = int_id + 1;
+    let var_id = int_id.checked_add(1).ok_or_else(too_large)?;
     let mut types = raw_int(so, 4, true);
-    types.extend(raw_var(so + 4, int_id, LINKAGE_GLOBAL));
+    types.extend(raw_var(dummy_name, int_id, LINKAGE_GLOBAL));
     *btf = btf
         .with_appended(&types, b"int\0__ksym_dummy\0")
         .map_err(berr)?;
-    let dummy_name = so + 4;
     let mut off: u32 = 0;
     for (i, (name, ty, tid)) in found.iter().enumerate() {
         match ty {

@@ -293,3 +293,35 @@ pub fn patch(
     }
     Ok(())
 }
+
+/// A note for a verifier log that failed because of a `.ksyms` extern:
+/// a reached call of a missing weak kfunc (poisoned), or a typed variable
+/// the kernel cannot find in its own kallsyms. `None` when neither.
+pub fn explain_log(log: &str, spec: &ObjectSpec) -> Option<String> {
+    if let Some(at) = log.find("unknown#") {
+        let digits: String = log[at + 8..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        let idx = digits
+            .parse::<i64>()
+            .ok()
+            .and_then(|n| usize::try_from(n - i64::from(POISON_KFUNC_BASE)).ok());
+        if let Some(e) = idx.and_then(|i| spec.externs.get(i)) {
+            return Some(format!(
+                "the program calls __weak kfunc {}, which this kernel does not have; \
+                 guard the call with `if (bpf_ksym_exists({}))`",
+                e.name, e.name
+            ));
+        }
+    }
+    if let Some(at) = log.find("failed to find the address for kernel symbol") {
+        let name = log[at..].split('\'').nth(1).unwrap_or("?");
+        return Some(format!(
+            "the kernel has BTF for {name} but its kallsyms does not list it (data symbols \
+             need CONFIG_KALLSYMS_ALL); declare it __weak and check its address for 0 to load \
+             without it"
+        ));
+    }
+    None
+}
