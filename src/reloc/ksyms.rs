@@ -210,7 +210,14 @@ fn check_compat(local: Option<&Btf>, lid: u32, tbtf: &Btf, tid: u32) -> Result<(
         return Ok(());
     }
     let desc = |b: &Btf, id: u32| match b.type_by_id(id) {
-        Ok(t) if t.kind == Kind::FuncProto => format!("{} with {} arguments", t.kind, t.vlen()),
+        Ok(t) if t.kind == Kind::FuncProto => {
+            let n = t.vlen();
+            format!(
+                "{} with {n} argument{}",
+                t.kind,
+                if n == 1 { "" } else { "s" }
+            )
+        }
         Ok(t) => format!("{} '{}'", t.kind, t.name),
         Err(e) => e.to_string(),
     };
