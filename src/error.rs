@@ -1,4 +1,3 @@
-#![allow(missing_docs)] // TODO(api-errors): documented by the api-errors rewrite; the lead removes this after merging.
 //! The loader's error: what failed, for which program or map, and what to do.
 //!
 //! Every layer keeps its own typed error ([`ParseError`], [`BtfError`],
@@ -12,7 +11,7 @@ use crate::obj::ParseError;
 use crate::reloc::core::CoreError;
 use crate::reloc::kconfig::KconfigError;
 use crate::reloc::link::LinkError;
-use crate::sys::SysError;
+pub use crate::sys::SysError;
 use crate::tracefs::TracefsError;
 use crate::uprobe::UprobeError;
 use nix::errno::Errno;

@@ -1,4 +1,3 @@
-#![allow(missing_docs)] // TODO(api-errors): documented by the api-errors rewrite; the lead removes this after merging.
 //! Loaded programs: attach (by section, or to an explicit target), test-run, pin.
 
 use crate::abi::ProgType;

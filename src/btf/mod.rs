@@ -18,6 +18,7 @@ mod index;
 mod maps;
 mod parse;
 mod patch;
+mod patch_extern;
 mod query;
 pub mod sanitize;
 mod types;
@@ -30,6 +31,7 @@ pub use build::BtfBuilder;
 pub use ext::{BtfExt, CoreRelo, FuncInfo, LineInfo};
 pub use index::essential_name;
 pub use maps::BtfMapDef;
+pub use patch_extern::{raw_int, raw_var};
 pub use sanitize::{sanitize, BtfFeatures};
 pub use types::{
     ArrayInfo, Enumerator, IntInfo, Kind, Member, Param, Type, VarSecinfo, BTF_INT_BOOL,

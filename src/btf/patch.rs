@@ -4,7 +4,7 @@
 use super::{Btf, BtfError, Kind, Storage, BTF_MAGIC, HDR_MIN, TYPE_HDR};
 
 impl Btf {
-    fn own_type_offset(&self, id: u32, expect: Kind) -> Result<usize, BtfError> {
+    pub(super) fn own_type_offset(&self, id: u32, expect: Kind) -> Result<usize, BtfError> {
         let t = self.type_by_id(id)?;
         if id < self.first_id {
             return Err(BtfError::Patch {
@@ -23,7 +23,7 @@ impl Btf {
         Ok(self.types_start + self.offsets[(id - self.first_id) as usize] as usize)
     }
 
-    fn write32(&mut self, id: u32, at: usize, v: u32) -> Result<(), BtfError> {
+    pub(super) fn write32(&mut self, id: u32, at: usize, v: u32) -> Result<(), BtfError> {
         fn put(buf: &mut [u8], id: u32, at: usize, v: u32) -> Result<(), BtfError> {
             match buf.get_mut(at..at.saturating_add(4)) {
                 Some(s) => {

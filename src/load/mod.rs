@@ -5,7 +5,8 @@
 //! 2. CO-RE against the target BTF ([`target`], the pure driver in
 //!    [`crate::reloc`]);
 //! 3. the object's BTF into the kernel ([`btf`]);
-//! 4. `.kconfig` values of the running kernel ([`kconfig`]);
+//! 4. `.kconfig` values of the running kernel ([`kconfig`]); `.ksyms`
+//!    externs resolved (after CO-RE, before the BTF upload: [`ksyms`]);
 //! 5. maps: inner templates first, data written and `.rodata` frozen, pins
 //!    ([`maps`]);
 //! 6. programs: linked, fds patched, log retry ([`programs`], [`log`]);
@@ -18,6 +19,7 @@
 
 pub(crate) mod btf;
 pub(crate) mod kconfig;
+pub(crate) mod ksyms;
 pub(crate) mod log;
 pub(crate) mod maps;
 pub(crate) mod memlock;
@@ -107,6 +109,7 @@ pub(crate) struct Loader<'a> {
     btf_fd: Option<OwnedFd>,
     btf: btf::ObjBtf,
     ext: ExtInfo,
+    ksyms: ksyms::Ksyms,
     spec: ObjectSpec,
     opts: &'a LoadOptions,
 }
@@ -121,6 +124,7 @@ impl<'a> Loader<'a> {
             btf_fd: None,
             btf: btf::ObjBtf::default(),
             ext: ExtInfo::default(),
+            ksyms: ksyms::Ksyms::default(),
             spec,
             opts,
         }
@@ -131,6 +135,7 @@ impl<'a> Loader<'a> {
         ::log::debug!("loading object {}", self.spec.name);
         memlock::ensure_memlock();
         self.relocate()?;
+        self.ksyms = ksyms::Ksyms::resolve(&self.spec)?;
         self.upload_btf()?;
         self.fill_kconfig()?;
         self.create_maps()?;
@@ -194,6 +199,7 @@ impl<'a> Loader<'a> {
                 self.btf_fd.as_ref(),
                 &self.btf,
                 &self.ext,
+                &self.ksyms,
                 self.opts,
             )?;
             self.programs.push(p);

@@ -47,6 +47,7 @@ fn c_license(s: &str) -> CString {
 
 /// Link program `i` of `spec` (subprograms, map fds of `maps`, `.kconfig`
 /// references), then BPF_PROG_LOAD it with the log retry policy.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn load_program(
     spec: &ObjectSpec,
     i: usize,
@@ -54,6 +55,7 @@ pub(super) fn load_program(
     btf_fd: Option<&OwnedFd>,
     btf: &ObjBtf,
     ext: &ExtInfo,
+    ksyms: &super::ksyms::Ksyms,
     opts: &LoadOptions,
 ) -> Result<Program> {
     let p = &spec.programs[i];
@@ -63,6 +65,7 @@ pub(super) fn load_program(
     })?;
     let mut linked = link_program(spec, i, ext)?;
     patch_refs(&mut linked, spec)?;
+    ksyms.patch(&mut linked, spec)?;
     linked.patch_fds(|m| maps[m].fd().as_raw_fd());
     if let Some(dir) = &opts.dump_insns {
         let path = dir.join(format!("{}.insns", p.name));
@@ -118,6 +121,7 @@ pub(super) fn load_program(
         },
         attach_btf_id,
         attach_btf_obj_fd: attach_btf_obj_fd.as_ref().map(|f| f.as_fd()),
+        fd_array: ksyms.fd_array(),
         ..Default::default()
     };
     log::debug!(
@@ -135,6 +139,7 @@ pub(super) fn load_program(
         }),
         Err((e, log)) => {
             let log = btf.explain_poison(&log, &p.name, &linked, spec);
+            let log = super::ksyms::Ksyms::explain(log, spec);
             Err(Error::Verifier {
                 program: p.name.clone(),
                 errno: e.errno,

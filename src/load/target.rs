@@ -100,8 +100,17 @@ impl CoreTarget {
     }
 }
 
+/// Every kernel module's BTF with the module's name (for `.ksyms` externs,
+/// which need the name to find the module BTF's fd).
+pub(crate) fn named_module_btfs(vmlinux: &Arc<Btf>) -> Vec<(String, Btf)> {
+    module_names()
+        .into_iter()
+        .filter_map(|n| module_btf(vmlinux, &n).map(|b| (n, b)))
+        .collect()
+}
+
 /// The loaded kernel BTF object (fd) of module `name`, found by id.
-fn module_btf_fd(name: &str) -> Option<OwnedFd> {
+pub(crate) fn module_btf_fd(name: &str) -> Option<OwnedFd> {
     let mut id = 0;
     while let Ok(Some(next)) = sys::btf_get_next_id(id) {
         id = next;

@@ -9,10 +9,12 @@ mod btf_maps;
 mod elf_size;
 mod error;
 pub mod kconfig;
+pub(crate) mod ksyms;
 pub(crate) mod maps;
 pub(crate) mod section;
 
 pub use error::ParseError;
+pub use ksyms::KsymType;
 pub use maps::{
     data_map_name, kernel_name, DataKind, MapSpec, Pinning, SlotTarget, BPF_F_MMAPABLE,
     BPF_F_NO_PREALLOC, BPF_F_RDONLY_PROG, MAX_DATA_SIZE,
@@ -61,7 +63,8 @@ pub enum Reloc {
         /// The extern's name.
         name: String,
     },
-    /// A `.ksyms` extern (kernel symbol or kfunc).
+    /// A `.ksyms` extern: a kernel variable or kfunc read by an `ld_imm64`,
+    /// or a kfunc called by a `call`.
     Ksym {
         /// The extern's name.
         name: String,
@@ -112,6 +115,9 @@ pub struct ExternSpec {
     pub weak: bool,
     /// In `.kconfig` (otherwise `.ksyms`).
     pub kconfig: bool,
+    /// For a `.ksyms` extern, what it is (from BTF); `None` for `.kconfig`
+    /// ones and externs of objects without BTF.
+    pub ksym: Option<ksyms::KsymType>,
 }
 
 /// A global variable in a data section.
@@ -395,6 +401,7 @@ impl ObjectSpec {
                     name: s.name.clone(),
                     weak: s.weak,
                     kconfig,
+                    ksym: None,
                 });
             }
             let Some(sec) = s.section else { continue };
@@ -451,6 +458,7 @@ impl ObjectSpec {
                 crate::btf::Btf::parse(bytes).map_err(|e| ParseError::Btf(e.to_string()))?;
             btf_maps::fixup_datasecs(&spec, &mut btf)?;
             kconfig::layout(&mut spec, &mut btf)?;
+            ksyms::layout(&mut spec, &mut btf)?;
             if let Some(ext) = &spec.btf_ext_bytes {
                 spec.btf_ext = Some(crate::btf::ext::BtfExt::parse(ext, &btf).map_err(
                     |e| match e {
@@ -573,8 +581,17 @@ impl ObjectSpec {
         let Some(insn) = cs.insns.get(insn_idx).copied() else {
             return Err(err(format!("offset {off:#x} is past the section's end")));
         };
-        let reloc = if insn.is_pseudo_call()
-            || (insn.is_ld_imm64() && sym.kind == SymbolKind::Text)
+        let is_extern = sym.section.is_none() && self.externs.iter().any(|e| e.name == sym.name);
+        let reloc = if is_extern && insn.code == crate::abi::insn::CALL {
+            // A kfunc call.
+            if self.externs.iter().any(|e| e.name == sym.name && e.kconfig) {
+                return Err(err("call of a .kconfig extern".into()));
+            }
+            Reloc::Ksym {
+                name: sym.name.clone(),
+            }
+        } else if !is_extern
+            && (insn.is_pseudo_call() || (insn.is_ld_imm64() && sym.kind == SymbolKind::Text))
             || (insn.is_ld_imm64()
                 && sym
                     .section

@@ -290,7 +290,8 @@ pub fn prog_kind(section: &str) -> Option<ProgKind> {
         _ => return None,
     };
     let mut kind = kind;
-    kind.sleepable = head.ends_with(".s");
+    // Syscall programs are always sleepable (the kernel refuses others).
+    kind.sleepable = head.ends_with(".s") || kind.prog_type == pt::SYSCALL;
     Some(kind)
 }
 
@@ -344,6 +345,7 @@ mod tests {
         );
         assert!(prog_kind("xdp.frags").unwrap().xdp_frags);
         assert!(prog_kind("fentry.s/foo").unwrap().sleepable);
+        assert!(prog_kind("syscall").unwrap().sleepable);
         assert_eq!(
             prog_kind("fexit/foo").unwrap().expected_attach_type,
             attach_type::TRACE_FEXIT

@@ -23,13 +23,14 @@ pub enum LinkError {
         /// What is wrong.
         reason: String,
     },
-    #[error("program {program}: extern {name} is a kernel symbol (.ksyms), which tinybpf does not resolve yet")]
-    /// A `.ksyms` extern, which is not supported yet.
+    /// A `.ksyms` extern that cannot be resolved against the kernel (or is
+    /// used in a way the kernel cannot take).
+    #[error("extern {name} (.ksyms): {reason}")]
     Ksym {
-        /// The program that uses it.
-        program: String,
         /// The extern's name.
         name: String,
+        /// Why it cannot be resolved or used.
+        reason: String,
     },
     /// The spec is inconsistent (e.g. edited by hand): a program or function
     /// that points outside its code section.
@@ -102,6 +103,16 @@ pub enum LoadRef {
         insn: usize,
         /// The extern's name.
         name: String,
+    },
+    /// This `ld_imm64` (the address of a kernel variable or kfunc) or this
+    /// `call` (`call: true`, a kfunc call) refers to `.ksyms` extern `name`.
+    Ksym {
+        /// The instruction, in the linked program.
+        insn: usize,
+        /// The extern's name.
+        name: String,
+        /// Whether it is a kfunc `call` (else an `ld_imm64`).
+        call: bool,
     },
 }
 
@@ -309,9 +320,17 @@ pub fn link_program(
                     out.refs.push(LoadRef::Kconfig { insn: pos, name });
                 }
                 Some(Reloc::Ksym { name }) => {
-                    return Err(LinkError::Ksym {
-                        program: p.name.clone(),
+                    let call = insn.code == crate::abi::insn::CALL;
+                    if !call && !insn.is_ld_imm64() {
+                        return Err(err(
+                            i,
+                            format!("extern {name} used by neither call nor ld_imm64"),
+                        ));
+                    }
+                    out.refs.push(LoadRef::Ksym {
+                        insn: pos,
                         name,
+                        call,
                     });
                 }
             }

@@ -15,6 +15,7 @@
 
 pub mod core;
 pub mod kconfig;
+pub mod ksyms;
 pub mod link;
 
 use crate::abi::insn::Insn;

@@ -110,7 +110,7 @@ pub struct SysError {
 
 impl SysError {
     /// `errno` from the call that just failed on this thread: an
-    /// `UnknownErrno` takes its number from [`last_errno`].
+    /// `UnknownErrno` takes its number from the failing call (a thread-local set by `sys`).
     pub fn new(call: &'static str, errno: Errno) -> SysError {
         let raw = if errno == Errno::UnknownErrno {
             LAST_UNKNOWN.with(Cell::get)

@@ -172,8 +172,9 @@ fn fields_compat(lbtf: &Btf, mut lid: u32, tbtf: &Btf, mut tid: u32) -> Result<b
     Err("type chain too deep".into())
 }
 
-/// Loose compatibility used by TYPE_EXISTS / TYPE_SIZE / TYPE_ID_TARGET.
-fn types_compat(
+/// Loose compatibility used by TYPE_EXISTS / TYPE_SIZE / TYPE_ID_TARGET
+/// (and by `.ksyms` externs against the kernel's types).
+pub(crate) fn types_compat(
     lbtf: &Btf,
     mut lid: u32,
     tbtf: &Btf,

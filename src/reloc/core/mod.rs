@@ -11,6 +11,7 @@
 //! several remain and disagree on a relocated value, that is an error.
 
 mod matching;
+pub(crate) use matching::types_compat;
 pub mod reach;
 mod spec;
 
