@@ -6,7 +6,7 @@
  * checking that parallel and sequential loads give the same object.
  *
  * Progs heavy_0 .. heavy_15 (SEC "tc"): iterate a Collatz-like step
- *      ITERS times starting from skb->len + seed; return the result's low
+ *      ITERS times starting from skb->len + seed; return it plus seed, low
  *      16 bits. Deterministic for a given packet, distinct per program.
  * No maps.
  */
@@ -29,7 +29,7 @@ static __always_inline int heavy(struct __sk_buff *skb, unsigned int seed)
 		if (acc > 100000)
 			acc -= i;
 	}
-	return acc & 0xffff;
+	return (acc + seed) & 0xffff;
 }
 
 #define HEAVY(n)                                   \
