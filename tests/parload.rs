@@ -107,7 +107,10 @@ fn first_failing_program_in_object_order_and_nothing_left() {
             panic!("jobs={jobs}: expected a verifier error, got {r:?}");
         };
         assert_eq!(program, "pf_bad_3", "jobs={jobs}");
-        assert!(log.contains("invalid access to packet"), "jobs={jobs}: {log}");
+        assert!(
+            log.contains("invalid access to packet"),
+            "jobs={jobs}: {log}"
+        );
         assert!(!made.is_empty(), "jobs={jobs}: saw no program being loaded");
         let ids = common::HeldIds {
             progs: made,

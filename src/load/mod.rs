@@ -159,10 +159,22 @@ impl<'a> Loader<'a> {
         let which: Vec<usize> = (0..self.spec.programs.len())
             .filter(|&i| self.spec.programs[i].autoload)
             .collect();
+        let btf_fd = match &self.btf_fd {
+            Some(fd) => Some(std::sync::Arc::new(fd.try_clone().map_err(|e| {
+                crate::error::Error::Sys {
+                    what: "duplicating the BTF fd for program loads".into(),
+                    source: crate::sys::SysError::new(
+                        "F_DUPFD_CLOEXEC",
+                        nix::errno::Errno::from_raw(e.raw_os_error().unwrap_or(0)),
+                    ),
+                }
+            })?)),
+            None => None,
+        };
         let cx = programs::Ctx {
             spec: &self.spec,
             maps: &self.maps,
-            btf_fd: self.btf_fd.as_ref(),
+            btf_fd,
             btf: &self.btf,
             ext: &self.ext,
             opts: self.opts,

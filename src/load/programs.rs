@@ -23,10 +23,15 @@ use crate::program::Program;
 use crate::reloc::kconfig::patch_refs;
 use crate::reloc::link::{link_program, ExtInfo, LinkedProgram};
 use crate::sys::{self, ProgLoadAttr, SysError};
+use std::collections::VecDeque;
 use std::ffi::CString;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// What BPF_PROG_LOAD gave: the fd, or the error and the verifier log.
+pub(super) type LoadResult = std::result::Result<OwnedFd, (SysError, String)>;
 
 const BPF_F_SLEEPABLE: u32 = 1 << 4;
 const BPF_F_XDP_HAS_FRAGS: u32 = 1 << 5;
@@ -36,7 +41,8 @@ const BPF_F_XDP_HAS_FRAGS: u32 = 1 << 5;
 pub(super) struct Ctx<'a> {
     pub spec: &'a ObjectSpec,
     pub maps: &'a [Map],
-    pub btf_fd: Option<&'a OwnedFd>,
+    /// A duplicate of the object's BTF fd, shared by every [`PreparedLoad`].
+    pub btf_fd: Option<Arc<OwnedFd>>,
     pub btf: &'a ObjBtf,
     pub ext: &'a ExtInfo,
     pub opts: &'a LoadOptions,
@@ -58,6 +64,8 @@ pub(super) struct PreparedLoad {
     line_info: Vec<u8>,
     attach_btf_id: u32,
     attach_btf_obj_fd: Option<OwnedFd>,
+    /// The object's BTF (for func/line info), shared by the programs.
+    prog_btf_fd: Option<Arc<OwnedFd>>,
     /// fds the instructions refer to by index (`BPF_PSEUDO_MAP_IDX*`,
     /// module kfunc calls); empty when none.
     fd_array: Vec<RawFd>,
@@ -142,17 +150,14 @@ pub(super) fn prepare(cx: &Ctx<'_>, i: usize) -> Result<PreparedLoad> {
         line_info,
         attach_btf_id,
         attach_btf_obj_fd,
+        prog_btf_fd: cx.btf_fd.clone(),
         fd_array: Vec::new(),
     })
 }
 
 impl PreparedLoad {
     /// BPF_PROG_LOAD with the log retry policy (`level` when rejected).
-    pub(super) fn load(
-        &self,
-        btf_fd: Option<&OwnedFd>,
-        level: u32,
-    ) -> std::result::Result<OwnedFd, (SysError, String)> {
+    pub(super) fn load(&self, level: u32) -> LoadResult {
         let fi = &self.func_info;
         let attr = ProgLoadAttr {
             prog_type: self.kind.prog_type,
@@ -165,7 +170,7 @@ impl PreparedLoad {
             prog_btf_fd: if fi.is_empty() {
                 None
             } else {
-                btf_fd.map(|f| f.as_fd())
+                self.prog_btf_fd.as_deref().map(|f| f.as_fd())
             },
             func_info: fi,
             func_info_rec_size: if fi.is_empty() { 0 } else { 8 },
@@ -191,11 +196,7 @@ impl PreparedLoad {
 
 /// The [`Program`] of a load, or its error (the verifier log, with the
 /// unresolved CO-RE relocations explained when it hit a poisoned insn).
-pub(super) fn finish(
-    cx: &Ctx<'_>,
-    prep: PreparedLoad,
-    loaded: std::result::Result<OwnedFd, (SysError, String)>,
-) -> Result<Program> {
+pub(super) fn finish(cx: &Ctx<'_>, prep: PreparedLoad, loaded: LoadResult) -> Result<Program> {
     let p = &cx.spec.programs[prep.index];
     match loaded {
         Ok(fd) => Ok(Program {
@@ -205,9 +206,7 @@ pub(super) fn finish(
             fd,
         }),
         Err((e, log)) => {
-            let log = cx
-                .btf
-                .explain_poison(&log, &p.name, &prep.linked, cx.spec);
+            let log = cx.btf.explain_poison(&log, &p.name, &prep.linked, cx.spec);
             Err(Error::Verifier {
                 program: p.name.clone(),
                 errno: e.errno,
@@ -220,7 +219,7 @@ pub(super) fn finish(
 /// Prepare, load and finish program `i`.
 fn load_one(cx: &Ctx<'_>, i: usize) -> Result<Program> {
     let prep = prepare(cx, i)?;
-    let loaded = prep.load(cx.btf_fd, cx.opts.log_level);
+    let loaded = prep.load(cx.opts.log_level);
     finish(cx, prep, loaded)
 }
 
@@ -233,43 +232,147 @@ pub(super) fn job_count(jobs: usize) -> usize {
     }
 }
 
+/// The queue of prepared loads the threads of [`load_all`] take from.
+struct Shared {
+    queue: Mutex<VecDeque<(usize, PreparedLoad)>>,
+    /// The smallest position that failed (`usize::MAX`: none yet).
+    first_failed: AtomicUsize,
+    level: u32,
+}
+
+/// A position, its prepared load, and what loading it gave (`None`: not
+/// loaded, because an earlier position had failed).
+type Done = (usize, PreparedLoad, Option<LoadResult>);
+
+impl Shared {
+    /// Take the next prepared load and load it; `None` when none is left.
+    fn work_one(&self) -> Option<Done> {
+        let (pos, prep) = self
+            .queue
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .pop_front()?;
+        if pos > self.first_failed.load(Ordering::Acquire) {
+            return Some((pos, prep, None));
+        }
+        let r = prep.load(self.level);
+        if r.is_err() {
+            self.first_failed.fetch_min(pos, Ordering::AcqRel);
+        }
+        Some((pos, prep, Some(r)))
+    }
+}
+
+/// How long the calling thread loads alone before helpers start: loads
+/// shorter than this gain little from threads, and on a busy machine a new
+/// thread can cost more (scheduling latency) than it saves.
+const HELPERS_AFTER: Duration = Duration::from_millis(1);
+
+/// Start `n` helper threads taking loads from `shared` and sending what
+/// they did to `tx` (fewer if threads cannot be made).
+fn spawn_helpers(shared: &Arc<Shared>, tx: &mpsc::Sender<Done>, n: usize) {
+    for _ in 0..n {
+        let (shared, tx) = (Arc::clone(shared), tx.clone());
+        let spawned = std::thread::Builder::new()
+            .name("tinybpf-load".into())
+            .spawn(move || {
+                while let Some(d) = shared.work_one() {
+                    if tx.send(d).is_err() {
+                        break;
+                    }
+                }
+            });
+        if let Err(e) = spawned {
+            log::debug!("no helper thread ({e}); loading on fewer threads");
+            break;
+        }
+    }
+}
+
 /// Load programs `which` (indices into the object's programs, in object
 /// order) with up to `jobs` threads. Returns them in the order of `which`,
 /// or the error of the first of them that failed; on error every program
 /// loaded here is closed.
+///
+/// With more than one thread, every program is prepared on the calling
+/// thread first (in order, up to the first that cannot be), then the
+/// prepared loads are taken from a queue, in order, by the calling thread
+/// and, once it has been at it for [`HELPERS_AFTER`], `jobs - 1` helper
+/// threads. The calling thread waits only for loads a helper has taken: on a busy machine a helper that has not been scheduled
+/// yet costs nothing (it finds the queue empty and exits later; it holds no
+/// fd). Once a position has failed, later positions are not loaded (their
+/// result could not matter); every earlier one is, so the first failure in
+/// object order is always found.
 pub(super) fn load_all(cx: &Ctx<'_>, which: &[usize], jobs: usize) -> Result<Vec<Program>> {
     let threads = job_count(jobs).min(which.len());
     if threads <= 1 {
         return which.iter().map(|&i| load_one(cx, i)).collect();
     }
-    log::debug!("loading {} programs on {threads} threads", which.len());
-    // Positions in `which` are handed out in order; once position `f` has
-    // failed, positions after it are not started (their result could not
-    // matter), but every position before it is, so the first failure in
-    // object order is always found.
-    let next = AtomicUsize::new(0);
-    let first_failed = AtomicUsize::new(usize::MAX);
-    let done: Mutex<Vec<(usize, Result<Program>)>> = Mutex::new(Vec::with_capacity(which.len()));
-    std::thread::scope(|s| {
-        for _ in 0..threads {
-            s.spawn(|| loop {
-                let pos = next.fetch_add(1, Ordering::Relaxed);
-                if pos >= which.len() || pos > first_failed.load(Ordering::Acquire) {
-                    break;
-                }
-                let r = load_one(cx, which[pos]);
-                if r.is_err() {
-                    first_failed.fetch_min(pos, Ordering::AcqRel);
-                }
-                done.lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .push((pos, r));
-            });
+    let mut queue = VecDeque::with_capacity(which.len());
+    let mut prepare_error = None;
+    for (pos, &i) in which.iter().enumerate() {
+        match prepare(cx, i) {
+            Ok(p) => queue.push_back((pos, p)),
+            Err(e) => {
+                prepare_error = Some(e);
+                break;
+            }
         }
+    }
+    let total = queue.len();
+    log::debug!("loading {total} programs on up to {threads} threads");
+    let shared = Arc::new(Shared {
+        queue: Mutex::new(queue),
+        first_failed: AtomicUsize::new(usize::MAX),
+        level: cx.opts.log_level,
     });
-    let mut done = done.into_inner().unwrap_or_else(|e| e.into_inner());
-    done.sort_unstable_by_key(|(pos, _)| *pos);
-    // Everything before the first failure succeeded; the first `Err` is
-    // returned and the rest (and the programs already collected) dropped.
-    done.into_iter().map(|(_, r)| r).collect()
+    let (tx, rx) = mpsc::channel::<Done>();
+    let mut tx = Some(tx);
+    let started = Instant::now();
+    let mut done = Vec::with_capacity(total);
+    loop {
+        if started.elapsed() >= HELPERS_AFTER {
+            if let Some(tx) = tx.take() {
+                let left = total.saturating_sub(done.len());
+                spawn_helpers(&shared, &tx, (threads - 1).min(left));
+            }
+        }
+        match shared.work_one() {
+            Some(d) => done.push(d),
+            None => break,
+        }
+    }
+    drop(tx);
+    // Wait for the loads helpers took. Should a helper die with one, the
+    // channel closes once every helper is gone and that position is missing.
+    while done.len() < total {
+        match rx.recv() {
+            Ok(d) => done.push(d),
+            Err(_) => break,
+        }
+    }
+    done.sort_unstable_by_key(|d| d.0);
+    let mut out = Vec::with_capacity(total);
+    for (n, (pos, prep, r)) in done.into_iter().enumerate() {
+        let r = match r {
+            Some(r) if pos == n => r,
+            // Only after a failure, which is returned below before this.
+            _ => {
+                return Err(Error::Invalid(format!(
+                    "program {} was not loaded (a load thread failed)",
+                    cx.spec.programs[prep.index].name
+                )))
+            }
+        };
+        out.push(finish(cx, prep, r)?);
+    }
+    if out.len() < total {
+        return Err(Error::Invalid(
+            "a program was not loaded (a load thread failed)".into(),
+        ));
+    }
+    match prepare_error {
+        Some(e) => Err(e),
+        None => Ok(out),
+    }
 }
