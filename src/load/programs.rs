@@ -263,10 +263,18 @@ impl Shared {
     }
 }
 
-/// How long the calling thread loads alone before helpers start: loads
-/// shorter than this gain little from threads, and on a busy machine a new
+/// Helpers start only when the loads left are estimated (from the average
+/// time of those done so far) to take at least this long on one thread:
+/// shorter work gains little from threads, and on a busy machine a new
 /// thread can cost more (scheduling latency) than it saves.
-const HELPERS_AFTER: Duration = Duration::from_millis(1);
+const HELPERS_WORTH: Duration = Duration::from_millis(2);
+
+/// Whether loads `left` after `done` loads in `elapsed` are worth helpers.
+fn worth_helpers(elapsed: Duration, done: usize, left: usize) -> bool {
+    done > 0
+        && left > 0
+        && elapsed.as_secs_f64() / done as f64 * left as f64 >= HELPERS_WORTH.as_secs_f64()
+}
 
 /// Start `n` helper threads taking loads from `shared` and sending what
 /// they did to `tx` (fewer if threads cannot be made).
@@ -297,8 +305,8 @@ fn spawn_helpers(shared: &Arc<Shared>, tx: &mpsc::Sender<Done>, n: usize) {
 /// With more than one thread, every program is prepared on the calling
 /// thread first (in order, up to the first that cannot be), then the
 /// prepared loads are taken from a queue, in order, by the calling thread
-/// and, once it has been at it for [`HELPERS_AFTER`], `jobs - 1` helper
-/// threads. The calling thread waits only for loads a helper has taken: on a busy machine a helper that has not been scheduled
+/// and, once the loads left look long enough ([`HELPERS_WORTH`]), `jobs - 1`
+/// helper threads. The calling thread waits only for loads a helper has taken: on a busy machine a helper that has not been scheduled
 /// yet costs nothing (it finds the queue empty and exits later; it holds no
 /// fd). Once a position has failed, later positions are not loaded (their
 /// result could not matter); every earlier one is, so the first failure in
@@ -331,9 +339,9 @@ pub(super) fn load_all(cx: &Ctx<'_>, which: &[usize], jobs: usize) -> Result<Vec
     let started = Instant::now();
     let mut done = Vec::with_capacity(total);
     loop {
-        if started.elapsed() >= HELPERS_AFTER {
+        let left = total.saturating_sub(done.len());
+        if worth_helpers(started.elapsed(), done.len(), left) {
             if let Some(tx) = tx.take() {
-                let left = total.saturating_sub(done.len());
                 spawn_helpers(&shared, &tx, (threads - 1).min(left));
             }
         }
@@ -374,5 +382,20 @@ pub(super) fn load_all(cx: &Ctx<'_>, which: &[usize], jobs: usize) -> Result<Vec
     match prepare_error {
         Some(e) => Err(e),
         None => Ok(out),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn helpers_only_for_long_work() {
+        let ms = Duration::from_millis;
+        assert!(!worth_helpers(ms(5), 0, 10), "nothing measured yet");
+        assert!(!worth_helpers(ms(5), 1, 0), "nothing left");
+        assert!(!worth_helpers(Duration::from_micros(300), 3, 3));
+        assert!(worth_helpers(ms(10), 1, 15));
+        assert!(worth_helpers(ms(1), 1, 2));
     }
 }
