@@ -306,9 +306,9 @@ fn spawn_helpers(shared: &Arc<Shared>, tx: &mpsc::Sender<Done>, n: usize) {
 /// thread first (in order, up to the first that cannot be), then the
 /// prepared loads are taken from a queue, in order, by the calling thread
 /// and, once the loads left look long enough ([`HELPERS_WORTH`]), `jobs - 1`
-/// helper threads. The calling thread waits only for loads a helper has taken: on a busy machine a helper that has not been scheduled
-/// yet costs nothing (it finds the queue empty and exits later; it holds no
-/// fd). Once a position has failed, later positions are not loaded (their
+/// helper threads. The calling thread waits only for loads a helper has
+/// taken: on a busy machine a helper that has not been scheduled yet costs
+/// nothing (it finds the queue empty and exits later; it holds no fd). Once a position has failed, later positions are not loaded (their
 /// result could not matter); every earlier one is, so the first failure in
 /// object order is always found.
 pub(super) fn load_all(cx: &Ctx<'_>, which: &[usize], jobs: usize) -> Result<Vec<Program>> {
@@ -364,25 +364,27 @@ pub(super) fn load_all(cx: &Ctx<'_>, which: &[usize], jobs: usize) -> Result<Vec
     for (n, (pos, prep, r)) in done.into_iter().enumerate() {
         let r = match r {
             Some(r) if pos == n => r,
-            // Only after a failure, which is returned below before this.
-            _ => {
-                return Err(Error::Invalid(format!(
-                    "program {} was not loaded (a load thread failed)",
-                    cx.spec.programs[prep.index].name
-                )))
-            }
+            // Not loaded: skipped after a failure (returned by `finish`
+            // before we get here) or lost with a helper that panicked.
+            _ => return Err(lost(cx, which[n])),
         };
         out.push(finish(cx, prep, r)?);
     }
     if out.len() < total {
-        return Err(Error::Invalid(
-            "a program was not loaded (a load thread failed)".into(),
-        ));
+        return Err(lost(cx, which[out.len()]));
     }
     match prepare_error {
         Some(e) => Err(e),
         None => Ok(out),
     }
+}
+
+/// The error for program `i` whose load was lost with a helper thread.
+fn lost(cx: &Ctx<'_>, i: usize) -> Error {
+    Error::Invalid(format!(
+        "program {} was not loaded: a load thread stopped (a bug; load with jobs = 1 to avoid threads)",
+        cx.spec.programs[i].name
+    ))
 }
 
 #[cfg(test)]
