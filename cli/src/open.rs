@@ -62,6 +62,11 @@ pub struct LoadOpts {
         default_value = "/sys/fs/bpf"
     )]
     pub pin_root: PathBuf,
+    /// How many threads load programs (the kernel verifies them
+    /// concurrently; 1: one by one). Default: one per available CPU. The
+    /// result is the same either way
+    #[arg(long, verbatim_doc_comment, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub jobs: Option<u32>,
 }
 
 /// Maps pinned by name (LIBBPF_PIN_BY_NAME): (name, pin path).
@@ -120,6 +125,9 @@ pub fn open(path: &Path, opts: &LoadOpts) -> Result<OpenObject, Fail> {
     }
     if let Some(level) = opts.log_level {
         obj.options_mut().log_level = level;
+    }
+    if let Some(jobs) = opts.jobs {
+        obj.options_mut().jobs = jobs as usize;
     }
     for s in &opts.set {
         let bytes = globals::value_bytes(obj.spec(), &s.name, &s.value).map_err(in_file)?;

@@ -56,6 +56,13 @@ pub struct LoadOptions {
     /// Write each program's final instructions to `DIR/<name>.insns` before
     /// BPF_PROG_LOAD.
     pub dump_insns: Option<PathBuf>,
+    /// How many threads load programs (the kernel verifies independent
+    /// programs concurrently): 1 loads them one by one, 0 means one per
+    /// available CPU; the default is the number of available CPUs. The
+    /// result does not depend on it: the same programs in object order, or
+    /// the error of the first failing program in object order (with
+    /// `dump_insns`, programs after it may be dumped too).
+    pub jobs: usize,
 }
 
 impl Default for LoadOptions {
@@ -65,6 +72,7 @@ impl Default for LoadOptions {
             target_btf: None,
             pin_root: PathBuf::from("/sys/fs/bpf"),
             dump_insns: None,
+            jobs: programs::job_count(0),
         }
     }
 }
@@ -187,23 +195,33 @@ impl<'a> Loader<'a> {
         Ok(())
     }
 
+    /// Programs, in object order, on `opts.jobs` threads.
     fn load_programs(&mut self) -> Result<()> {
-        for i in 0..self.spec.programs.len() {
-            if !self.spec.programs[i].autoload {
-                continue;
-            }
-            let p = programs::load_program(
-                &self.spec,
-                i,
-                &self.maps,
-                self.btf_fd.as_ref(),
-                &self.btf,
-                &self.ext,
-                &self.ksyms,
-                self.opts,
-            )?;
-            self.programs.push(p);
-        }
+        let which: Vec<usize> = (0..self.spec.programs.len())
+            .filter(|&i| self.spec.programs[i].autoload)
+            .collect();
+        let btf_fd = match &self.btf_fd {
+            Some(fd) => Some(std::sync::Arc::new(fd.try_clone().map_err(|e| {
+                crate::error::Error::Sys {
+                    what: "duplicating the BTF fd for program loads".into(),
+                    source: crate::sys::SysError::new(
+                        "F_DUPFD_CLOEXEC",
+                        nix::errno::Errno::from_raw(e.raw_os_error().unwrap_or(0)),
+                    ),
+                }
+            })?)),
+            None => None,
+        };
+        let cx = programs::Ctx {
+            spec: &self.spec,
+            maps: &self.maps,
+            btf_fd,
+            btf: &self.btf,
+            ext: &self.ext,
+            ksyms: &self.ksyms,
+            opts: self.opts,
+        };
+        self.programs = programs::load_all(&cx, &which, self.opts.jobs)?;
         Ok(())
     }
 

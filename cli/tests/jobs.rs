@@ -1,0 +1,77 @@
+//! `--jobs N`: programs loaded from N threads give the same output as one,
+//! and a rejection names the first failing program in object order.
+
+#[path = "../../tests/common/mod.rs"]
+mod common;
+mod support;
+
+use support::{id_of, obj, prog_gone, tinybpf};
+
+/// The program rows of `load`'s table: (name, id).
+fn programs(out: &str) -> Vec<(String, u32)> {
+    out.lines()
+        .filter(|l| l.trim_start().starts_with("heavy_"))
+        .map(|l| {
+            let name = l.split_whitespace().next().unwrap().to_string();
+            let id = id_of(out, &name);
+            (name, id)
+        })
+        .collect()
+}
+
+#[test]
+fn load_with_one_and_two_jobs() {
+    if !common::root_or_skip("load_with_one_and_two_jobs") {
+        return;
+    }
+    let want: Vec<String> = (0..16).map(|i| format!("heavy_{i}")).collect();
+    for jobs in ["1", "2"] {
+        let r = tinybpf(&[
+            "load",
+            &obj("bench_many.bpf.o"),
+            "--no-attach",
+            "--duration",
+            "0",
+            "--jobs",
+            jobs,
+        ]);
+        assert_eq!(r.code, 0, "--jobs {jobs}: {}{}", r.out, r.err);
+        assert!(r.out.contains("16 programs, 0 maps"), "{}", r.out);
+        let progs = programs(&r.out);
+        let names: Vec<String> = progs.iter().map(|p| p.0.clone()).collect();
+        assert_eq!(names, want, "--jobs {jobs}: {}", r.out);
+        for (name, id) in progs {
+            assert!(prog_gone(id), "--jobs {jobs}: {name} (id {id}) left");
+        }
+    }
+}
+
+#[test]
+fn rejection_with_two_jobs_names_the_first_failing_program() {
+    if !common::root_or_skip("rejection_with_two_jobs_names_the_first_failing_program") {
+        return;
+    }
+    let r = tinybpf(&[
+        "load",
+        &obj("parload_fail.bpf.o"),
+        "--duration",
+        "0",
+        "--jobs",
+        "2",
+    ]);
+    assert_eq!(r.code, 3, "{}{}", r.out, r.err);
+    assert!(
+        r.err.contains("program pf_bad_3 (section tc) was rejected"),
+        "{}",
+        r.err
+    );
+    assert!(r.err.contains("invalid access to packet"), "{}", r.err);
+    assert!(!r.err.contains("pf_bad_6"), "{}", r.err);
+}
+
+#[test]
+fn jobs_zero_is_refused() {
+    let r = tinybpf(&["load", &obj("hello.bpf.o"), "--jobs", "0"]);
+    assert_eq!(r.code, 2, "{}{}", r.out, r.err);
+    assert!(r.err.contains("--jobs"), "{}", r.err);
+}
