@@ -51,7 +51,9 @@ fn main() -> ExitCode {
         open.set_global_value("from_port", &from)?;
         open.set_global_value("to_port", &to)?;
         let obj = open.load()?;
-        let prog = obj.program("redirect_port").ok_or("no program redirect_port")?;
+        let prog = obj
+            .program("redirect_port")
+            .ok_or("no program redirect_port")?;
         let redirected = obj.map("redirected").ok_or("no map redirected")?;
         // Dropping the link (at the end of this closure) detaches.
         let _link = prog.attach_cgroup(&dir)?;

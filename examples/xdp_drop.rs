@@ -48,7 +48,9 @@ fn main() -> ExitCode {
         let interrupt = Interrupt::new()?;
         let ifindex = net::ifindex(&iface)?;
         let obj = OpenObject::from_bytes("xdp_drop", OBJ)?.load()?;
-        let prog = obj.program("xdp_drop_icmp").ok_or("no program xdp_drop_icmp")?;
+        let prog = obj
+            .program("xdp_drop_icmp")
+            .ok_or("no program xdp_drop_icmp")?;
         let dropped = obj.map("dropped").ok_or("no map dropped")?;
         // Dropping the link (at the end of this closure) detaches.
         let _link = prog.attach_xdp(ifindex, mode)?;
