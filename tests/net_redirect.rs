@@ -1,0 +1,160 @@
+//! Redirection on the real kernel, inside network namespaces this test
+//! creates (tests/common/netns.rs) and a throwaway cgroup: a
+//! `cgroup/connect4` program rewriting the destination port (link and
+//! `BPF_PROG_ATTACH`), and a tcx program `bpf_redirect()`ing pings to
+//! another interface. Traffic: `ping -c 3` from A to B and a few TCP
+//! connections inside B.
+
+mod common;
+#[path = "common/netns.rs"]
+mod netns;
+
+use netns::{NetnsPair, TestCgroup, PINGS};
+use std::io::Read;
+use std::net::TcpListener;
+use std::process::Command;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+use tinybpf::net::{self, TcDirection, TcxAnchor};
+use tinybpf::{Object, OpenObject};
+
+fn counter(obj: &Object, map: &str, slot: u32) -> u64 {
+    obj.map(map)
+        .unwrap()
+        .get::<u32, u64>(&slot)
+        .unwrap()
+        .unwrap_or(0)
+}
+
+/// A TCP listener on `addr` that returns what its first connection sends
+/// (nothing after 5 s).
+fn serve_once(addr: &str) -> mpsc::Receiver<String> {
+    let l = TcpListener::bind(addr).unwrap();
+    l.set_nonblocking(true).unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let end = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < end {
+            if let Ok((mut s, _)) = l.accept() {
+                s.set_nonblocking(false).unwrap();
+                s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+                let mut got = String::new();
+                let _ = s.read_to_string(&mut got);
+                let _ = tx.send(got);
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    });
+    rx
+}
+
+/// `bash -c 'echo MSG > /dev/tcp/ADDR/PORT'`: one TCP connect + send.
+fn tcp_client(addr: &str, port: u16, msg: &str) -> Command {
+    let mut c = Command::new("bash");
+    c.arg("-c")
+        .arg(format!("echo {msg} > /dev/tcp/{addr}/{port}"));
+    c
+}
+
+const DST: &str = "10.201.0.1";
+const PORT_A: u16 = 7070;
+const PORT_B: u16 = 7171;
+
+#[test]
+fn cgroup_connect4_rewrites_the_destination_port() {
+    if !common::root_or_skip("cgroup_connect4_rewrites_the_destination_port") {
+        return;
+    }
+    let pair = NetnsPair::new("c4");
+    pair.in_b(&["ip", "addr", "add", &format!("{DST}/32"), "dev", "lo"]);
+    let cg = TestCgroup::new("c4");
+    let mut open = OpenObject::open(common::obj("cgroup_connect.bpf.o")).unwrap();
+    open.set_global_value("from_port", &PORT_A).unwrap();
+    open.set_global_value("to_port", &PORT_B).unwrap();
+    // A value of the wrong size is refused before load.
+    let e = open.set_global_value("to_port", &1u32).unwrap_err();
+    assert!(e.to_string().contains("to_port"), "{e}");
+    let obj = open.load().unwrap();
+    let prog = obj.program("redirect_port").unwrap();
+    let mut expected = 0;
+    for legacy in [false, true] {
+        let link = if legacy {
+            prog.attach_cgroup_legacy(&cg.dir).unwrap()
+        } else {
+            prog.attach_cgroup(&cg.dir).unwrap()
+        };
+        assert_eq!(link.info().unwrap().is_some(), !legacy);
+        let server = serve_once(&format!("{DST}:{PORT_B}"));
+        let msg = format!("legacy-{legacy}");
+        let (ok, err) = cg.run(&mut tcp_client(DST, PORT_A, &msg));
+        assert!(ok, "client in the cgroup (legacy {legacy}): {err}");
+        let got = server.recv_timeout(Duration::from_secs(6)).ok();
+        assert_eq!(got, Some(format!("{msg}\n")), "legacy {legacy}");
+        expected += 1;
+        assert_eq!(counter(&obj, "redirected", 0), expected);
+        // Other ports are left alone: PORT_B directly still works.
+        let server = serve_once(&format!("{DST}:{PORT_B}"));
+        let (ok, err) = cg.run(&mut tcp_client(DST, PORT_B, "direct"));
+        assert!(ok, "direct to {PORT_B}: {err}");
+        assert_eq!(
+            server.recv_timeout(Duration::from_secs(6)).ok().as_deref(),
+            Some("direct\n")
+        );
+        assert_eq!(counter(&obj, "redirected", 0), expected);
+        // Outside the cgroup PORT_A is not rewritten: refused.
+        let o = tcp_client(DST, PORT_A, "outside").output().unwrap();
+        assert!(!o.status.success(), "PORT_A answered outside the cgroup");
+        drop(link);
+        let (ok, err) = cg.run(&mut tcp_client(DST, PORT_A, "after"));
+        assert!(!ok && err.contains("refused"), "after detach: {ok} {err}");
+        assert_eq!(counter(&obj, "redirected", 0), expected);
+    }
+}
+
+#[test]
+fn tcx_redirect_moves_pings_to_another_interface() {
+    if !common::root_or_skip("tcx_redirect_moves_pings_to_another_interface") {
+        return;
+    }
+    let pair = NetnsPair::new("redir");
+    // A second veth pair inside B: what vx sends arrives on vy.
+    let o = Command::new("ip")
+        .args(["link", "add", "vx", "type", "veth", "peer", "name", "vy"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{o:?}");
+    for dev in ["vx", "vy"] {
+        assert!(Command::new("ip")
+            .args(["link", "set", dev, "up"])
+            .status()
+            .unwrap()
+            .success());
+    }
+    let vx = net::ifindex("vx").unwrap();
+    let vy = net::ifindex("vy").unwrap();
+    let mut open = OpenObject::open(common::obj("net_redirect.bpf.o")).unwrap();
+    open.set_global_value("redirect_to", &vx).unwrap();
+    let obj = open.load().unwrap();
+    let arrive = obj
+        .program("tcx_arrive")
+        .unwrap()
+        .attach_tcx(vy, TcDirection::Ingress, TcxAnchor::None)
+        .unwrap();
+    assert!(pair.ping(), "baseline ping");
+    assert_eq!(counter(&obj, "counts", 1), 0, "ICMP on vy before redirect");
+    let redirect = obj
+        .program("tcx_redirect")
+        .unwrap()
+        .attach_tcx(pair.vb(), TcDirection::Ingress, TcxAnchor::None)
+        .unwrap();
+    assert!(!pair.ping(), "pings reached B despite the redirect");
+    assert_eq!(counter(&obj, "counts", 0), PINGS, "redirected");
+    assert_eq!(counter(&obj, "counts", 1), PINGS, "arrived on vy");
+    drop(redirect);
+    assert!(pair.ping(), "ping after the redirect was dropped");
+    assert_eq!(counter(&obj, "counts", 0), PINGS);
+    assert_eq!(counter(&obj, "counts", 1), PINGS, "vy got pings after drop");
+    drop(arrive);
+    // vx/vy live in B, deleted with it.
+}
