@@ -33,10 +33,10 @@ fn kconfig(data: &[u8]) {
     };
     let raw = String::from_utf8_lossy(rest.get(..rest.len().min(40)).unwrap_or_default());
     let mut out = vec![0u8; ty.size() as usize];
-    let _ = tinybpf::kconfig::encode_value("CONFIG_FUZZ", ty, &raw, &mut out);
+    let _ = tinybpf::reloc::kconfig::encode_value("CONFIG_FUZZ", ty, &raw, &mut out);
     // A slot of the wrong size is an error, not a panic.
     let mut short = vec![0u8; (ty.size() as usize).saturating_sub(1)];
-    let _ = tinybpf::kconfig::encode_value("CONFIG_FUZZ", ty, &raw, &mut short);
+    let _ = tinybpf::reloc::kconfig::encode_value("CONFIG_FUZZ", ty, &raw, &mut short);
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -54,11 +54,11 @@ fuzz_target!(|data: &[u8]| {
         (Some(b), Some(x)) if x & 1 == 1 => b,
         _ => common::target_btf(),
     };
-    let _ = tinybpf::core_load::relocate(&mut spec, target);
+    let _ = tinybpf::reloc::relocate(&mut spec, target);
     let ext = common::ext_info(&spec);
     for i in 0..spec.programs.len() + 1 {
-        if let Ok(l) = tinybpf::linker::link_program(&spec, i, &ext) {
-            let _ = tinybpf::insn::Insn::encode_all(&l.insns);
+        if let Ok(l) = tinybpf::reloc::link::link_program(&spec, i, &ext) {
+            let _ = tinybpf::abi::insn::Insn::encode_all(&l.insns);
         }
     }
 });
