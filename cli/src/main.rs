@@ -4,6 +4,7 @@
 //! unresolved relocations, or `load` could not attach a program; 2 a usage
 //! error; 3 the kernel rejected a program at load.
 
+mod btf;
 mod check;
 mod globals;
 mod info;
@@ -79,6 +80,7 @@ enum Command {
     Check(check::CheckArgs),
     Load(load::LoadArgs),
     TestRun(test_run::TestRunArgs),
+    Btf(btf::BtfArgs),
 }
 
 /// `RUST_LOG`-style logging on stderr; warnings by default.
@@ -99,6 +101,7 @@ fn main() -> ExitCode {
         Command::Check(a) => check::run(&a),
         Command::Load(a) => load::run(&a),
         Command::TestRun(a) => test_run::run(&a),
+        Command::Btf(a) => btf::run(&a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

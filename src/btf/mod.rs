@@ -11,6 +11,7 @@
 //! index and lookups by name, `patch` the in-place fix-ups and
 //! [`Btf::to_bytes`]; `ext` decodes `.BTF.ext` and `maps` BTF-defined maps.
 
+pub mod dump;
 pub mod ext;
 mod index;
 mod maps;
