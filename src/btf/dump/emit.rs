@@ -304,6 +304,10 @@ impl<'a> Dumper<'a> {
         }
         let name = self.resolve_name(t, false).to_owned();
         self.out.push_str(&name);
+        if t.vlen == 0 {
+            // A forward-declared enum.
+            return Ok(());
+        }
         self.out.push_str(" {");
         let signed = t.kind_flag;
         let mut any_hi = false;
@@ -326,7 +330,7 @@ impl<'a> Dumper<'a> {
         // Enums of unusual sizes.
         if t.size_or_type == 1 {
             self.out.push_str(" __attribute__((mode(byte)))");
-        } else if t.size_or_type == 8 && (t.kind == Kind::Enum || !any_hi) && t.vlen != 0 {
+        } else if t.size_or_type == 8 && (t.kind == Kind::Enum || !any_hi) {
             self.out.push_str(" __attribute__((mode(word)))");
         }
         Ok(())
