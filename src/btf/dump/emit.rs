@@ -50,6 +50,10 @@ const MISSING_BASE_TYPES: [(&str, &str); 4] = [
     ("__Poly128_t", "unsigned __int128"),
 ];
 
+/// Largest hole padded with unnamed bitfields (1 MiB; kernel structs have
+/// holes of at most a few KiB): bounds the output on crafted sizes.
+const MAX_PAD_BITS: i64 = 8 << 20;
+
 fn is_mod(k: Kind) -> bool {
     matches!(
         k,
@@ -63,6 +67,14 @@ impl<'a> Dumper<'a> {
     pub(super) fn emit_type(&mut self, id: u32, cont_id: u32) -> Result<(), BtfError> {
         if self.emit_state(id) == EMITTED {
             return Ok(());
+        }
+        self.steps += 1;
+        if self.steps > self.max_steps {
+            return Err(BtfError::BadType {
+                id,
+                offset: 0,
+                what: "too many nested anonymous types to emit".into(),
+            });
         }
         let t = self.ty(id)?;
         self.enter(id)?;
@@ -182,11 +194,29 @@ impl<'a> Dumper<'a> {
 
     /// Explicit padding from bit `cur` to bit `next` (where a member of
     /// alignment `next_align` bytes starts), as unnamed bitfields.
-    fn emit_bit_padding(&mut self, cur: i64, next: i64, next_align: i64, in_bf: bool, lvl: usize) {
+    fn emit_bit_padding(
+        &mut self,
+        id: u32,
+        cur: i64,
+        next: i64,
+        next_align: i64,
+        in_bf: bool,
+        lvl: usize,
+    ) -> Result<(), BtfError> {
         let ptr_bits = PTR_SIZE as i64 * 8;
         let pads: [(&str, i64); 4] = [("long", ptr_bits), ("int", 32), ("short", 16), ("char", 8)];
         if cur >= next {
-            return;
+            return Ok(());
+        }
+        if next - cur > MAX_PAD_BITS {
+            return Err(BtfError::BadType {
+                id,
+                offset: 0,
+                what: format!(
+                    "a hole of {} bytes in a struct: too large to pad with bitfields",
+                    (next - cur) / 8
+                ),
+            });
         }
         let mut cur = cur;
         let (mut pad_type, mut pad_bits, mut new_off) = ("char", 8, 0);
@@ -222,6 +252,7 @@ impl<'a> Dumper<'a> {
             let _ = write!(self.out, "\n{}{name}: {bits};", pfx(lvl));
             cur += bits;
         }
+        Ok(())
     }
 
     fn emit_struct_fwd(&mut self, t: &Type<'a>) {
@@ -246,6 +277,16 @@ impl<'a> Dumper<'a> {
     }
 
     fn emit_struct_def_inner(&mut self, t: &Type<'a>, lvl: usize) -> Result<(), BtfError> {
+        if self.out.len() > self.max_out {
+            return Err(BtfError::BadType {
+                id: t.id,
+                offset: 0,
+                what: format!(
+                    "the C header would exceed {} MiB (anonymous types nested inline many times?)",
+                    self.max_out >> 20
+                ),
+            });
+        }
         let is_struct = t.kind == Kind::Struct;
         let align = self.align_of(t.id) as i64;
         let packed = is_struct && self.is_struct_packed(t);
@@ -262,7 +303,7 @@ impl<'a> Dumper<'a> {
                 self.align_of(mtype) as i64
             };
             let in_bf = prev_bf && bit_sz != 0;
-            self.emit_bit_padding(off, bit_off as i64, m_align, in_bf, lvl + 1);
+            self.emit_bit_padding(t.id, off, bit_off as i64, m_align, in_bf, lvl + 1)?;
             self.out.push('\n');
             self.out.push_str(pfx(lvl + 1));
             self.emit_type_decl(mtype, m.name, lvl + 1)?;
@@ -278,7 +319,7 @@ impl<'a> Dumper<'a> {
             self.out.push(';');
         }
         if is_struct {
-            self.emit_bit_padding(off, t.size_or_type as i64 * 8, align, false, lvl + 1);
+            self.emit_bit_padding(t.id, off, t.size_or_type as i64 * 8, align, false, lvl + 1)?;
         }
         if t.vlen != 0 || t.size_or_type != 0 {
             self.out.push('\n');

@@ -49,9 +49,10 @@ pub fn to_c_header(btf: &Btf) -> Result<String, BtfError> {
     }
     d.out.push_str(FOOTER);
     log::debug!(
-        "btf dump: {} types, {} bytes of C",
+        "btf dump: {} types, {} bytes of C, {} emit steps",
         btf.len().saturating_sub(1),
-        d.out.len()
+        d.out.len(),
+        d.steps
     );
     Ok(d.out)
 }
@@ -86,6 +87,13 @@ pub(super) struct Dumper<'a> {
     stack: Vec<u32>,
     /// Current nesting depth (bounded by [`MAX_DEPTH`]).
     depth: u32,
+    /// Bound on the output (crafted BTF can nest anonymous types inline
+    /// exponentially): 16 MiB + 1 KiB per type.
+    max_out: usize,
+    /// Calls of `emit_type` so far, and their bound (crafted BTF can nest
+    /// anonymous types exponentially; vmlinux needs ~3 per type).
+    steps: usize,
+    max_steps: usize,
     out: String,
 }
 
@@ -102,6 +110,9 @@ impl<'a> Dumper<'a> {
             queue: Vec::new(),
             stack: Vec::new(),
             depth: 0,
+            max_out: (16 << 20) + n * 1024,
+            steps: 0,
+            max_steps: (1 << 20) + n * 64,
             out: String::with_capacity(n * 40),
         };
         if n > 0 {
