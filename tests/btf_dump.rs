@@ -10,7 +10,9 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::realworld;
+#[path = "common/realworld.rs"]
+#[allow(dead_code)]
+mod realworld;
 use object::{Object, ObjectSection, SectionFlags};
 use tinybpf::btf::dump::to_c_header;
 use tinybpf::btf::{Btf, BtfExt, Kind};
@@ -301,7 +303,10 @@ fn layout_matches_btf(btf_path: &Path, tag: &str) {
             continue;
         }
         let members: Vec<_> = t.members().map(|m| m.unwrap()).collect();
-        if members.is_empty() || members.iter().any(|m| m.name.is_empty()) {
+        if members.is_empty()
+            || members.iter().any(|m| m.name.is_empty())
+            || embeds_va_list(&btf, t.id, 0)
+        {
             continue;
         }
         let kw = if t.kind == Kind::Struct {
@@ -337,6 +342,30 @@ fn layout_matches_btf(btf_path: &Path, tag: &str) {
     clang(&[], &dir.join("layout.c"), &dir.join("layout.o"), &dir);
     eprintln!("{tag}: {structs} structs, {asserts} member offsets checked by clang");
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Whether `id` holds a `__builtin_va_list` (not through a pointer). The
+/// header leaves that compiler built-in to the compiler, like bpftool: it
+/// is 24 bytes for the kernel (x86-64 GCC) but 8 for clang's BPF target,
+/// so such structs come out smaller. Known limitation, skipped here.
+fn embeds_va_list(btf: &Btf, id: u32, depth: u32) -> bool {
+    let Ok(t) = btf.type_by_id(id) else {
+        return false;
+    };
+    if depth > 32 {
+        return false;
+    }
+    match t.kind {
+        Kind::Typedef if t.name == "__builtin_va_list" => true,
+        Kind::Typedef | Kind::Const | Kind::Volatile | Kind::Restrict | Kind::TypeTag => {
+            embeds_va_list(btf, t.size_or_type, depth + 1)
+        }
+        Kind::Array => embeds_va_list(btf, t.array().unwrap().elem_type, depth + 1),
+        Kind::Struct | Kind::Union => t
+            .members()
+            .any(|m| embeds_va_list(btf, m.unwrap().type_id, depth + 1)),
+        _ => false,
+    }
 }
 
 #[test]
