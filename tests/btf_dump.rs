@@ -11,7 +11,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 #[path = "common/realworld.rs"]
-#[allow(dead_code)]
 mod realworld;
 use object::{Object, ObjectSection, SectionFlags};
 use tinybpf::btf::dump::to_c_header;
