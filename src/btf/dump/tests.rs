@@ -6,6 +6,8 @@ struct B {
     types: Vec<u8>,
     strs: Vec<u8>,
     n: u32,
+    /// For split BTF: the base's string length (offsets continue after it).
+    str_base: u32,
 }
 
 impl B {
@@ -14,13 +16,14 @@ impl B {
             types: vec![],
             strs: vec![0],
             n: 0,
+            str_base: 0,
         }
     }
     fn s(&mut self, s: &str) -> u32 {
         if s.is_empty() {
             return 0;
         }
-        let off = self.strs.len() as u32;
+        let off = self.str_base + self.strs.len() as u32;
         self.strs.extend_from_slice(s.as_bytes());
         self.strs.push(0);
         off
@@ -230,4 +233,29 @@ fn huge_holes_and_exponential_nesting_are_bounded() {
     }
     b.comp(Kind::Struct, "top", 4, &[("u", prev, 0, 0)]);
     assert!(b.dump().is_err());
+}
+
+#[test]
+fn split_btf_dumps_base_and_own_types() {
+    let mut base = B::new();
+    let int = base.int("int", 4, true); // 1
+    base.comp(Kind::Struct, "base_s", 4, &[("x", int, 0, 0)]); // 2
+    let base_bytes = base.build();
+    let base_btf = std::sync::Arc::new(Btf::parse(base_bytes).unwrap());
+    let mut m = B::new();
+    m.n = 2;
+    m.str_base = base.strs.len() as u32;
+    m.strs.clear();
+    m.comp(
+        Kind::Struct,
+        "mod_s",
+        8,
+        &[("b", 2, 0, 0), ("y", int, 32, 0)],
+    ); // 3
+    let split = Btf::parse_split(Box::new(m.build()), base_btf).unwrap();
+    let h = to_c_header(&split).unwrap();
+    assert_eq!(
+        body(&h),
+        "struct base_s {\n\tint x;\n};\n\nstruct mod_s {\n\tstruct base_s b;\n\tint y;\n};\n\n"
+    );
 }
