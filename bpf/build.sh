@@ -7,7 +7,7 @@
 #
 # Objects keep .BTF/.BTF.ext (CO-RE relocations, line info) but lose DWARF.
 # bpf/vmlinux.h is generated from the running kernel's BTF when absent (it
-# is gitignored). Safe to run repeatedly; run from anywhere.
+# is gitignored) by `tinybpf btf dump`. Safe to run repeatedly; run from anywhere.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -32,12 +32,18 @@ shopt -s nullglob
 sources=(bpf/*.bpf.c)
 core_sources=(bpf/tests/core/*.bpf.c)
 
-# vmlinux.h only when some source includes it and it is not there yet.
+# vmlinux.h only when some source includes it and it is not there yet. It
+# comes from tinybpf's own BTF dumper (`tinybpf btf dump`, the same header
+# bpftool writes); no bpftool needed. TINYBPF=/path/to/tinybpf skips cargo.
 if [[ ! -s bpf/vmlinux.h ]] &&
     grep -lq '#include "vmlinux.h"' "${sources[@]}" "${core_sources[@]}" /dev/null; then
-    BPFTOOL="${BPFTOOL:-$(pick bpftool /usr/sbin/bpftool)}"
     echo "  GEN     bpf/vmlinux.h"
-    if ! "$BPFTOOL" btf dump file /sys/kernel/btf/vmlinux format c > bpf/vmlinux.h.tmp; then
+    if [[ -n "${TINYBPF:-}" ]]; then
+        dump=("$TINYBPF")
+    else
+        dump=(cargo run -q -p tinybpf-cli --)
+    fi
+    if ! "${dump[@]}" btf dump /sys/kernel/btf/vmlinux --format c > bpf/vmlinux.h.tmp; then
         rm -f bpf/vmlinux.h.tmp
         exit 1
     fi

@@ -69,7 +69,7 @@
 //! let mut open = OpenObject::open("bpf/globals.bpf.o")?;
 //! open.set_global_value("multiplier", &3u32)?;
 //! let obj = open.load()?;
-//! let packet = TestRunOpts { data_in: &[0; 64], ..Default::default() };
+//! let packet = TestRunOpts::default().data_in(&[0; 64]);
 //! let run = obj.program("xdp_count").ok_or("no program")?.test_run(&packet)?;
 //! assert_eq!(run.retval, 2); // XDP_PASS: the program saw multiplier == 3
 //! # Ok(())

@@ -4,6 +4,7 @@
 //! unresolved relocations, or `load` could not attach a program; 2 a usage
 //! error; 3 the kernel rejected a program at load.
 
+mod btf;
 mod check;
 mod globals;
 mod info;
@@ -81,6 +82,7 @@ enum Command {
     Load(load::LoadArgs),
     TestRun(test_run::TestRunArgs),
     Probe(probe::ProbeArgs),
+    Btf(btf::BtfArgs),
 }
 
 /// `RUST_LOG`-style logging on stderr; warnings by default.
@@ -102,6 +104,7 @@ fn main() -> ExitCode {
         Command::Load(a) => load::run(&a),
         Command::TestRun(a) => test_run::run(&a),
         Command::Probe(a) => probe::run(&a),
+        Command::Btf(a) => btf::run(&a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -13,6 +13,7 @@
 //! rewrites an object's BTF for older kernels; `ext` decodes `.BTF.ext` and `maps` BTF-defined maps.
 
 pub mod build;
+pub mod dump;
 pub(crate) mod ext;
 mod index;
 mod maps;
