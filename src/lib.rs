@@ -22,6 +22,7 @@ pub mod callback;
 pub mod error;
 pub mod events;
 pub mod features;
+pub mod iter;
 pub mod kernel;
 pub mod link;
 mod load;
@@ -42,6 +43,7 @@ pub mod uprobe;
 pub(crate) mod util;
 
 pub use error::{Error, Result};
+pub use iter::{IterOpts, IterReader};
 pub use link::Link;
 pub use map::Map;
 pub use object::Object;

@@ -188,11 +188,8 @@ impl Program {
     /// fixed at load time through attach_btf_id).
     pub fn attach_btf(&self, name: &str) -> Result<Link> {
         let target = format!("{} {name}", self.section.split('/').next().unwrap_or(""));
-        if self.kind.expected_attach_type == attach_type::TRACE_ITER {
-            return Err(self.attach_err(
-                &target,
-                "iterators are attached with link_create by the user",
-            ));
+        if self.is_iter() {
+            return self.attach_iter(&crate::iter::IterOpts::All);
         }
         let fd =
             if self.kind.prog_type == prog_type::LSM || self.kind.prog_type == prog_type::TRACING {
