@@ -74,7 +74,7 @@ pub enum IterOpts<'a> {
 
 impl<'a> IterOpts<'a> {
     /// The map's elements (for `iter/bpf_map_elem` and friends).
-    pub fn map(map: &'a crate::Map) -> IterOpts<'a> {
+    pub fn map(map: &'a crate::map::Map) -> IterOpts<'a> {
         IterOpts::Map(map.fd())
     }
 
