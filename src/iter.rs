@@ -130,17 +130,17 @@ impl Program {
             AttachTarget::Btf { name } => name.clone(),
             _ => String::new(),
         };
-        let target = format!("iterator {kind}{}", opts.describe());
         if !self.is_iter() {
             return Err(Error::Attach {
                 program: self.name.clone(),
-                target,
+                target: format!("an iterator{}", opts.describe()),
                 reason: format!(
                     "section {:?} is not an iterator: iterators are SEC(\"iter/<kind>\") programs",
                     self.section
                 ),
             });
         }
+        let target = format!("iterator {kind}{}", opts.describe());
         let info = opts.link_info().map(|i| i.bytes());
         let extra = match &info {
             Some(b) => sys::LinkCreateExtra::Iter { info: b },

@@ -195,3 +195,32 @@ fn iterator_errors_are_typed() {
     assert!(e.to_string().contains("BPF_ITER_CREATE"), "{e}");
     assert!(e.errno().is_some());
 }
+
+#[test]
+fn ps_example_lists_this_process() {
+    if !common::root_or_skip("ps_example_lists_this_process") {
+        return;
+    }
+    let out = std::process::Command::new(common::example("ps"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let me = std::process::id();
+    let leader = comm("/proc/self/comm");
+    let line = text
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>())
+        .find(|c| c.first() == Some(&me.to_string().as_str()))
+        .unwrap_or_else(|| panic!("pid {me} not listed:\n{text}"));
+    assert_eq!(line[1], me.to_string());
+    assert_eq!(line[2..].join(" "), leader);
+    // Only leaders without --threads: our test thread (when it is not the
+    // main thread) is not listed.
+    if gettid() != me {
+        let tid = gettid().to_string();
+        assert!(!text
+            .lines()
+            .any(|l| l.split_whitespace().nth(1) == Some(&tid)));
+    }
+}

@@ -7,6 +7,7 @@
 mod check;
 mod globals;
 mod info;
+mod iter;
 mod load;
 mod names;
 mod open;
@@ -81,6 +82,7 @@ enum Command {
     Load(load::LoadArgs),
     TestRun(test_run::TestRunArgs),
     Probe(probe::ProbeArgs),
+    Iter(iter::IterArgs),
 }
 
 /// `RUST_LOG`-style logging on stderr; warnings by default.
@@ -102,6 +104,7 @@ fn main() -> ExitCode {
         Command::Load(a) => load::run(&a),
         Command::TestRun(a) => test_run::run(&a),
         Command::Probe(a) => probe::run(&a),
+        Command::Iter(a) => iter::run(&a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
