@@ -6,6 +6,7 @@
 //! global-data sections, and every relocation, resolved to what it points at.
 
 mod btf_maps;
+mod elf_map;
 mod elf_size;
 mod error;
 pub mod kconfig;
