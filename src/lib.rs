@@ -40,6 +40,7 @@ pub mod ringbuf;
 pub mod sys;
 pub mod tracefs;
 pub mod uprobe;
+pub mod usdt;
 pub(crate) mod util;
 
 pub use error::{Error, Result};

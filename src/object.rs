@@ -97,6 +97,10 @@ impl Object {
                 n += 1;
             }
         }
+        // SEC("usdt/PATH:PROVIDER:NAME"): one link per probe site.
+        let usdt = crate::usdt::auto_attach(&self.programs, &self.maps)?;
+        n += usdt.len();
+        self.links.extend(usdt);
         Ok(n)
     }
 

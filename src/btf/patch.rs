@@ -79,6 +79,15 @@ impl Btf {
         self.write32(type_id, at, linkage)
     }
 
+    /// Set the linkage of FUNC `type_id` (0 static, 1 global, 2 extern): a
+    /// global function with hidden visibility becomes static, as libbpf
+    /// does, so the verifier checks it in its callers' context.
+    pub fn set_func_linkage(&mut self, type_id: u32, linkage: u16) -> Result<(), BtfError> {
+        const BTF_KIND_FUNC: u32 = 12;
+        let at = self.own_type_offset(type_id, Kind::Func)? + 4;
+        self.write32(type_id, at, (BTF_KIND_FUNC << 24) | u32::from(linkage))
+    }
+
     /// Serialize as the kernel takes it: a 24-byte header, the type section,
     /// the string section (for split BTF: own types and strings only).
     pub fn to_bytes(&self) -> Vec<u8> {
