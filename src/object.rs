@@ -90,7 +90,7 @@ impl Object {
     pub fn attach_all(&mut self) -> Result<usize> {
         let mut n = 0;
         for p in &self.programs {
-            if p.auto_attachable() {
+            if p.auto_attachable() && crate::usdt::parse_section(&p.section).is_none() {
                 let l = p.attach()?;
                 log::debug!("attached {}", l.description());
                 self.links.push(l);
@@ -110,6 +110,14 @@ impl Object {
             kind: "program",
             name: program.into(),
         })?;
+        if let Some((path, provider, name)) = crate::usdt::parse_section(&p.section) {
+            // One link per probe site; the first is returned.
+            let (path, provider, name) = (path.to_string(), provider.to_string(), name.to_string());
+            let before = self.links.len();
+            let opts = crate::usdt::UsdtOpts::default();
+            self.attach_usdt(program, &path, &provider, &name, &opts)?;
+            return Ok(&self.links[before]);
+        }
         let l = p.attach()?;
         self.links.push(l);
         Ok(self.links.last().expect("just pushed"))

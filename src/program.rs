@@ -104,11 +104,17 @@ impl Program {
         !matches!(
             self.kind.target,
             AttachTarget::None | AttachTarget::PerfEvent
-        )
+        ) || crate::usdt::parse_section(&self.section).is_some()
     }
 
     /// Attach where the section name says (libbpf's auto-attach).
     pub fn attach(&self) -> Result<Link> {
+        if crate::usdt::parse_section(&self.section).is_some() {
+            return Err(self.attach_err(
+                &self.section,
+                "USDT programs need their object's __bpf_usdt_specs map: use Object::attach or Object::attach_usdt",
+            ));
+        }
         match self.kind.target.clone() {
             AttachTarget::Tracepoint { category, name } => self.attach_tracepoint(&category, &name),
             AttachTarget::RawTracepoint { name } => self.attach_raw_tracepoint(&name),

@@ -287,3 +287,48 @@ fn usdt_errors_are_typed() {
         .unwrap_err();
     assert!(e.to_string().contains("__bpf_usdt_specs"), "{e}");
 }
+
+#[test]
+fn usdt_section_attaches_itself() {
+    if !common::root_or_skip("usdt_section_attaches_itself") {
+        return;
+    }
+    let _g = common::kernel_lock();
+    // bpf/usdt_auto.bpf.c names this path in its section: one test at a time.
+    let dir = Path::new("/var/tmp/tinybpf-usdt-auto");
+    std::fs::create_dir_all(dir).unwrap();
+    let lock = std::fs::File::create(dir.join("lock")).unwrap();
+    let _lock = nix::fcntl::Flock::lock(lock, nix::fcntl::FlockArg::LockExclusive)
+        .map_err(|(_, e)| e)
+        .unwrap();
+    let tmp = scratch("auto");
+    let Some(built) = compile(&tmp.0, "-O2") else {
+        return;
+    };
+    let bin = dir.join("probes");
+    let staged = dir.join(format!("probes.{}", std::process::id()));
+    std::fs::copy(&built, &staged).unwrap();
+    std::fs::rename(&staged, &bin).unwrap();
+
+    let mut obj = OpenObject::open(common::obj("usdt_auto.bpf.o"))
+        .unwrap()
+        .load()
+        .unwrap();
+    let n = obj.attach_all().unwrap();
+    assert!(n >= 1, "{n}");
+    let out = Command::new(&bin).args(["-5", "100"]).output().unwrap();
+    assert!(out.status.success());
+    let sums = obj.map("sums").unwrap();
+    assert_eq!(sums.get::<u32, i64>(&1).unwrap(), Some(3));
+    assert_eq!(sums.get::<u32, i64>(&0).unwrap(), Some(95 + 95 + 95));
+    obj.detach_all();
+    // Object::attach by name does the same.
+    let l = obj.attach("auto_hit").unwrap();
+    assert!(
+        l.description().contains("tinybpf_test:hit"),
+        "{}",
+        l.description()
+    );
+    drop(obj);
+    let _ = std::fs::remove_file(&bin);
+}
