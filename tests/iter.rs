@@ -201,6 +201,8 @@ fn ps_example_lists_this_process() {
     if !common::root_or_skip("ps_example_lists_this_process") {
         return;
     }
+    // Serialised with the other tests here: one of them counts this process's fds.
+    let _g = common::kernel_lock();
     let out = std::process::Command::new(common::example("ps"))
         .output()
         .unwrap();
