@@ -324,6 +324,9 @@ pub enum AttachError {
     /// netlink extended-ack text).
     #[error("{0}")]
     Net(String),
+    /// Another attach kind (iterators, USDT) failed; the message says why.
+    #[error("{0}")]
+    Other(String),
 }
 
 impl From<TracefsError> for AttachError {

@@ -108,13 +108,17 @@ impl Object {
     pub fn attach_all(&mut self) -> Result<usize> {
         let mut n = 0;
         for p in &self.programs {
-            if p.auto_attachable() {
+            if p.auto_attachable() && crate::usdt::parse_section(&p.section).is_none() {
                 let l = p.attach()?;
                 log::debug!("attached {}", l.description());
                 self.links.push(l);
                 n += 1;
             }
         }
+        // SEC("usdt/PATH:PROVIDER:NAME"): one link per probe site.
+        let usdt = crate::usdt::auto_attach(&self.programs, &self.maps)?;
+        n += usdt.len();
+        self.links.extend(usdt);
         Ok(n)
     }
 
@@ -124,6 +128,14 @@ impl Object {
             kind: "program",
             name: program.into(),
         })?;
+        if let Some((path, provider, name)) = crate::usdt::parse_section(&p.section) {
+            // One link per probe site; the first is returned.
+            let (path, provider, name) = (path.to_string(), provider.to_string(), name.to_string());
+            let before = self.links.len();
+            let opts = crate::usdt::UsdtOpts::default();
+            self.attach_usdt(program, &path, &provider, &name, &opts)?;
+            return Ok(&self.links[before]);
+        }
         let l = p.attach()?;
         self.links.push(l);
         Ok(self.links.last().expect("just pushed"))

@@ -207,11 +207,19 @@ impl Program {
         !matches!(
             self.kind.target,
             AttachTarget::None | AttachTarget::PerfEvent
-        )
+        ) || crate::usdt::parse_section(&self.section).is_some()
     }
 
     /// Attach where the section name says (libbpf's auto-attach).
     pub fn attach(&self) -> Result<Link> {
+        if crate::usdt::parse_section(&self.section).is_some() {
+            return Err(self.attach_err(
+                &self.section,
+                AttachError::NotPossible(
+                    "USDT programs need their object's __bpf_usdt_specs map: use Object::attach or Object::attach_usdt",
+                ),
+            ));
+        }
         match self.kind.target.clone() {
             AttachTarget::Tracepoint { category, name } => self.attach_tracepoint(&category, &name),
             AttachTarget::RawTracepoint { name } => self.attach_raw_tracepoint(&name),
@@ -295,11 +303,8 @@ impl Program {
     /// fixed at load time through attach_btf_id).
     pub fn attach_btf(&self, name: &str) -> Result<Link> {
         let target = format!("{} {name}", self.section.split('/').next().unwrap_or(""));
-        if self.kind.expected_attach_type == attach_type::TRACE_ITER {
-            return Err(self.attach_err(
-                &target,
-                AttachError::NotPossible("iterators are attached with link_create by the user"),
-            ));
+        if self.is_iter() {
+            return self.attach_iter(&crate::iter::IterOpts::All);
         }
         let fd =
             if self.kind.prog_type == prog_type::LSM || self.kind.prog_type == prog_type::TRACING {

@@ -8,6 +8,7 @@ mod btf;
 mod check;
 mod globals;
 mod info;
+mod iter;
 mod load;
 mod names;
 mod open;
@@ -83,6 +84,7 @@ enum Command {
     TestRun(test_run::TestRunArgs),
     Probe(probe::ProbeArgs),
     Btf(btf::BtfArgs),
+    Iter(iter::IterArgs),
 }
 
 /// `RUST_LOG`-style logging on stderr; warnings by default.
@@ -105,6 +107,7 @@ fn main() -> ExitCode {
         Command::TestRun(a) => test_run::run(&a),
         Command::Probe(a) => probe::run(&a),
         Command::Btf(a) => btf::run(&a),
+        Command::Iter(a) => iter::run(&a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -18,7 +18,10 @@ impl Btf {
         self.write32(type_id, at, target)
     }
 
-    /// Set the linkage of FUNC `type_id` (0 static, 1 global, 2 extern).
+    /// Set the linkage of FUNC `type_id` (0 static, 1 global, 2 extern),
+    /// keeping its kind_flag: a global function with hidden visibility
+    /// becomes static, as libbpf does, so the verifier checks it in its
+    /// callers' context.
     pub fn set_func_linkage(&mut self, type_id: u32, linkage: u16) -> Result<(), BtfError> {
         let at = self.own_type_offset(type_id, Kind::Func)? + 4;
         let t = self.type_by_id(type_id)?;

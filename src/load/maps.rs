@@ -109,7 +109,10 @@ pub(super) fn create_map(
     btf_fd: Option<BorrowedFd<'_>>,
     pins: &mut PinGuard,
 ) -> Result<Map> {
-    let m = &spec.maps[i];
+    // Definitions libbpf and cilium/ebpf accept though the kernel would not.
+    let normalized =
+        super::map_compat::normalize(&spec.maps[i], sys::num_possible_cpus().unwrap_or(1));
+    let m = normalized.as_ref().unwrap_or(&spec.maps[i]);
     // A map pinned by name is reused when present.
     let pin = pin_path(opts, m)?;
     if let Some(p) = &pin {

@@ -21,6 +21,7 @@ pub(crate) mod btf;
 pub(crate) mod kconfig;
 pub(crate) mod ksyms;
 pub(crate) mod log;
+pub(crate) mod map_compat;
 pub(crate) mod maps;
 pub(crate) mod memlock;
 pub(crate) mod programs;

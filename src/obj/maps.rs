@@ -162,7 +162,8 @@ impl MapSpec {
 }
 
 /// Maps of the legacy `maps` section: `struct bpf_map_def { type, key_size,
-/// value_size, max_entries, map_flags }`, one per symbol, all the same size.
+/// value_size, max_entries, map_flags }`, one per symbol, all the same size,
+/// possibly extended to iproute2's `struct bpf_elf_map` (see `elf_map`).
 pub(crate) fn legacy_maps(
     section: &str,
     bytes: &[u8],
@@ -180,6 +181,7 @@ pub(crate) fn legacy_maps(
         ));
     }
     let mut out = Vec::new();
+    let mut extras = Vec::new();
     for (name, off) in syms {
         let off = *off as usize;
         let end = off
@@ -196,12 +198,8 @@ pub(crate) fn legacy_maps(
                 *v = u32::from_le_bytes([c[0], c[1], c[2], c[3]]);
             }
         }
-        if raw.len() > 20 && raw[20..].iter().any(|&b| b != 0) {
-            return Err(ParseError::Map {
-                map: name.to_string(),
-                reason: "legacy definition has unknown non-zero fields".into(),
-            });
-        }
+        // iproute2's struct bpf_elf_map extends the definition.
+        extras.push(super::elf_map::parse_extra(name, raw)?);
         out.push(MapSpec {
             name: name.to_string(),
             symbol: name.to_string(),
@@ -216,6 +214,7 @@ pub(crate) fn legacy_maps(
             ..Default::default()
         });
     }
+    super::elf_map::apply(&mut out, &extras)?;
     Ok(out)
 }
 

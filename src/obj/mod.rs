@@ -6,8 +6,10 @@
 //! global-data sections, and every relocation, resolved to what it points at.
 
 mod btf_maps;
+mod elf_map;
 mod elf_size;
 mod error;
+mod func_linkage;
 pub mod kconfig;
 pub(crate) mod ksyms;
 pub(crate) mod maps;
@@ -177,6 +179,8 @@ struct Sym {
     kind: SymbolKind,
     weak: bool,
     global: bool,
+    /// STV_HIDDEN or STV_INTERNAL visibility (`__hidden`).
+    hidden: bool,
 }
 
 /// Object name from a path: the file name up to its first '.'.
@@ -267,6 +271,8 @@ impl ObjectSpec {
                 kind: s.kind(),
                 weak: s.is_weak(),
                 global: s.is_global(),
+                hidden: matches!(s.flags(), object::SymbolFlags::Elf { st_other, .. }
+                    if matches!(st_other & 3, object::elf::STV_HIDDEN | object::elf::STV_INTERNAL)),
             });
         }
 
@@ -474,6 +480,13 @@ impl ObjectSpec {
                 spec.maps.extend(btf_maps);
             }
             btf_maps::set_data_value_types(&btf, &mut spec.maps);
+            let hidden: Vec<&str> = syms
+                .iter()
+                .flatten()
+                .filter(|s| s.hidden && s.global && s.kind == SymbolKind::Text)
+                .map(|s| s.name.as_str())
+                .collect();
+            func_linkage::hidden_funcs_static(&mut btf, &hidden)?;
             spec.btf = Some(btf);
         } else if btf_maps_sec.is_some() {
             return Err(sec_err(".maps", "BTF-defined maps need a .BTF section"));

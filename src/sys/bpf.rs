@@ -46,6 +46,7 @@ pub(super) const BPF_LINK_CREATE: u32 = 28;
 pub(super) const BPF_LINK_UPDATE: u32 = 29;
 pub(super) const BPF_LINK_GET_FD_BY_ID: u32 = 30;
 pub(super) const BPF_LINK_GET_NEXT_ID: u32 = 31;
+pub(super) const BPF_ITER_CREATE: u32 = 33;
 pub(super) const BPF_LINK_DETACH: u32 = 34;
 pub(super) const BPF_PROG_BIND_MAP: u32 = 35;
 

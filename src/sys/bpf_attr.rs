@@ -143,6 +143,44 @@ pub(crate) struct GetId {
     pub open_flags: u32,
 }
 
+/// `BPF_ITER_CREATE` (`attr.iter_create`).
+#[repr(C)]
+#[derive(Default)]
+pub(crate) struct IterCreate {
+    pub link_fd: u32,
+    pub flags: u32,
+}
+
+/// `union bpf_iter_link_info` (16 bytes: the `cgroup` member is the largest);
+/// `map.map_fd`, `task.{tid,pid,pid_fd}` and `cgroup.{order,cgroup_fd}`
+/// share the first words.
+#[repr(C)]
+#[derive(Default, Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct IterLinkInfo {
+    /// `map.map_fd`, `task.tid` or `cgroup.order`.
+    pub word0: u32,
+    /// `task.pid` or `cgroup.cgroup_fd`.
+    pub word1: u32,
+    /// `task.pid_fd`, or the low half of `cgroup.cgroup_id`.
+    pub word2: u32,
+    /// The high half of `cgroup.cgroup_id`.
+    pub word3: u32,
+}
+
+impl IterLinkInfo {
+    /// The union's bytes, as `BPF_LINK_CREATE` reads them through `iter_info`.
+    pub fn bytes(&self) -> [u8; 16] {
+        let mut b = [0u8; 16];
+        for (i, w) in [self.word0, self.word1, self.word2, self.word3]
+            .iter()
+            .enumerate()
+        {
+            b[i * 4..i * 4 + 4].copy_from_slice(&w.to_ne_bytes());
+        }
+        b
+    }
+}
+
 /// `BPF_OBJ_GET_INFO_BY_FD` (`attr.info`).
 #[repr(C)]
 #[derive(Default)]
@@ -463,6 +501,24 @@ mod tests {
         assert_eq!(size_of::<LinkUpdate>(), 16);
         assert_eq!(size_of::<LinkDetach>(), 4);
         assert_eq!(size_of::<ProgBindMap>(), 12);
+        // attr.iter_create
+        assert_eq!(offset_of!(IterCreate, flags), 4);
+        assert_eq!(size_of::<IterCreate>(), 8);
+        // union bpf_iter_link_info: map.map_fd @0; task.tid/pid/pid_fd @0/4/8;
+        // cgroup.order/cgroup_fd @0/4, cgroup.cgroup_id (u64) @8; size 16.
+        assert_eq!(offset_of!(IterLinkInfo, word1), 4);
+        assert_eq!(offset_of!(IterLinkInfo, word2), 8);
+        assert_eq!(size_of::<IterLinkInfo>(), 16);
+        let id: u64 = 0x1122_3344_5566_7788;
+        let info = IterLinkInfo {
+            word0: 7,
+            word2: id as u32,
+            word3: (id >> 32) as u32,
+            ..Default::default()
+        };
+        let b = info.bytes();
+        assert_eq!(u32::from_ne_bytes(b[0..4].try_into().unwrap()), 7);
+        assert_eq!(u64::from_ne_bytes(b[8..16].try_into().unwrap()), id);
     }
 
     #[test]

@@ -213,6 +213,16 @@ pub fn link_create(
     bpf_fd(call, BPF_LINK_CREATE, &mut attr)
 }
 
+/// Start one pass of an iterator link (`BPF_ITER_CREATE`): read(2) the
+/// returned fd until it returns 0 for the seq_file output.
+pub fn iter_create(link: BorrowedFd<'_>) -> SysResult<OwnedFd> {
+    let mut attr = raw::IterCreate {
+        link_fd: fd_u32(link),
+        flags: 0,
+    };
+    bpf_fd("BPF_ITER_CREATE", BPF_ITER_CREATE, &mut attr)
+}
+
 /// Swap the program of a link (`old_prog` with `BPF_F_REPLACE`).
 pub fn link_update(
     link: BorrowedFd<'_>,

@@ -89,6 +89,26 @@ pub(crate) fn parse_config_bit(s: &str) -> Option<u32> {
     (n < 64).then_some(n)
 }
 
+/// Parse `config:LO-HI` or `config:N` (a PMU format file) → the low bit.
+pub(crate) fn parse_config_shift(s: &str) -> Option<u32> {
+    let spec = s.trim().strip_prefix("config:")?;
+    let lo: u32 = spec.split('-').next()?.parse().ok()?;
+    (lo < 64).then_some(lo)
+}
+
+/// Where the uprobe PMU takes `ref_ctr_offset` (a USDT semaphore's file
+/// offset) in `perf_event_attr.config`: the low bit of
+/// `/sys/bus/event_source/devices/uprobe/format/ref_ctr_offset`
+/// (`config:32-63`, so 32). Kernels before 4.20 have no such file.
+pub fn uprobe_ref_ctr_shift() -> SysResult<u32> {
+    let path = Path::new("/sys/bus/event_source/devices/uprobe/format/ref_ctr_offset");
+    let fmt = read_trimmed("read uprobe PMU ref_ctr_offset format", path)?;
+    parse_config_shift(&fmt).ok_or(SysError::new(
+        "parse uprobe PMU ref_ctr_offset format",
+        Errno::EINVAL,
+    ))
+}
+
 impl ProbePmu {
     /// Read `/sys/bus/event_source/devices/<name>/{type,format/retprobe}`
     /// (`name` is `kprobe` or `uprobe`).
@@ -268,5 +288,13 @@ mod tests {
             (8, 1, path.as_ptr() as u64, 0x1234)
         );
         assert_eq!(PerfEventAttr::bpf_output().sample_type, PERF_SAMPLE_RAW);
+    }
+
+    #[test]
+    fn ref_ctr_format() {
+        assert_eq!(parse_config_shift("config:32-63\n"), Some(32));
+        assert_eq!(parse_config_shift("config:5"), Some(5));
+        assert_eq!(parse_config_shift("config1:32-63"), None);
+        assert_eq!(parse_config_shift("config:64-70"), None);
     }
 }
