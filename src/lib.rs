@@ -139,6 +139,7 @@ pub mod kernel;
 mod link;
 mod load;
 mod map;
+mod multi;
 pub mod net;
 pub mod netlink;
 pub mod obj;
@@ -157,6 +158,7 @@ pub use callback::{Callbacks, IntoLostFn, IntoRecordFn, IntoSampleFn, Local, Sen
 pub use error::{Error, Result};
 pub use link::Link;
 pub use map::{flags as map_flags, Keys, Map, Pod};
+pub use multi::{KprobeMultiOpts, UprobeMultiOpts};
 pub use object::Object;
 pub use open::{LoadOptions, OpenObject};
 pub use perfbuf::{PerfBuffer, PerfBufferBuilder, SendPerfBuffer};

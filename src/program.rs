@@ -121,6 +121,21 @@ impl Program {
                 offset,
                 ret,
             } => self.attach_uprobe_symbol(&path, &symbol, offset, ret, -1),
+            AttachTarget::UprobeMulti { path, pattern, ret } => {
+                self.attach_uprobe_multi(&crate::multi::UprobeMultiOpts {
+                    binary: path,
+                    pattern,
+                    ret,
+                    ..Default::default()
+                })
+            }
+            AttachTarget::KprobeMulti { pattern, ret } => {
+                self.attach_kprobe_multi(&crate::multi::KprobeMultiOpts {
+                    pattern,
+                    ret,
+                    ..Default::default()
+                })
+            }
             AttachTarget::PerfEvent => Err(self.attach_err(
                 &self.section,
                 "perf_event programs need a perf event: use attach_perf_event",

@@ -212,6 +212,17 @@ pub(crate) struct LinkUprobeMulti {
     pub _pad0: u32,
 }
 
+/// `attr.link_create.kprobe_multi`.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub(crate) struct LinkKprobeMulti {
+    pub flags: u32,
+    pub cnt: u32,
+    pub syms: u64,
+    pub addrs: u64,
+    pub cookies: u64,
+}
+
 /// `attr.link_create.tcx` (and `netkit`): `relative_fd` or `relative_id`
 /// (by `BPF_F_ID`), and the expected revision (0: any).
 #[repr(C)]
@@ -243,6 +254,7 @@ pub(crate) union LinkExtra {
     pub tracing: LinkTracing,
     pub iter: LinkIter,
     pub uprobe_multi: LinkUprobeMulti,
+    pub kprobe_multi: LinkKprobeMulti,
     pub tcx: LinkTcx,
     pub netfilter: LinkNetfilter,
 }
@@ -489,6 +501,11 @@ mod tests {
         assert_eq!(offset_of!(LinkIter, iter_info_len), 8);
         assert_eq!(offset_of!(LinkUprobeMulti, cnt), 32);
         assert_eq!(offset_of!(LinkUprobeMulti, pid), 40);
+        assert_eq!(offset_of!(LinkKprobeMulti, cnt), 4);
+        assert_eq!(offset_of!(LinkKprobeMulti, syms), 8);
+        assert_eq!(offset_of!(LinkKprobeMulti, addrs), 16);
+        assert_eq!(offset_of!(LinkKprobeMulti, cookies), 24);
+        assert_eq!(size_of::<LinkKprobeMulti>(), 32);
         assert_eq!(offset_of!(LinkTcx, expected_revision), 8);
         assert_eq!(size_of::<LinkTcx>(), 16);
         assert_eq!(offset_of!(LinkNetfilter, priority), 8);
