@@ -62,6 +62,11 @@ pub struct LoadOpts {
         default_value = "/sys/fs/bpf"
     )]
     pub pin_root: PathBuf,
+    /// Load through a BPF token (Linux 6.9+) made from the bpffs at DIR,
+    /// mounted with delegate_cmds/maps/progs/attachs options (for loading
+    /// inside a user namespace). Default: $LIBBPF_BPF_TOKEN_PATH, if set
+    #[arg(long, verbatim_doc_comment, value_name = "DIR")]
+    pub bpf_token: Option<PathBuf>,
 }
 
 /// Maps pinned by name (LIBBPF_PIN_BY_NAME): (name, pin path).
@@ -120,6 +125,9 @@ pub fn open(path: &Path, opts: &LoadOpts) -> Result<OpenObject, Fail> {
     }
     if let Some(level) = opts.log_level {
         obj.options_mut().log_level = level;
+    }
+    if let Some(dir) = &opts.bpf_token {
+        obj.options_mut().token_path = Some(dir.clone());
     }
     for s in &opts.set {
         let bytes = globals::value_bytes(obj.spec(), &s.name, &s.value).map_err(in_file)?;

@@ -24,6 +24,7 @@ pub(crate) mod memlock;
 pub(crate) mod programs;
 pub(crate) mod slots;
 pub(crate) mod target;
+pub(crate) mod token;
 
 use crate::error::Result;
 use crate::map::Map;
@@ -49,6 +50,10 @@ pub struct LoadOptions {
     /// Write each program's final instructions to `DIR/<name>.insns` before
     /// BPF_PROG_LOAD.
     pub dump_insns: Option<PathBuf>,
+    /// A bpffs mounted with `delegate_*` options to create a BPF token from
+    /// (Linux 6.9+; loading inside a user namespace). `None`: the path in
+    /// `LIBBPF_BPF_TOKEN_PATH` when set and not empty, else no token.
+    pub token_path: Option<PathBuf>,
 }
 
 impl Default for LoadOptions {
@@ -58,6 +63,7 @@ impl Default for LoadOptions {
             target_btf: None,
             pin_root: PathBuf::from("/sys/fs/bpf"),
             dump_insns: None,
+            token_path: None,
         }
     }
 }
@@ -69,6 +75,7 @@ pub(crate) struct Loader<'a> {
     programs: Vec<Program>,
     maps: Vec<Map>,
     btf_fd: Option<OwnedFd>,
+    token: Option<OwnedFd>,
     btf: btf::ObjBtf,
     ext: ExtInfo,
     spec: ObjectSpec,
@@ -83,6 +90,7 @@ impl<'a> Loader<'a> {
             programs: Vec::new(),
             maps: Vec::new(),
             btf_fd: None,
+            token: None,
             btf: btf::ObjBtf::default(),
             ext: ExtInfo::default(),
             spec,
@@ -94,6 +102,7 @@ impl<'a> Loader<'a> {
     pub(crate) fn run(mut self) -> Result<Object> {
         ::log::debug!("loading object {}", self.spec.name);
         memlock::ensure_memlock();
+        self.token = token::open(self.opts)?;
         self.relocate()?;
         self.upload_btf()?;
         self.fill_kconfig()?;
@@ -121,7 +130,7 @@ impl<'a> Loader<'a> {
     /// The object's BTF into the kernel (going on without it if rejected).
     fn upload_btf(&mut self) -> Result<()> {
         let core = std::mem::take(&mut self.btf.core);
-        self.btf = btf::upload(&self.spec, core)?;
+        self.btf = btf::upload(&self.spec, core, self.token.as_ref().map(|t| t.as_fd()))?;
         self.btf_fd = self.btf.fd.take_fd();
         self.ext = self.btf.ext_info.clone().unwrap_or_default();
         Ok(())
@@ -139,6 +148,7 @@ impl<'a> Loader<'a> {
                 i,
                 self.opts,
                 self.btf_fd.as_ref().map(|f| f.as_fd()),
+                self.token.as_ref().map(|t| t.as_fd()),
                 &mut self.pins,
             )?;
             self.maps.push(m);
@@ -159,6 +169,7 @@ impl<'a> Loader<'a> {
                 &self.btf,
                 &self.ext,
                 self.opts,
+                self.token.as_ref().map(|t| t.as_fd()),
             )?;
             self.programs.push(p);
         }

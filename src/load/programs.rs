@@ -15,7 +15,7 @@ use crate::reloc::kconfig::patch_refs;
 use crate::reloc::link::{link_program, ExtInfo, LinkedProgram};
 use crate::sys::{self, ProgLoadAttr};
 use std::ffi::CString;
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 
 const BPF_F_SLEEPABLE: u32 = 1 << 4;
 const BPF_F_XDP_HAS_FRAGS: u32 = 1 << 5;
@@ -55,6 +55,7 @@ pub(super) fn load_program(
     btf: &ObjBtf,
     ext: &ExtInfo,
     opts: &LoadOptions,
+    token: Option<BorrowedFd<'_>>,
 ) -> Result<Program> {
     let p = &spec.programs[i];
     let kind = p.kind.clone().ok_or_else(|| Error::UnknownSection {
@@ -118,6 +119,7 @@ pub(super) fn load_program(
         },
         attach_btf_id,
         attach_btf_obj_fd: attach_btf_obj_fd.as_ref().map(|f| f.as_fd()),
+        token_fd: token,
         ..Default::default()
     };
     log::debug!(
