@@ -157,6 +157,7 @@ mod util;
 pub use callback::{Callbacks, IntoLostFn, IntoRecordFn, IntoSampleFn, Local, Sendable};
 pub use error::{Error, Result};
 pub use link::Link;
+pub use load::freplace::AttachProgTarget;
 pub use map::{flags as map_flags, Keys, Map, Pod};
 pub use multi::{KprobeMultiOpts, UprobeMultiOpts};
 pub use object::Object;

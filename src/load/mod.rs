@@ -17,6 +17,7 @@
 //! returns is built through [`Object::from_parts`].
 
 pub(crate) mod btf;
+pub(crate) mod freplace;
 pub(crate) mod kconfig;
 pub(crate) mod log;
 pub(crate) mod maps;
@@ -54,6 +55,9 @@ pub struct LoadOptions {
     /// (Linux 6.9+; loading inside a user namespace). `None`: the path in
     /// `LIBBPF_BPF_TOKEN_PATH` when set and not empty, else no token.
     pub token_path: Option<PathBuf>,
+    /// Target programs of `freplace` programs, by program name (see
+    /// [`crate::OpenObject::set_attach_target`]).
+    pub attach_prog_targets: std::collections::BTreeMap<String, freplace::AttachProgTarget>,
 }
 
 impl Default for LoadOptions {
@@ -64,6 +68,7 @@ impl Default for LoadOptions {
             pin_root: PathBuf::from("/sys/fs/bpf"),
             dump_insns: None,
             token_path: None,
+            attach_prog_targets: Default::default(),
         }
     }
 }

@@ -75,6 +75,7 @@ pub(super) fn load_program(
         )?;
     }
     let (attach_btf_id, attach_btf_obj_fd) = btf.attach_target(&kind, &p.name)?;
+    let ext = super::freplace::ext_target(opts, &p.name, &kind)?;
     let (fi, li) = if btf_fd.is_some() {
         encode_ext(&linked)
     } else {
@@ -117,8 +118,9 @@ pub(super) fn load_program(
         } else {
             16
         },
-        attach_btf_id,
+        attach_btf_id: ext.as_ref().map_or(attach_btf_id, |(id, _)| *id),
         attach_btf_obj_fd: attach_btf_obj_fd.as_ref().map(|f| f.as_fd()),
+        attach_prog_fd: ext.as_ref().map(|(_, f)| f.as_fd()),
         token_fd: token,
         ..Default::default()
     };
@@ -137,6 +139,7 @@ pub(super) fn load_program(
         }),
         Err((e, log)) => {
             let log = btf.explain_poison(&log, &p.name, &linked, spec);
+            let log = super::freplace::explain_refusal(&kind, e.errno, log);
             Err(Error::Verifier {
                 program: p.name.clone(),
                 errno: e.errno,
