@@ -47,6 +47,7 @@ fn c_license(s: &str) -> CString {
 
 /// Link program `i` of `spec` (subprograms, map fds of `maps`, `.kconfig`
 /// references), then BPF_PROG_LOAD it with the log retry policy.
+#[allow(clippy::too_many_arguments)] // the load's parts, borrowed from the Loader
 pub(super) fn load_program(
     spec: &ObjectSpec,
     i: usize,
