@@ -140,6 +140,7 @@ pub mod kernel;
 mod link;
 mod load;
 mod map;
+mod multi;
 pub mod net;
 pub mod netlink;
 pub mod obj;
@@ -160,7 +161,9 @@ pub use callback::{Callbacks, IntoLostFn, IntoRecordFn, IntoSampleFn, Local, Sen
 pub use error::{Error, Result};
 pub use iter::{IterOpts, IterReader};
 pub use link::Link;
+pub use load::freplace::AttachProgTarget;
 pub use map::{flags as map_flags, Keys, Map, Pod};
+pub use multi::{KprobeMultiOpts, UprobeMultiOpts};
 pub use object::Object;
 pub use open::{LoadOptions, OpenObject};
 pub use perfbuf::{PerfBuffer, PerfBufferBuilder, SendPerfBuffer};

@@ -82,6 +82,35 @@ impl OpenObject {
         &mut self.opts
     }
 
+    /// Choose the program (by kernel id) and function an `freplace`
+    /// program replaces; `func` `None` takes the name in its section
+    /// (`freplace/FUNC`). The target must have been loaded with BTF.
+    pub fn set_attach_target(
+        &mut self,
+        program: &str,
+        target_prog_id: u32,
+        func: Option<&str>,
+    ) -> Result<()> {
+        let p = self.spec.program(program).ok_or_else(|| Error::NotFound {
+            kind: "program",
+            name: program.into(),
+        })?;
+        if p.kind.as_ref().map(|k| k.prog_type) != Some(crate::obj::section::prog_type::EXT) {
+            return Err(Error::Invalid(format!(
+                "program {program} (section {}) is not an freplace program: only those take a target program",
+                p.section
+            )));
+        }
+        self.opts.attach_prog_targets.insert(
+            program.to_string(),
+            crate::load::freplace::AttachProgTarget {
+                prog_id: target_prog_id,
+                func: func.map(str::to_string),
+            },
+        );
+        Ok(())
+    }
+
     /// Program names.
     pub fn program_names(&self) -> impl Iterator<Item = &str> {
         self.spec.programs.iter().map(|p| p.name.as_str())

@@ -233,6 +233,21 @@ impl Program {
             } => {
                 self.attach_uprobe_symbol(&path, &symbol, offset, UprobeOpts::default().kind(kind))
             }
+            AttachTarget::UprobeMulti { path, pattern, ret } => {
+                self.attach_uprobe_multi(&crate::multi::UprobeMultiOpts {
+                    binary: path,
+                    pattern,
+                    ret,
+                    ..Default::default()
+                })
+            }
+            AttachTarget::KprobeMulti { pattern, ret } => {
+                self.attach_kprobe_multi(&crate::multi::KprobeMultiOpts {
+                    pattern,
+                    ret,
+                    ..Default::default()
+                })
+            }
             AttachTarget::PerfEvent => Err(self.attach_err(
                 &self.section,
                 AttachError::NotPossible(

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 /// The run-time handles: each may import the others.
 const RUNTIME: &[&str] = &[
     "object", "map", "program", "link", "events", "ringbuf", "perfbuf", "callback", "tracefs",
-    "uprobe", "net", "netlink", "iter", "usdt",
+    "uprobe", "net", "netlink", "iter", "usdt", "multi",
 ];
 
 /// Top-level modules each layer may import besides itself (`None`: any).

@@ -31,7 +31,7 @@ fn parse_xdp_mode(s: &str) -> Result<XdpMode, String> {
 ///
 /// Loads every program of OBJ (or only those named with --program), attaches
 /// each one whose section says where (tracepoints, raw tracepoints, fentry/
-/// fexit/tp_btf/lsm, kprobes, uprobes; xdp and tc with --iface, cgroup
+/// fexit/tp_btf/lsm, kprobes, uprobes, uprobe.multi, kprobe.multi; xdp and tc with --iface, cgroup
 /// programs with --cgroup) unless --no-attach, prints what was
 /// loaded and attached, then holds until Ctrl-C (or for --duration seconds)
 /// and detaches and unloads everything. A program that should attach and

@@ -59,6 +59,22 @@ pub fn attach_target(kind: Option<&ProgKind>) -> String {
                 (false, o) => format!("{what} {path}:{symbol}+{o:#x}"),
             }
         }
+        AttachTarget::UprobeMulti { path, pattern, ret } => {
+            let what = if *ret {
+                "uretprobe.multi"
+            } else {
+                "uprobe.multi"
+            };
+            format!("{what} {path}:{pattern}")
+        }
+        AttachTarget::KprobeMulti { pattern, ret } => {
+            let what = if *ret {
+                "kretprobe.multi"
+            } else {
+                "kprobe.multi"
+            };
+            format!("{what} {pattern}")
+        }
         AttachTarget::PerfEvent => "- (perf event: manual)".into(),
         AttachTarget::None => "-".into(),
     }

@@ -67,6 +67,15 @@ pub struct LoadOpts {
     /// result is the same either way
     #[arg(long, verbatim_doc_comment, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub jobs: Option<u32>,
+    /// Load through a BPF token (Linux 6.9+) made from the bpffs at DIR,
+    /// mounted with delegate_cmds/maps/progs/attachs options (for loading
+    /// inside a user namespace). Default: $LIBBPF_BPF_TOKEN_PATH, if set
+    #[arg(long, verbatim_doc_comment, value_name = "DIR")]
+    pub bpf_token: Option<PathBuf>,
+    /// Target program (kernel id) of the object's freplace programs: each
+    /// replaces the function its section names (freplace/FUNC) in program ID
+    #[arg(long, verbatim_doc_comment, value_name = "ID")]
+    pub attach_prog: Option<u32>,
 }
 
 /// Maps pinned by name (LIBBPF_PIN_BY_NAME): (name, pin path).
@@ -128,6 +137,27 @@ pub fn open(path: &Path, opts: &LoadOpts) -> Result<OpenObject, Fail> {
     }
     if let Some(jobs) = opts.jobs {
         obj.options_mut().jobs = jobs as usize;
+    }
+    if let Some(id) = opts.attach_prog {
+        let ext: Vec<String> = obj
+            .spec()
+            .programs
+            .iter()
+            .filter(|p| p.kind.as_ref().map(|k| k.prog_type) == Some(tinybpf::abi::prog_type::EXT))
+            .map(|p| p.name.clone())
+            .collect();
+        if ext.is_empty() {
+            return Err(in_file(format!(
+                "--attach-prog {id}: the object has no freplace program"
+            )));
+        }
+        for name in ext {
+            obj.set_attach_target(&name, id, None)
+                .map_err(|e| in_file(e.to_string()))?;
+        }
+    }
+    if let Some(dir) = &opts.bpf_token {
+        obj.options_mut().token_path = Some(dir.clone());
     }
     for s in &opts.set {
         let bytes = globals::value_bytes(obj.spec(), &s.name, &s.value).map_err(in_file)?;

@@ -13,6 +13,8 @@ import sys
 
 TOOLS = ("tinybpf", "libbpf", "check")
 EXAMPLES = ("hello", "maps", "execsnoop")
+# Behaviour checks shown with the examples (not in the summary).
+CHECKS = ("kprobe.multi",)
 OK, FAIL, NONE = "✓", "✗", "·"
 
 
@@ -98,7 +100,7 @@ def main(argv):
     print(f"{'':<{w}}  " + "  ".join(f"{'T L C':<{cw}}" for _ in short))
     for n in names:
         print(f"{n:<{w}}  " + "  ".join(f"{cell(c[2].get(n, {})):<{cw}}" for c in cols))
-    for e in EXAMPLES:
+    for e in EXAMPLES + CHECKS:
         row = []
         for c in cols:
             st = c[3].get(e)
@@ -166,7 +168,7 @@ def write_doc(doc, cols, short, names, regress, both, only_t, unfinished, second
     o.append("## Examples\n")
     o.append("| example | " + " | ".join(short) + " |")
     o.append("|---|" + "---|" * len(short))
-    for e in EXAMPLES:
+    for e in EXAMPLES + CHECKS:
         row = []
         for c in cols:
             st = c[3].get(e)

@@ -144,5 +144,15 @@ example hello 'Hello world'
 example maps 'Process Name = '
 example execsnoop '/bin/(true|echo)'
 
+# Behaviour: a kprobe.multi link (5.18+ with CONFIG_FPROBE) held for a second.
+mobj=$(grep '^multi ' "$LIST" | cut -d' ' -f2)
+if [ -n "$mobj" ]; then
+    if timeout "$T" "$TINYBPF" load "$mobj" --program on_vfs_kmulti --duration 1 >"$TMP/out" 2>&1; then
+        mark ex kprobe.multi - ok "$(grep -m1 '→ kprobe.multi' "$TMP/out")"
+    else
+        mark ex kprobe.multi - fail "$(tinybpf_reason "$TMP/out")"
+    fi
+fi
+
 mark info end - - "$(date +%s)"
 rm -rf "$TMP" "$PIN"

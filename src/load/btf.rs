@@ -10,7 +10,7 @@ use crate::obj::section::{attach_type, prog_type};
 use crate::obj::{ObjectSpec, ProgKind};
 use crate::reloc::core::RelocOutcome;
 use crate::reloc::link::{ExtInfo, LinkedProgram};
-use std::os::fd::OwnedFd;
+use std::os::fd::{BorrowedFd, OwnedFd};
 
 /// The object's BTF as loaded, and what CO-RE did.
 #[derive(Debug, Default)]
@@ -31,7 +31,11 @@ impl BtfFd {
 
 /// Upload the object's BTF (when it has one) and keep its ext info; `core`
 /// is what CO-RE did (for explaining poisoned instructions later).
-pub(crate) fn upload(spec: &ObjectSpec, core: Vec<RelocOutcome>) -> Result<ObjBtf> {
+pub(crate) fn upload(
+    spec: &ObjectSpec,
+    core: Vec<RelocOutcome>,
+    token: Option<BorrowedFd<'_>>,
+) -> Result<ObjBtf> {
     let mut out = ObjBtf {
         ext_info: spec.btf_ext.as_ref().map(ExtInfo::from_btf_ext),
         core,
@@ -55,7 +59,7 @@ pub(crate) fn upload(spec: &ObjectSpec, core: Vec<RelocOutcome>) -> Result<ObjBt
                 btf.to_bytes()
             }
         };
-        match super::log::btf_load_with_log_retry(&bytes, 1) {
+        match super::log::btf_load_with_log_retry(&bytes, 1, token) {
             Ok(fd) => out.fd = BtfFd(Some(fd)),
             // No privileges is not a BTF problem: going on without BTF
             // would only fail again at the first map.

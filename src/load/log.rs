@@ -3,7 +3,7 @@
 //! buffer); on failure load again with a log so the error can say why,
 //! growing the buffer while the kernel reports it too small.
 
-use std::os::fd::OwnedFd;
+use std::os::fd::{BorrowedFd, OwnedFd};
 
 use nix::errno::Errno;
 
@@ -69,9 +69,10 @@ pub(crate) fn prog_load_with_log_retry(
 pub(crate) fn btf_load_with_log_retry(
     data: &[u8],
     level: u32,
+    token: Option<BorrowedFd<'_>>,
 ) -> Result<OwnedFd, (SysError, String)> {
     with_log_retry("BPF_BTF_LOAD", level, |log| {
-        sys::btf_load(data, log).map_err(|e| (e.errno, e.log_true_size))
+        sys::btf_load_token(data, log, token).map_err(|e| (e.errno, e.log_true_size))
     })
 }
 

@@ -79,10 +79,12 @@ fn create_raw(
     m: &MapSpec,
     btf_fd: Option<BorrowedFd<'_>>,
     inner: Option<BorrowedFd<'_>>,
+    token: Option<BorrowedFd<'_>>,
 ) -> Result<sys::MapFd> {
     let kernel_name = m.kernel_name();
     let mut attr = map_attr(m, &kernel_name, btf_fd);
     attr.inner_map_fd = inner;
+    attr.token_fd = token;
     match sys::MapFd::create(&attr) {
         Ok(fd) => Ok(fd),
         Err(e) if attr.btf_fd.is_some() => {
@@ -107,6 +109,7 @@ pub(super) fn create_map(
     i: usize,
     opts: &LoadOptions,
     btf_fd: Option<BorrowedFd<'_>>,
+    token: Option<BorrowedFd<'_>>,
     pins: &mut PinGuard,
 ) -> Result<Map> {
     // Definitions libbpf and cilium/ebpf accept though the kernel would not.
@@ -138,10 +141,10 @@ pub(super) fn create_map(
     }
     // Inner-map template for map-in-map.
     let inner_fd = match &m.inner {
-        Some(inner) => Some(create_raw(inner, btf_fd, None)?),
+        Some(inner) => Some(create_raw(inner, btf_fd, None, token)?),
         None => None,
     };
-    let fd = create_raw(m, btf_fd, inner_fd.as_ref().map(|f| f.as_fd()))?;
+    let fd = create_raw(m, btf_fd, inner_fd.as_ref().map(|f| f.as_fd()), token)?;
     drop(inner_fd);
     log::debug!(
         "map {} created (type {}, {} entries)",

@@ -18,6 +18,7 @@
 //! returns is built through [`Object::from_parts`].
 
 pub(crate) mod btf;
+pub(crate) mod freplace;
 pub(crate) mod kconfig;
 pub(crate) mod ksyms;
 pub(crate) mod log;
@@ -27,6 +28,7 @@ pub(crate) mod memlock;
 pub(crate) mod programs;
 pub(crate) mod slots;
 pub(crate) mod target;
+pub(crate) mod token;
 
 use crate::error::Result;
 use crate::map::Map;
@@ -64,6 +66,13 @@ pub struct LoadOptions {
     /// the error of the first failing program in object order (with
     /// `dump_insns`, programs after it may be dumped too).
     pub jobs: usize,
+    /// A bpffs mounted with `delegate_*` options to create a BPF token from
+    /// (Linux 6.9+; loading inside a user namespace). `None`: the path in
+    /// `LIBBPF_BPF_TOKEN_PATH` when set and not empty, else no token.
+    pub token_path: Option<PathBuf>,
+    /// Target programs of `freplace` programs, by program name (see
+    /// [`crate::OpenObject::set_attach_target`]).
+    pub attach_prog_targets: std::collections::BTreeMap<String, freplace::AttachProgTarget>,
 }
 
 impl Default for LoadOptions {
@@ -74,6 +83,8 @@ impl Default for LoadOptions {
             pin_root: PathBuf::from("/sys/fs/bpf"),
             dump_insns: None,
             jobs: programs::job_count(0),
+            token_path: None,
+            attach_prog_targets: Default::default(),
         }
     }
 }
@@ -116,6 +127,7 @@ pub(crate) struct Loader<'a> {
     programs: Vec<Program>,
     maps: Vec<Map>,
     btf_fd: Option<OwnedFd>,
+    token: Option<OwnedFd>,
     btf: btf::ObjBtf,
     ext: ExtInfo,
     ksyms: ksyms::Ksyms,
@@ -131,6 +143,7 @@ impl<'a> Loader<'a> {
             programs: Vec::new(),
             maps: Vec::new(),
             btf_fd: None,
+            token: None,
             btf: btf::ObjBtf::default(),
             ext: ExtInfo::default(),
             ksyms: ksyms::Ksyms::default(),
@@ -143,6 +156,7 @@ impl<'a> Loader<'a> {
     pub(crate) fn run(mut self) -> Result<Object> {
         ::log::debug!("loading object {}", self.spec.name);
         memlock::ensure_memlock();
+        self.token = token::open(self.opts)?;
         self.relocate()?;
         self.ksyms = ksyms::Ksyms::resolve(&self.spec)?;
         self.upload_btf()?;
@@ -171,7 +185,7 @@ impl<'a> Loader<'a> {
     /// The object's BTF into the kernel (going on without it if rejected).
     fn upload_btf(&mut self) -> Result<()> {
         let core = std::mem::take(&mut self.btf.core);
-        self.btf = btf::upload(&self.spec, core)?;
+        self.btf = btf::upload(&self.spec, core, self.token.as_ref().map(|t| t.as_fd()))?;
         self.btf_fd = self.btf.fd.take_fd();
         self.ext = self.btf.ext_info.clone().unwrap_or_default();
         Ok(())
@@ -189,6 +203,7 @@ impl<'a> Loader<'a> {
                 i,
                 self.opts,
                 self.btf_fd.as_ref().map(|f| f.as_fd()),
+                self.token.as_ref().map(|t| t.as_fd()),
                 &mut self.pins,
             )?;
             self.maps.push(m);
@@ -213,6 +228,18 @@ impl<'a> Loader<'a> {
             })?)),
             None => None,
         };
+        let token = match &self.token {
+            Some(fd) => Some(std::sync::Arc::new(fd.try_clone().map_err(|e| {
+                crate::error::Error::Sys {
+                    what: "duplicating the BPF token fd for program loads".into(),
+                    source: crate::sys::SysError::new(
+                        "F_DUPFD_CLOEXEC",
+                        nix::errno::Errno::from_raw(e.raw_os_error().unwrap_or(0)),
+                    ),
+                }
+            })?)),
+            None => None,
+        };
         let cx = programs::Ctx {
             spec: &self.spec,
             maps: &self.maps,
@@ -220,6 +247,7 @@ impl<'a> Loader<'a> {
             btf: &self.btf,
             ext: &self.ext,
             ksyms: &self.ksyms,
+            token,
             opts: self.opts,
         };
         self.programs = programs::load_all(&cx, &which, self.opts.jobs)?;

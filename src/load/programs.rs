@@ -47,6 +47,8 @@ pub(super) struct Ctx<'a> {
     pub ext: &'a ExtInfo,
     /// The resolved `.ksyms` externs (module BTF fds stay open in it).
     pub ksyms: &'a super::ksyms::Ksyms,
+    /// A duplicate of the BPF token's fd, when loads go through one.
+    pub token: Option<Arc<OwnedFd>>,
     pub opts: &'a LoadOptions,
 }
 
@@ -66,8 +68,12 @@ pub(super) struct PreparedLoad {
     line_info: Vec<u8>,
     attach_btf_id: u32,
     attach_btf_obj_fd: Option<OwnedFd>,
+    /// An `freplace` program's target program.
+    attach_prog_fd: Option<OwnedFd>,
     /// The object's BTF (for func/line info), shared by the programs.
     prog_btf_fd: Option<Arc<OwnedFd>>,
+    /// The BPF token every load goes through, when one is used.
+    token: Option<Arc<OwnedFd>>,
     /// fds the instructions refer to by index (`BPF_PSEUDO_MAP_IDX*`,
     /// module kfunc calls); empty when none.
     fd_array: Vec<RawFd>,
@@ -122,6 +128,7 @@ pub(super) fn prepare(cx: &Ctx<'_>, i: usize) -> Result<PreparedLoad> {
         )?;
     }
     let (attach_btf_id, attach_btf_obj_fd) = cx.btf.attach_target(&kind, &p.name)?;
+    let ext = super::freplace::ext_target(cx.opts, &p.name, &kind)?;
     let (func_info, line_info) = if cx.btf_fd.is_some() {
         encode_ext(&linked)
     } else {
@@ -151,9 +158,11 @@ pub(super) fn prepare(cx: &Ctx<'_>, i: usize) -> Result<PreparedLoad> {
         prog_flags,
         func_info,
         line_info,
-        attach_btf_id,
+        attach_btf_id: ext.as_ref().map_or(attach_btf_id, |(id, _)| *id),
         attach_btf_obj_fd,
+        attach_prog_fd: ext.map(|(_, fd)| fd),
         prog_btf_fd: cx.btf_fd.clone(),
+        token: cx.token.clone(),
         fd_array: cx.ksyms.fd_array().to_vec(),
     })
 }
@@ -185,8 +194,9 @@ impl PreparedLoad {
             },
             attach_btf_id: self.attach_btf_id,
             attach_btf_obj_fd: self.attach_btf_obj_fd.as_ref().map(|f| f.as_fd()),
+            attach_prog_fd: self.attach_prog_fd.as_ref().map(|f| f.as_fd()),
+            token_fd: self.token.as_deref().map(|f| f.as_fd()),
             fd_array: &self.fd_array,
-            ..Default::default()
         };
         log::debug!(
             "loading program {} ({} insns)",
@@ -211,6 +221,7 @@ pub(super) fn finish(cx: &Ctx<'_>, prep: PreparedLoad, loaded: LoadResult) -> Re
         Err((e, log)) => {
             let log = cx.btf.explain_poison(&log, &p.name, &prep.linked, cx.spec);
             let log = super::ksyms::Ksyms::explain(log, cx.spec);
+            let log = super::freplace::explain_refusal(&prep.kind, e.errno, log);
             Err(Error::Verifier {
                 program: p.name.clone(),
                 errno: e.errno,

@@ -77,6 +77,24 @@ pub enum AttachTarget {
         /// Entry or return probe.
         kind: ProbeKind,
     },
+    /// `uprobe.multi/<path>:<pattern>`, `uretprobe.multi/...`: every function
+    /// of the binary whose name matches the glob (`*`, `?`).
+    UprobeMulti {
+        /// Binary or library (a path, or a name found through ld.so.cache).
+        path: String,
+        /// Glob over its symbol names.
+        pattern: String,
+        /// A uretprobe.
+        ret: bool,
+    },
+    /// `kprobe.multi/<pattern>`, `kretprobe.multi/<pattern>`: every
+    /// traceable kernel function whose name matches the glob.
+    KprobeMulti {
+        /// Glob over kernel function names.
+        pattern: String,
+        /// A kretprobe.
+        ret: bool,
+    },
     /// A perf event chosen by user space (`perf_event`).
     PerfEvent,
     /// Not auto-attachable: the section says what the program is, not where
@@ -226,6 +244,30 @@ pub fn prog_kind(section: &str) -> Option<ProgKind> {
             };
             ProgKind::new(pt::KPROBE, 0, target)
         }
+        "uprobe.multi" | "uretprobe.multi" | "uprobe.multi.s" | "uretprobe.multi.s" => {
+            let ret = head.starts_with("uret");
+            let target = match rest.and_then(|r| r.rsplit_once(':')) {
+                Some((path, pattern)) if !path.is_empty() && !pattern.is_empty() => {
+                    AttachTarget::UprobeMulti {
+                        path: path.into(),
+                        pattern: pattern.into(),
+                        ret,
+                    }
+                }
+                _ => AttachTarget::None,
+            };
+            ProgKind::new(pt::KPROBE, at::TRACE_UPROBE_MULTI, target)
+        }
+        "kprobe.multi" | "kretprobe.multi" => {
+            let target = match rest {
+                Some(p) if !p.is_empty() => AttachTarget::KprobeMulti {
+                    pattern: p.into(),
+                    ret: head == "kretprobe.multi",
+                },
+                _ => AttachTarget::None,
+            };
+            ProgKind::new(pt::KPROBE, at::TRACE_KPROBE_MULTI, target)
+        }
         "usdt" => plain(pt::KPROBE, 0),
         "socket" => plain(pt::SOCKET_FILTER, 0),
         "xdp" | "xdp.frags" if rest.is_none() => {
@@ -335,6 +377,44 @@ mod tests {
             }
         );
         assert_eq!(prog_kind("uprobe").unwrap().target, AttachTarget::None);
+    }
+
+    #[test]
+    fn multi_probes() {
+        let k = prog_kind("uretprobe.multi.s//usr/lib/libc.so.6:getp*id").unwrap();
+        assert_eq!(k.expected_attach_type, attach_type::TRACE_UPROBE_MULTI);
+        assert_eq!(k.prog_type, prog_type::KPROBE);
+        assert!(k.sleepable);
+        assert_eq!(
+            k.target,
+            AttachTarget::UprobeMulti {
+                path: "/usr/lib/libc.so.6".into(),
+                pattern: "getp*id".into(),
+                ret: true
+            }
+        );
+        assert_eq!(
+            prog_kind("uprobe.multi").unwrap().target,
+            AttachTarget::None
+        );
+        assert_eq!(
+            prog_kind("uprobe.multi/libc.so.6").unwrap().target,
+            AttachTarget::None
+        );
+        let k = prog_kind("kprobe.multi/vfs_*").unwrap();
+        assert_eq!(k.expected_attach_type, attach_type::TRACE_KPROBE_MULTI);
+        assert_eq!(
+            k.target,
+            AttachTarget::KprobeMulti {
+                pattern: "vfs_*".into(),
+                ret: false
+            }
+        );
+        assert!(matches!(
+            prog_kind("kretprobe.multi/x").unwrap().target,
+            AttachTarget::KprobeMulti { ret: true, .. }
+        ));
+        assert!(!prog_kind("kprobe.multi/x").unwrap().sleepable);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! to the kernel is initialised; `size_of` of the struct is the size argument.
 //! Pointers are `u64` (`__aligned_u64`); fds are `u32`.
 
-/// `BPF_MAP_CREATE`, up to `map_extra`.
+/// `BPF_MAP_CREATE`, up to `map_token_fd` (6.9+; zero for older kernels).
 #[repr(C)]
 #[derive(Default)]
 pub(crate) struct MapCreate {
@@ -22,6 +22,8 @@ pub(crate) struct MapCreate {
     pub btf_value_type_id: u32,
     pub btf_vmlinux_value_type_id: u32,
     pub map_extra: u64,
+    pub value_type_btf_obj_fd: i32,
+    pub map_token_fd: i32,
 }
 
 /// `BPF_MAP_{LOOKUP,UPDATE,DELETE}_ELEM`, `BPF_MAP_GET_NEXT_KEY`,
@@ -89,6 +91,9 @@ pub(crate) struct ProgLoad {
     pub core_relos: u64,
     pub core_relo_rec_size: u32,
     pub log_true_size: u32,
+    /// 6.9+ (zero for older kernels, which accept zeroed tail bytes).
+    pub prog_token_fd: i32,
+    pub fd_array_cnt: u32,
 }
 
 /// `BPF_OBJ_PIN` / `BPF_OBJ_GET`.
@@ -199,7 +204,7 @@ pub(crate) struct RawTracepoint {
     pub _pad0: u32,
 }
 
-/// `BPF_BTF_LOAD`, up to `btf_log_true_size`.
+/// `BPF_BTF_LOAD`, up to `btf_token_fd`.
 #[repr(C)]
 #[derive(Default)]
 pub(crate) struct BtfLoad {
@@ -209,6 +214,17 @@ pub(crate) struct BtfLoad {
     pub btf_log_size: u32,
     pub btf_log_level: u32,
     pub btf_log_true_size: u32,
+    /// 6.9+ (zero for older kernels).
+    pub btf_flags: u32,
+    pub btf_token_fd: i32,
+}
+
+/// `BPF_TOKEN_CREATE` (`attr.token_create`, 6.9+).
+#[repr(C)]
+#[derive(Default)]
+pub(crate) struct TokenCreate {
+    pub flags: u32,
+    pub bpffs_fd: u32,
 }
 
 /// `attr.link_create.perf_event`.
@@ -250,6 +266,17 @@ pub(crate) struct LinkUprobeMulti {
     pub _pad0: u32,
 }
 
+/// `attr.link_create.kprobe_multi`.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub(crate) struct LinkKprobeMulti {
+    pub flags: u32,
+    pub cnt: u32,
+    pub syms: u64,
+    pub addrs: u64,
+    pub cookies: u64,
+}
+
 /// `attr.link_create.tcx` (and `netkit`): `relative_fd` or `relative_id`
 /// (by `BPF_F_ID`), and the expected revision (0: any).
 #[repr(C)]
@@ -281,6 +308,7 @@ pub(crate) union LinkExtra {
     pub tracing: LinkTracing,
     pub iter: LinkIter,
     pub uprobe_multi: LinkUprobeMulti,
+    pub kprobe_multi: LinkKprobeMulti,
     pub tcx: LinkTcx,
     pub netfilter: LinkNetfilter,
 }
@@ -436,7 +464,9 @@ mod tests {
         assert_eq!(offset_of!(MapCreate, btf_fd), 48);
         assert_eq!(offset_of!(MapCreate, btf_vmlinux_value_type_id), 60);
         assert_eq!(offset_of!(MapCreate, map_extra), 64);
-        assert_eq!(size_of::<MapCreate>(), 72);
+        assert_eq!(offset_of!(MapCreate, value_type_btf_obj_fd), 72);
+        assert_eq!(offset_of!(MapCreate, map_token_fd), 76);
+        assert_eq!(size_of::<MapCreate>(), 80);
     }
 
     #[test]
@@ -477,7 +507,9 @@ mod tests {
         assert_eq!(offset_of!(ProgLoad, core_relos), 128);
         assert_eq!(offset_of!(ProgLoad, core_relo_rec_size), 136);
         assert_eq!(offset_of!(ProgLoad, log_true_size), 140);
-        assert_eq!(size_of::<ProgLoad>(), 144);
+        assert_eq!(offset_of!(ProgLoad, prog_token_fd), 144);
+        assert_eq!(offset_of!(ProgLoad, fd_array_cnt), 148);
+        assert_eq!(size_of::<ProgLoad>(), 152);
     }
 
     #[test]
@@ -497,7 +529,11 @@ mod tests {
         assert_eq!(offset_of!(BtfLoad, btf_size), 16);
         assert_eq!(offset_of!(BtfLoad, btf_log_level), 24);
         assert_eq!(offset_of!(BtfLoad, btf_log_true_size), 28);
-        assert_eq!(size_of::<BtfLoad>(), 32);
+        assert_eq!(offset_of!(BtfLoad, btf_flags), 32);
+        assert_eq!(offset_of!(BtfLoad, btf_token_fd), 36);
+        assert_eq!(size_of::<BtfLoad>(), 40);
+        assert_eq!(offset_of!(TokenCreate, bpffs_fd), 4);
+        assert_eq!(size_of::<TokenCreate>(), 8);
         assert_eq!(size_of::<LinkUpdate>(), 16);
         assert_eq!(size_of::<LinkDetach>(), 4);
         assert_eq!(size_of::<ProgBindMap>(), 12);
@@ -545,6 +581,11 @@ mod tests {
         assert_eq!(offset_of!(LinkIter, iter_info_len), 8);
         assert_eq!(offset_of!(LinkUprobeMulti, cnt), 32);
         assert_eq!(offset_of!(LinkUprobeMulti, pid), 40);
+        assert_eq!(offset_of!(LinkKprobeMulti, cnt), 4);
+        assert_eq!(offset_of!(LinkKprobeMulti, syms), 8);
+        assert_eq!(offset_of!(LinkKprobeMulti, addrs), 16);
+        assert_eq!(offset_of!(LinkKprobeMulti, cookies), 24);
+        assert_eq!(size_of::<LinkKprobeMulti>(), 32);
         assert_eq!(offset_of!(LinkTcx, expected_revision), 8);
         assert_eq!(size_of::<LinkTcx>(), 16);
         assert_eq!(offset_of!(LinkNetfilter, priority), 8);

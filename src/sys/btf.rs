@@ -1,6 +1,6 @@
 //! `BPF_BTF_LOAD`.
 
-use std::os::fd::OwnedFd;
+use std::os::fd::{BorrowedFd, OwnedFd};
 
 use nix::errno::Errno;
 
@@ -33,7 +33,17 @@ impl From<BtfLoadError> for SysError {
 
 /// `BPF_BTF_LOAD` of a raw BTF blob, once. With `log`, the kernel fills
 /// `log.buf` at `log.level` and `log.true_size` is updated.
-pub fn btf_load(data: &[u8], mut log: Option<&mut VerifierLog>) -> Result<OwnedFd, BtfLoadError> {
+pub fn btf_load(data: &[u8], log: Option<&mut VerifierLog>) -> Result<OwnedFd, BtfLoadError> {
+    btf_load_token(data, log, None)
+}
+
+/// [`btf_load`] through a BPF token (6.9+: `btf_token_fd` and
+/// `BPF_F_TOKEN_FD`).
+pub fn btf_load_token(
+    data: &[u8],
+    mut log: Option<&mut VerifierLog>,
+    token: Option<BorrowedFd<'_>>,
+) -> Result<OwnedFd, BtfLoadError> {
     let fail = |errno| BtfLoadError {
         errno,
         log_true_size: 0,
@@ -42,6 +52,8 @@ pub fn btf_load(data: &[u8], mut log: Option<&mut VerifierLog>) -> Result<OwnedF
     let mut attr = raw::BtfLoad {
         btf: ptr(data),
         btf_size,
+        btf_flags: token.map_or(0, |_| super::BPF_F_TOKEN_FD),
+        btf_token_fd: token.map_or(0, |f| fd_u32(f) as i32),
         ..Default::default()
     };
     if let Some(l) = log.as_deref_mut() {

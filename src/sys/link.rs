@@ -99,6 +99,14 @@ pub enum LinkCreateExtra<'a> {
         pid: u32,
         flags: u32,
     },
+    /// `BPF_TRACE_KPROBE_MULTI`: by names (`syms`, NUL-terminated) or by
+    /// addresses; `cookies` empty or as long as the targets.
+    KprobeMulti {
+        syms: &'a [*const std::ffi::c_char],
+        addrs: &'a [u64],
+        cookies: &'a [u64],
+        flags: u32,
+    },
     /// `BPF_TCX_INGRESS`/`EGRESS`: the program or link (fd, or id with
     /// `BPF_F_ID`) that `BPF_F_BEFORE`/`AFTER` refer to, and the expected
     /// revision of the attachment list (0: any).
@@ -184,6 +192,30 @@ pub fn link_create(
                 flags,
                 pid,
                 _pad0: 0,
+            };
+        }
+        LinkCreateExtra::KprobeMulti {
+            syms,
+            addrs,
+            cookies,
+            flags,
+        } => {
+            let n = syms.len().max(addrs.len());
+            if n == 0
+                || (!syms.is_empty() && !addrs.is_empty())
+                || (!cookies.is_empty() && cookies.len() != n)
+            {
+                return Err(SysError::new(
+                    "BPF_LINK_CREATE: kprobe_multi needs syms or addrs, and cookies as many",
+                    Errno::EINVAL,
+                ));
+            }
+            attr.extra.kprobe_multi = raw::LinkKprobeMulti {
+                flags,
+                cnt: len_u32(call, n)?,
+                syms: ptr(syms),
+                addrs: ptr(addrs),
+                cookies: ptr(cookies),
             };
         }
         LinkCreateExtra::Tcx {

@@ -26,6 +26,8 @@ pub struct MapCreateAttr<'a> {
     pub btf_vmlinux_value_type_id: u32,
     pub map_extra: u64,
     pub map_ifindex: u32,
+    /// A BPF token (6.9+): sets `map_token_fd` and `BPF_F_TOKEN_FD`.
+    pub token_fd: Option<BorrowedFd<'a>>,
 }
 
 pub fn map_create(a: &MapCreateAttr<'_>) -> SysResult<OwnedFd> {
@@ -34,7 +36,7 @@ pub fn map_create(a: &MapCreateAttr<'_>) -> SysResult<OwnedFd> {
         key_size: a.key_size,
         value_size: a.value_size,
         max_entries: a.max_entries,
-        map_flags: a.map_flags,
+        map_flags: a.map_flags | a.token_fd.map_or(0, |_| super::BPF_F_TOKEN_FD),
         inner_map_fd: opt_fd(a.inner_map_fd),
         numa_node: a.numa_node,
         map_name: obj_name(a.name),
@@ -44,6 +46,8 @@ pub fn map_create(a: &MapCreateAttr<'_>) -> SysResult<OwnedFd> {
         btf_value_type_id: a.btf_value_type_id,
         btf_vmlinux_value_type_id: a.btf_vmlinux_value_type_id,
         map_extra: a.map_extra,
+        map_token_fd: a.token_fd.map_or(0, |f| fd_u32(f) as i32),
+        ..Default::default()
     };
     bpf_fd("BPF_MAP_CREATE", BPF_MAP_CREATE, &mut attr)
 }

@@ -32,6 +32,7 @@ pub mod perf;
 pub mod pod;
 pub mod prog;
 pub mod query;
+pub mod token;
 
 pub use btf::*;
 pub use fs::*;
@@ -44,6 +45,7 @@ pub use perf::*;
 pub use pod::Pod;
 pub use prog::*;
 pub use query::*;
+pub use token::*;
 
 use nix::errno::Errno;
 use std::cell::Cell;

@@ -33,6 +33,8 @@ pub struct ProgLoadAttr<'a> {
     pub attach_btf_obj_fd: Option<BorrowedFd<'a>>,
     pub attach_prog_fd: Option<BorrowedFd<'a>>,
     pub fd_array: &'a [RawFd],
+    /// A BPF token (6.9+): sets `prog_token_fd` and `BPF_F_TOKEN_FD`.
+    pub token_fd: Option<BorrowedFd<'a>>,
 }
 
 impl Default for ProgLoadAttr<'_> {
@@ -54,6 +56,7 @@ impl Default for ProgLoadAttr<'_> {
             attach_btf_obj_fd: None,
             attach_prog_fd: None,
             fd_array: &[],
+            token_fd: None,
         }
     }
 }
@@ -153,7 +156,7 @@ pub fn prog_load(
         insns: ptr(a.insns),
         license: a.license.as_ptr() as u64,
         kern_version: a.kern_version,
-        prog_flags: a.prog_flags,
+        prog_flags: a.prog_flags | a.token_fd.map_or(0, |_| super::BPF_F_TOKEN_FD),
         prog_name: obj_name(a.name),
         expected_attach_type: a.expected_attach_type,
         prog_btf_fd: opt_fd(a.prog_btf_fd),
@@ -174,6 +177,7 @@ pub fn prog_load(
         attach_btf_id: a.attach_btf_id,
         attach_fd: opt_fd(a.attach_btf_obj_fd.or(a.attach_prog_fd)),
         fd_array: ptr(a.fd_array),
+        prog_token_fd: a.token_fd.map_or(0, |f| fd_u32(f) as i32),
         ..Default::default()
     };
     if let Some(l) = log.as_deref_mut() {

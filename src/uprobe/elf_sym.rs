@@ -276,6 +276,36 @@ pub fn elf_symbol_offset(data: &[u8], symbol: &str) -> Result<u64, SymbolError> 
     Ok(addr)
 }
 
+/// Every function whose base name (without `@VERSION`) passes `keep`, as
+/// (versioned name, file offset), one per distinct offset, sorted by
+/// offset: the targets of a `uprobe.multi` pattern.
+pub(crate) fn elf_matching_offsets(
+    data: &[u8],
+    keep: &dyn Fn(&str) -> bool,
+) -> Result<Vec<(String, u64)>, SymbolError> {
+    let elf_err = |e: object::read::Error| SymbolError::Elf(e.to_string());
+    let (all, loads) = match object::FileKind::parse(data).map_err(elf_err)? {
+        object::FileKind::Elf64 => defs::<elf::FileHeader64<Endianness>>(data),
+        object::FileKind::Elf32 => defs::<elf::FileHeader32<Endianness>>(data),
+        k => return Err(SymbolError::Elf(format!("{k:?} is not an ELF file"))),
+    }
+    .map_err(elf_err)?;
+    let mut out: Vec<(String, u64)> = all
+        .iter()
+        .filter(|d| keep(&d.base))
+        .map(|d| {
+            let off = loads
+                .iter()
+                .find(|(vaddr, filesz, _)| d.addr >= *vaddr && d.addr - vaddr < *filesz)
+                .map_or(d.addr, |(vaddr, _, off)| d.addr - vaddr + off);
+            (d.display(), off)
+        })
+        .collect();
+    out.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
+    out.dedup_by_key(|e| e.1);
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
