@@ -147,9 +147,25 @@ impl Features {
     }
 
     /// `BPF_LINK_CREATE` for perf events (kprobes, uprobes and tracepoints
-    /// as bpf links, 5.15).
+    /// as bpf links, 5.15). Without it, programs are attached to perf events
+    /// with the `PERF_EVENT_IOC_SET_BPF` ioctl.
     pub fn perf_link() -> bool {
+        if let Some(v) = *perf_link_override()
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+        {
+            return v;
+        }
         cached(Key::PerfLink, probe_perf_link)
+    }
+
+    /// Make [`Features::perf_link`] answer `v` (or the probed answer again
+    /// with `None`) for the rest of the process: to test or reproduce the
+    /// ioctl attach of kernels before 5.15 on a newer one.
+    pub fn set_perf_link_override(v: Option<bool>) {
+        *perf_link_override()
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = v;
     }
 
     /// The ring buffer map (`BPF_MAP_TYPE_RINGBUF`, 5.8).
@@ -174,6 +190,11 @@ impl Features {
 
 fn btf_override() -> &'static Mutex<Option<BtfFeatures>> {
     static O: Mutex<Option<BtfFeatures>> = Mutex::new(None);
+    &O
+}
+
+fn perf_link_override() -> &'static Mutex<Option<bool>> {
+    static O: Mutex<Option<bool>> = Mutex::new(None);
     &O
 }
 
