@@ -26,6 +26,8 @@ use crate::sys;
 const ENOTSUPP: i32 = 524;
 /// `BPF_FUNC_ktime_get_coarse_ns`, added with memcg accounting (5.11).
 const HELPER_KTIME_GET_COARSE_NS: u32 = 160;
+/// `BPF_FUNC_get_attach_cookie` (5.15).
+const HELPER_GET_ATTACH_COOKIE: u32 = 174;
 /// `BPF_PROG_TYPE_NETFILTER` and its attach type.
 const PROG_NETFILTER: u32 = 32;
 const ATTACH_NETFILTER: u32 = 45;
@@ -166,6 +168,12 @@ impl Features {
         *perf_link_override()
             .lock()
             .unwrap_or_else(|e| e.into_inner()) = v;
+    }
+
+    /// `bpf_get_attach_cookie` for tracing programs (5.15): what
+    /// `.kconfig`'s `LINUX_HAS_BPF_COOKIE` says.
+    pub fn bpf_cookie() -> bool {
+        Features::helper(prog_type::TRACEPOINT, HELPER_GET_ATTACH_COOKIE)
     }
 
     /// The ring buffer map (`BPF_MAP_TYPE_RINGBUF`, 5.8).

@@ -21,13 +21,13 @@ EXAMPLES = ("hello", "maps", "execsnoop", "execsnoop --perf")
 BEHAVIOURS = {
     "test-run-globals": ("globals", "`test-run globals xdp_calls` returns 26 (subprograms, global data)"),
     "test-run-rodata": ("globals", "`test-run globals xdp_count --set multiplier=3` returns 2 (`const volatile` set before load)"),
-    "kconfig": ("kconfig", "`test-run kconfig xdp_kconfig` returns 0: every `.kconfig` extern holds what the kernel's config says"),
+    "kconfig": ("kconfig", "`test-run kconfig xdp_kconfig` returns 0: every `.kconfig` extern holds what the kernel's config and version say (11 before 5.15: no BPF cookie)"),
     "kconfig-negative": ("kconfig", "the same with a wrong `CONFIG_HZ` expectation returns 4 (the check can fail)"),
     "attach-tracepoint": ("tracepoints", "`load tracepoints --program count_getpid` attaches (perf link, or the ioctl without perf links)"),
     "attach-tp_btf": ("attach", "`load attach --program on_sched_exec` attaches a tp_btf program"),
     "attach-fentry": ("attach", "`load attach --program on_unlinkat_entry` attaches an fentry program (BPF trampolines)"),
 }
-FEATURES = ("perf_link", "ringbuf", "log_true_size", "memcg_account")
+FEATURES = ("perf_link", "bpf_cookie", "ringbuf", "log_true_size", "memcg_account")
 # BTF states of run-inside.sh: the first two mean the BTF went into the kernel.
 BTF_KEPT = ("kept", "sanitized")
 OK, FAIL, NONE = "✓", "✗", "·"
