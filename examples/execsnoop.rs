@@ -78,8 +78,9 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     // Before anything else: blocks SIGINT/SIGTERM and receives them on a fd.
     let interrupt = Interrupt::new()?;
 
-    // Ring buffers came with 5.8: probe for them, not for a version.
-    let use_perf = perf_requested || !Features::ringbuf();
+    // Ring buffers came with 5.8: probe for them, not for a version. Without
+    // privileges the probe cannot tell; loading then says what to do.
+    let use_perf = perf_requested || (Features::privileged() && !Features::ringbuf());
     if use_perf && !perf_requested {
         eprintln!("no ring buffers on this kernel; using the perf buffer");
     }

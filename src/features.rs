@@ -126,6 +126,14 @@ impl Features {
         btf_probe(BtfProbe::Basic)
     }
 
+    /// Whether this process may load tracing programs (root, or CAP_BPF with
+    /// CAP_PERFMON): when not, every probe that loads a program or creates
+    /// a privileged map answers `false` for want of privileges, not of the
+    /// feature, and a fallback chosen on such an answer would be wrong.
+    pub fn privileged() -> bool {
+        Features::prog_type(prog_type::TRACEPOINT)
+    }
+
     /// Whether the kernel knows program type `t` (`enum bpf_prog_type`): a
     /// trivial program of that type loads, or gets as far as the verifier,
     /// or is refused by policy (EPERM while a tracepoint program loads: e.g. an

@@ -52,9 +52,18 @@ pub(crate) fn ensure_memlock() {
             }
             return;
         }
-        log::debug!("BPF memory counts against RLIMIT_MEMLOCK (no memcg accounting); raised it");
-        if let Err(e) = raised {
-            log::warn!("could not raise RLIMIT_MEMLOCK ({e}); loading large maps or programs may fail with EPERM");
+        match raised {
+            Ok(()) => log::debug!(
+                "BPF memory counts against RLIMIT_MEMLOCK (no memcg accounting); raised it"
+            ),
+            // Unprivileged, the probe cannot tell (and loading will say
+            // what to do): no warning about a limit that may not matter.
+            Err(e) if !Features::privileged() => {
+                log::debug!("could not raise RLIMIT_MEMLOCK ({e}); no privileges to probe memcg accounting")
+            }
+            Err(e) => log::warn!(
+                "could not raise RLIMIT_MEMLOCK ({e}); loading large maps or programs may fail with EPERM"
+            ),
         }
     });
 }
