@@ -17,6 +17,7 @@ use std::cell::Cell;
 use std::process::ExitCode;
 use std::time::Duration;
 use tinybpf::events::Interrupt;
+use tinybpf::features::Features;
 use tinybpf::{Object, OpenObject, PerfBuffer, RingBuffer};
 
 const OBJ: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/bpf/execsnoop.bpf.o"));
@@ -68,14 +69,6 @@ fn load(program: &str) -> tinybpf::Result<Object> {
     Ok(obj)
 }
 
-/// Whether `e` says this kernel has no ring buffers (creating the
-/// `BPF_MAP_TYPE_RINGBUF` map `events` was refused with EINVAL). Anything
-/// else — no privileges above all — is not a reason to try the perf buffer.
-fn ringbuf_unsupported(e: &tinybpf::Error) -> bool {
-    matches!(e, tinybpf::Error::Map { map, source }
-        if map == "events" && source.errno == nix::errno::Errno::EINVAL)
-}
-
 fn main() -> ExitCode {
     report::run(run)
 }
@@ -85,18 +78,17 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     // Before anything else: blocks SIGINT/SIGTERM and receives them on a fd.
     let interrupt = Interrupt::new()?;
 
-    let (obj, use_perf) = if perf_requested {
-        (load("handle_exec_perf")?, true)
+    // Ring buffers came with 5.8: probe for them, not for a version. Without
+    // privileges the probe cannot tell; loading then says what to do.
+    let use_perf = perf_requested || (Features::privileged() && !Features::ringbuf());
+    if use_perf && !perf_requested {
+        eprintln!("no ring buffers on this kernel; using the perf buffer");
+    }
+    let obj = load(if use_perf {
+        "handle_exec_perf"
     } else {
-        match load("handle_exec") {
-            Ok(obj) => (obj, false),
-            Err(e) if ringbuf_unsupported(&e) => {
-                eprintln!("no ring buffers on this kernel ({e}); falling back to the perf buffer");
-                (load("handle_exec_perf")?, true)
-            }
-            Err(e) => return Err(e.into()),
-        }
-    };
+        "handle_exec"
+    })?;
 
     // The header goes out once the reader is ready: no exec after it is missed.
     let header = || {

@@ -21,12 +21,15 @@
 # host path; /boot/config-<release> per kernel); boot each kernel with
 #   qemu-system-x86_64 -accel tcg -cpu max -m 1024 -nographic -no-reboot
 # whose /init runs scripts/kmatrix/run-inside.sh: per object `tinybpf load
-# --no-attach`, `bpftool prog loadall` and `tinybpf check`, then the three
-# examples with execs to report; results come back as marker lines on the
-# serial console. The same runner runs on the host as the last column.
+# --no-attach` (noting whether the object's BTF was kept), `bpftool prog
+# loadall` and `tinybpf check`; then `tinybpf probe`, behaviour checks
+# (test-run of globals and kconfig objects, tracepoint/tp_btf/fentry attach)
+# and the three examples (execsnoop also with --perf) with execs to report;
+# results come back as marker lines on the serial console. The same runner runs on the host as the last column.
 # scripts/kmatrix/report.py prints the object x kernel table and writes the
 # report. Exit status: 0 clean; 1 an object libbpf loads and tinybpf does
-# not, an example that printed nothing, or a kernel whose run did not finish;
+# not, an example that printed nothing, an object of bpf/ that lost its BTF,
+# a behaviour check failed, or a kernel whose run did not finish;
 # 2 setup failed. Needs root (host column, apt-get install of qemu-system-x86,
 # busybox-static, cpio when missing), python3, bpftool.
 set -euo pipefail
@@ -46,7 +49,7 @@ while [[ $# -gt 0 ]]; do
         --timeout) BOOT_TIMEOUT="${2:?--timeout needs seconds}"; shift ;;
         --doc) DOC="${2:?--doc needs a file}"; shift ;;
         --cache) CACHE="${2:?--cache needs a dir}"; shift ;;
-        -h|--help) sed -n '2,32p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,34p' "$0"; exit 0 ;;
         *) echo "kernel-matrix: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
     shift

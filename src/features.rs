@@ -27,6 +27,8 @@ use crate::sys;
 const ENOTSUPP: i32 = 524;
 /// `BPF_FUNC_ktime_get_coarse_ns`, added with memcg accounting (5.11).
 const HELPER_KTIME_GET_COARSE_NS: u32 = 160;
+/// `BPF_FUNC_get_attach_cookie` (5.15).
+const HELPER_GET_ATTACH_COOKIE: u32 = 174;
 /// `BPF_PROG_TYPE_NETFILTER` and its attach type.
 const PROG_NETFILTER: u32 = 32;
 const ATTACH_NETFILTER: u32 = 45;
@@ -125,6 +127,14 @@ impl Features {
         btf_probe(BtfProbe::Basic)
     }
 
+    /// Whether this process may load tracing programs (root, or CAP_BPF with
+    /// CAP_PERFMON): when not, every probe that loads a program or creates
+    /// a privileged map answers `false` for want of privileges, not of the
+    /// feature, and a fallback chosen on such an answer would be wrong.
+    pub fn privileged() -> bool {
+        Features::prog_type(prog_type::TRACEPOINT)
+    }
+
     /// Whether the kernel knows program type `t` (`enum bpf_prog_type`): a
     /// trivial program of that type loads, or gets as far as the verifier,
     /// or is refused by policy (EPERM while a tracepoint program loads: e.g. an
@@ -148,9 +158,31 @@ impl Features {
     }
 
     /// `BPF_LINK_CREATE` for perf events (kprobes, uprobes and tracepoints
-    /// as bpf links, 5.15).
+    /// as bpf links, 5.15). Without it, programs are attached to perf events
+    /// with the `PERF_EVENT_IOC_SET_BPF` ioctl.
     pub fn perf_link() -> bool {
+        if let Some(v) = *perf_link_override()
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+        {
+            return v;
+        }
         cached(Key::PerfLink, probe_perf_link)
+    }
+
+    /// Make [`Features::perf_link`] answer `v` (or the probed answer again
+    /// with `None`) for the rest of the process: to test or reproduce the
+    /// ioctl attach of kernels before 5.15 on a newer one.
+    pub fn set_perf_link_override(v: Option<bool>) {
+        *perf_link_override()
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = v;
+    }
+
+    /// `bpf_get_attach_cookie` for tracing programs (5.15): what
+    /// `.kconfig`'s `LINUX_HAS_BPF_COOKIE` says.
+    pub fn bpf_cookie() -> bool {
+        Features::helper(prog_type::TRACEPOINT, HELPER_GET_ATTACH_COOKIE)
     }
 
     /// The ring buffer map (`BPF_MAP_TYPE_RINGBUF`, 5.8).
@@ -175,6 +207,11 @@ impl Features {
 
 fn btf_override() -> &'static Mutex<Option<BtfFeatures>> {
     static O: Mutex<Option<BtfFeatures>> = Mutex::new(None);
+    &O
+}
+
+fn perf_link_override() -> &'static Mutex<Option<bool>> {
+    static O: Mutex<Option<bool>> = Mutex::new(None);
     &O
 }
 

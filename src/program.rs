@@ -263,34 +263,30 @@ impl Program {
         }
     }
 
-    /// Attach to a perf event through a BPF link, falling back to the ioctl
-    /// on kernels without perf links.
+    /// Attach to a perf event through a BPF link where the kernel has perf
+    /// links ([`crate::features::Features::perf_link`], 5.15), else with the
+    /// `PERF_EVENT_IOC_SET_BPF` ioctl.
     fn attach_perf(&self, perf: OwnedFd, desc: String) -> Result<Link> {
-        match sys::link_create(
-            self.fd(),
-            sys::LinkTarget::Fd(perf.as_fd()),
-            attach_type::PERF_EVENT,
-            0,
-            sys::LinkCreateExtra::PerfEvent { bpf_cookie: 0 },
-        ) {
-            Ok(link) => Ok(Link::bpf(link, Some(perf), desc)),
-            Err(e)
-                if matches!(
-                    e.errno,
-                    nix::errno::Errno::EINVAL | nix::errno::Errno::EOPNOTSUPP
-                ) =>
-            {
-                log::debug!("{desc}: no perf link ({e}); attaching by ioctl");
-                sys::perf_event_ioc_set_bpf(perf.as_fd(), self.fd())
-                    .map_err(|e| self.attach_err(&desc, e))?;
-                sys::perf_event_ioc_enable(perf.as_fd()).map_err(|e| self.attach_err(&desc, e))?;
-                Ok(Link {
-                    fd: LinkFd::PerfIoctl { perf },
-                    desc,
-                })
-            }
-            Err(e) => Err(self.attach_err(desc, e)),
+        if crate::features::Features::perf_link() {
+            return match sys::link_create(
+                self.fd(),
+                sys::LinkTarget::Fd(perf.as_fd()),
+                attach_type::PERF_EVENT,
+                0,
+                sys::LinkCreateExtra::PerfEvent { bpf_cookie: 0 },
+            ) {
+                Ok(link) => Ok(Link::bpf(link, Some(perf), desc)),
+                Err(e) => Err(self.attach_err(desc, e)),
+            };
         }
+        log::debug!("{desc}: no perf links on this kernel; attaching by ioctl");
+        sys::perf_event_ioc_set_bpf(perf.as_fd(), self.fd())
+            .map_err(|e| self.attach_err(&desc, e))?;
+        sys::perf_event_ioc_enable(perf.as_fd()).map_err(|e| self.attach_err(&desc, e))?;
+        Ok(Link {
+            fd: LinkFd::PerfIoctl { perf },
+            desc,
+        })
     }
 
     /// Attach to tracepoint `category/name` (tracefs is found, or mounted).

@@ -61,6 +61,7 @@ pub fn run(a: &ProbeArgs) -> Result<(), Fail> {
         rows.push(("helper", name.into(), Features::helper(PROG_KPROBE, id)));
     }
     rows.push(("other", "perf_link".into(), Features::perf_link()));
+    rows.push(("other", "bpf_cookie".into(), Features::bpf_cookie()));
     rows.push(("other", "ringbuf".into(), Features::ringbuf()));
     rows.push(("other", "log_true_size".into(), Features::log_true_size()));
     rows.push(("other", "memcg_account".into(), Features::memcg_account()));

@@ -34,6 +34,7 @@ fn probe_lists_kernel_features() {
         ("map_type", "ringbuf"),
         ("helper", "ringbuf_output"),
         ("other", "perf_link"),
+        ("other", "bpf_cookie"),
         ("other", "log_true_size"),
         ("other", "memcg_account"),
     ] {

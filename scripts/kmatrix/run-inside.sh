@@ -14,6 +14,12 @@
 #   @@KM|obj|NAME|tinybpf|ok or fail|reason     tinybpf load --no-attach (ok: first warning)
 #   @@KM|obj|NAME|libbpf|ok or fail|reason      bpftool prog loadall
 #   @@KM|obj|NAME|check|ok or fail|summary      tinybpf check (running kernel's BTF)
+#   @@KM|obj|NAME|btf|STATE|detail              the object's BTF in tinybpf's load:
+#       kept, sanitized (kept after rewriting kinds the kernel lacks), dropped
+#       (kernel rejected it: loaded without), none (object has no BTF),
+#       unknown (the load failed before the BTF upload)
+#   @@KM|feat|NAME|-|yes or no|-                 tinybpf probe's "other" features
+#   @@KM|beh|NAME|-|ok, fail or na|detail        behaviour checks (below)
 #   @@KM|ex|NAME|-|ok or fail|first matching line or why not
 #   @@KM|info|KEY|-|-|VALUE
 # Every command is bounded by `timeout`. POSIX sh + busybox/coreutils only.
@@ -65,12 +71,23 @@ mark info start - - "$(date +%s)"
 
 while read -r name path; do
     [ -n "$name" ] || continue
-    if timeout "$T" "$TINYBPF" load "$path" --no-attach --duration 0 >"$TMP/out" 2>&1; then
+    if RUST_LOG=tinybpf::load::btf=debug timeout "$T" "$TINYBPF" load "$path" --no-attach --duration 0 >"$TMP/out" 2>&1; then
         # Loaded, but maybe with a fallback worth knowing (e.g. BTF rejected).
         mark obj "$name" tinybpf ok "$(grep -m1 -E '^\[WARN' "$TMP/out")"
     else
         rc=$?
         mark obj "$name" tinybpf fail "$( [ $rc -eq 124 ] && echo "timeout after ${T}s" || tinybpf_reason "$TMP/out")"
+    fi
+    if w=$(grep -m1 'rejected its BTF' "$TMP/out"); then
+        mark obj "$name" btf dropped "$w"
+    elif grep -q 'BTF loaded (sanitized)' "$TMP/out"; then
+        mark obj "$name" btf sanitized ""
+    elif grep -q 'BTF loaded' "$TMP/out"; then
+        mark obj "$name" btf kept ""
+    elif ! grep -q '\.BTF' "$path"; then
+        mark obj "$name" btf none ""
+    else
+        mark obj "$name" btf unknown "$(tinybpf_reason "$TMP/out")"
     fi
     rm -rf "$PIN/o"
     if timeout "$T" "$BPFTOOL" prog loadall "$path" "$PIN/o" >"$TMP/out" 2>&1; then
@@ -104,12 +121,87 @@ while read -r name path; do
 done <"$LIST"
 mark info objs-done - - "$(date +%s)"
 
-# Run example $1, trigger execs, stop it with SIGINT; pass if its output has
-# a line matching $2 (an ERE).
+# --- behaviour checks ------------------------------------------------------
+# Path of object NAME from the list (empty when not in it).
+obj_path() { awk -v n="$1" '$1 == n { print $2; exit }' "$LIST"; }
+
+# beh NAME OBJ WANT CMD...: run CMD (bounded); ok when it exits 0 and its
+# output matches the ERE WANT; na when OBJ is not in the list.
+beh() {
+    bname="$1" bobj="$2" want="$3"
+    shift 3
+    if [ -z "$bobj" ]; then mark beh "$bname" - na "object not in the list"; return; fi
+    if timeout "$T" "$@" >"$TMP/beh" 2>&1 && grep -q -E "$want" "$TMP/beh"; then
+        mark beh "$bname" - ok "$(grep -m1 -E "$want" "$TMP/beh")"
+    elif r=$(grep -m1 '^retval:' "$TMP/beh"); then
+        mark beh "$bname" - fail "$r, wanted $want"
+    else
+        mark beh "$bname" - fail "$(tinybpf_reason "$TMP/beh")"
+    fi
+}
+
+# Feature probes: which fallbacks the loader takes on this kernel.
+if timeout "$T" "$TINYBPF" probe >"$TMP/probe" 2>&1; then
+    awk '$1 == "other" { print $2, $3 }' "$TMP/probe" | while read -r f v; do
+        mark feat "$f" - "$v" ""
+    done
+else
+    mark beh probe - fail "$(tinybpf_reason "$TMP/probe")"
+fi
+
+GLOBALS=$(obj_path globals)
+KCONFIG=$(obj_path kconfig)
+ATTACH=$(obj_path attach)
+TPS=$(obj_path tracepoints)
+# BPF_PROG_TEST_RUN of a program calling subprograms with global data.
+beh test-run-globals "$GLOBALS" '^retval: 26$' "$TINYBPF" test-run "$GLOBALS" xdp_calls
+# A `const volatile` set before load changes what the program returns.
+beh test-run-rodata "$GLOBALS" '^retval: 2$' "$TINYBPF" test-run "$GLOBALS" xdp_count --set multiplier=3
+
+# .kconfig externs: xdp_kconfig returns 0 when every extern holds what this
+# kernel's config (read here with awk, not by tinybpf) says, and the number
+# of the first wrong check otherwise (4 for CONFIG_HZ: the negative control;
+# 11 for LINUX_HAS_BPF_COOKIE, false before 5.15: what these kernels should
+# answer there).
+rel=$(uname -r)
+cfg=/boot/config-$rel
+[ -r "$cfg" ] || { [ -r /proc/config.gz ] && gzip -dc /proc/config.gz >"$TMP/config" 2>/dev/null && cfg="$TMP/config"; }
+if [ -r "$cfg" ]; then
+    kv() { awk -F= -v k="$1" '$1 == k { sub(/^[^=]*=/, ""); gsub(/"/, ""); print; exit }' "$cfg"; }
+    ver=$(echo "$rel" | awk -F'[^0-9]+' '{ c = $3 + 0; if (c > 255) c = 255; print $1 * 65536 + $2 * 256 + c }')
+    hz=$(kv CONFIG_HZ)
+    phys=$(kv CONFIG_PHYSICAL_START)
+    x86=$(kv CONFIG_X86_64)
+    lv=$(kv CONFIG_LOCALVERSION)
+    set -- --set "expect_version=$ver" --set "expect_hz=$hz" --set "expect_phys_start=${phys:-0}"
+    [ "$x86" = y ] && set -- "$@" --set expect_x86_64=121
+    [ -n "$lv" ] && set -- "$@" --set "expect_localversion=$lv"
+    if [ "$ver" -ge $((0x050f00)) ]; then kwant='^retval: 0$'; else kwant='^retval: 11$'; fi
+    beh kconfig "$KCONFIG" "$kwant" "$TINYBPF" test-run "$KCONFIG" xdp_kconfig "$@"
+    beh kconfig-negative "$KCONFIG" '^retval: 4$' "$TINYBPF" test-run "$KCONFIG" xdp_kconfig "$@" \
+        --set "expect_hz=$((hz + 1))"
+    set --
+else
+    mark beh kconfig - na "no kernel config at /boot/config-$rel or /proc/config.gz"
+fi
+
+# Attach kinds: tracepoints through perf events (a perf link, or the ioctl
+# before 5.15), tp_btf and fentry (BPF trampolines: not on every host).
+beh attach-tracepoint "$TPS" 'count_getpid → tracepoint' \
+    "$TINYBPF" load "$TPS" --program count_getpid --duration 1
+beh attach-tp_btf "$ATTACH" 'on_sched_exec → ' \
+    "$TINYBPF" load "$ATTACH" --program on_sched_exec --duration 1
+beh attach-fentry "$ATTACH" 'on_unlinkat_entry → ' \
+    "$TINYBPF" load "$ATTACH" --program on_unlinkat_entry --duration 1
+mark info beh-done - - "$(date +%s)"
+
+# Run example $1 (with argument $3 if given, reported as "$1 $3"), trigger
+# execs, stop it with SIGINT; pass if its output has a line matching $2.
 example() {
-    ex="$1" want="$2"
-    [ -x "$EXDIR/$ex" ] || { mark ex "$ex" - fail "not built: $EXDIR/$ex"; return; }
-    "$EXDIR/$ex" >"$TMP/ex.out" 2>"$TMP/ex.err" &
+    ex="$1" want="$2" arg="$3"
+    label="$ex${arg:+ $arg}"
+    [ -x "$EXDIR/$ex" ] || { mark ex "$label" - fail "not built: $EXDIR/$ex"; return; }
+    "$EXDIR/$ex" $arg >"$TMP/ex.out" 2>"$TMP/ex.err" &
     pid=$!
     # Ready when it says so (or prints its header); loading is slow under TCG.
     i=0
@@ -132,17 +224,19 @@ example() {
     wait $pid 2>/dev/null
     line=$(grep -m1 -E "$want" "$TMP/ex.out")
     if [ -n "$line" ]; then
-        mark ex "$ex" - ok "$line"
+        mark ex "$label" - ok "$line"
     else
         why=$(grep -v '^[[:space:]]*$' "$TMP/ex.err" | tail -n1)
         [ -n "$why" ] || why="no line matching '$want' in: $(tail -n2 "$TMP/ex.out" | tr '\n' ' ')"
-        mark ex "$ex" - fail "$why"
+        mark ex "$label" - fail "$why"
     fi
 }
 
 example hello 'Hello world'
 example maps 'Process Name = '
 example execsnoop '/bin/(true|echo)'
+# The perf buffer path (what kernels before 5.8, without ring buffers, use).
+example execsnoop '/bin/(true|echo)' --perf
 
 # Behaviour: a kprobe.multi link (5.18+ with CONFIG_FPROBE) held for a second.
 mobj=$(grep '^multi ' "$LIST" | cut -d' ' -f2)

@@ -49,8 +49,13 @@ pub(crate) fn upload(
         if !have.func {
             out.ext_info = None;
         }
+        let mut sanitized = false;
         let bytes = match crate::btf::sanitize(btf, &have) {
-            Ok(b) => b.unwrap_or_else(|| btf.to_bytes()),
+            Ok(Some(b)) => {
+                sanitized = true;
+                b
+            }
+            Ok(None) => btf.to_bytes(),
             Err(e) => {
                 log::warn!(
                     "object {}: cannot sanitize its BTF ({e}); trying it as is",
@@ -60,7 +65,14 @@ pub(crate) fn upload(
             }
         };
         match super::log::btf_load_with_log_retry(&bytes, 1, token) {
-            Ok(fd) => out.fd = BtfFd(Some(fd)),
+            Ok(fd) => {
+                log::debug!(
+                    "object {}: BTF loaded{}",
+                    spec.name,
+                    if sanitized { " (sanitized)" } else { "" }
+                );
+                out.fd = BtfFd(Some(fd));
+            }
             // No privileges is not a BTF problem: going on without BTF
             // would only fail again at the first map.
             Err((e, _))

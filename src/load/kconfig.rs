@@ -71,6 +71,8 @@ impl KernelFacts {
                 release: release.clone(),
             })?;
         let mut f = KernelFacts::for_version(version);
+        // Probed, not implied by the version (backports exist).
+        f.has_bpf_cookie = crate::features::Features::bpf_cookie();
         if need_config {
             match KernelConfig::running()? {
                 Some((c, p)) => {

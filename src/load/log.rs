@@ -38,6 +38,7 @@ where
     loop {
         match load(Some(&mut log)) {
             Ok(fd) => return Ok(fd),
+            // Kernels before 6.4 (no `log_true_size`) report 0: grow ×4.
             Err((Errno::ENOSPC, true_size)) if log.buf.len() < LOG_MAX => {
                 let want = (true_size as usize)
                     .max(log.buf.len().saturating_mul(4))
@@ -99,6 +100,30 @@ mod tests {
         assert_eq!(e, SysError::new("T", Errno::EACCES));
         assert_eq!(text, "oops");
         assert_eq!(sizes, vec![64 * 1024, 300_000, 1_200_000]);
+    }
+
+    /// Kernels before 6.4 do not report the size they needed
+    /// (`log_true_size` stays 0): the buffer grows ×4 until the log fits,
+    /// and the load that then succeeds is the answer.
+    #[test]
+    fn log_retry_without_true_size() {
+        let mut sizes = Vec::new();
+        let r = with_log_retry("T", 1, |log| match log {
+            None => Err((Errno::EACCES, 0)),
+            Some(l) if l.buf.len() < 2_000_000 => {
+                sizes.push(l.buf.len());
+                Err((Errno::ENOSPC, 0))
+            }
+            Some(l) => {
+                sizes.push(l.buf.len());
+                l.buf[..3].copy_from_slice(b"no\0");
+                Err((Errno::EACCES, 0))
+            }
+        });
+        let (e, text) = r.unwrap_err();
+        assert_eq!(e.errno, Errno::EACCES);
+        assert_eq!(text, "no");
+        assert_eq!(sizes, vec![65536, 262144, 1048576, 4194304]);
     }
 
     #[test]

@@ -1,13 +1,33 @@
 //! RLIMIT_MEMLOCK: only raised on kernels that charge BPF memory to it.
+//!
+//! Whether they do is probed ([`Features::memcg_account`], memcg accounting
+//! came with 5.11), not read from the release. The probe loads a program, and
+//! on a kernel that charges programs to RLIMIT_MEMLOCK that load could itself
+//! fail for want of locked memory (the limit is per user, shared with every
+//! other BPF user of that uid): so the limit is raised for the probe and put
+//! back when the probe finds memcg accounting. A failed probe is never a
+//! wrong "memcg" answer: it only leaves the limit raised.
 
 use std::sync::OnceLock;
 
+use crate::features::Features;
 use crate::sys;
 
-/// Whether a kernel of this release accounts BPF memory through memcg
-/// (5.11 and later) instead of RLIMIT_MEMLOCK. Unknown releases: assume not.
-pub(crate) fn memcg_accounted(release: &str) -> bool {
-    crate::util::release::parse(release).is_some_and(|(a, b, _)| (a, b) >= (5, 11))
+/// What to do with RLIMIT_MEMLOCK, given the limit before the probe (`None`:
+/// unknown).
+#[derive(Debug, PartialEq, Eq)]
+enum Plan {
+    /// Already unlimited: nothing to probe, nothing to change.
+    Unlimited,
+    /// Raise to infinity for the probe, then decide.
+    Probe,
+}
+
+fn plan(current: Option<(u64, u64)>) -> Plan {
+    match current {
+        Some((soft, _)) if soft == u64::MAX => Plan::Unlimited,
+        _ => Plan::Probe,
+    }
 }
 
 /// Once per process: on kernels that still charge BPF objects to
@@ -16,14 +36,34 @@ pub(crate) fn memcg_accounted(release: &str) -> bool {
 pub(crate) fn ensure_memlock() {
     static DONE: OnceLock<()> = OnceLock::new();
     DONE.get_or_init(|| {
-        let release = sys::uname_release();
-        if memcg_accounted(&release) {
-            log::debug!("kernel {release}: BPF memory is memcg-accounted; RLIMIT_MEMLOCK left alone");
+        let before = sys::getrlimit_memlock().ok();
+        if plan(before) == Plan::Unlimited {
+            log::debug!("RLIMIT_MEMLOCK is already unlimited");
             return;
         }
-        log::debug!("kernel {release:?}: BPF memory counts against RLIMIT_MEMLOCK; raising it");
-        if let Err(e) = sys::setrlimit_memlock(u64::MAX, u64::MAX) {
-            log::warn!("could not raise RLIMIT_MEMLOCK ({e}); loading large maps or programs may fail with EPERM");
+        // Raised while probing, so the probe's own load cannot fail on it.
+        let raised = sys::setrlimit_memlock(u64::MAX, u64::MAX);
+        if Features::memcg_account() {
+            log::debug!("BPF memory is memcg-accounted; RLIMIT_MEMLOCK left alone");
+            if let (Ok(()), Some((soft, hard))) = (&raised, before) {
+                if let Err(e) = sys::setrlimit_memlock(soft, hard) {
+                    log::debug!("could not restore RLIMIT_MEMLOCK ({e}); it stays unlimited");
+                }
+            }
+            return;
+        }
+        match raised {
+            Ok(()) => log::debug!(
+                "BPF memory counts against RLIMIT_MEMLOCK (no memcg accounting); raised it"
+            ),
+            // Unprivileged, the probe cannot tell (and loading will say
+            // what to do): no warning about a limit that may not matter.
+            Err(e) if !Features::privileged() => {
+                log::debug!("could not raise RLIMIT_MEMLOCK ({e}); no privileges to probe memcg accounting")
+            }
+            Err(e) => log::warn!(
+                "could not raise RLIMIT_MEMLOCK ({e}); loading large maps or programs may fail with EPERM"
+            ),
         }
     });
 }
@@ -33,16 +73,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn releases() {
-        assert!(memcg_accounted("5.11.0"));
-        assert!(memcg_accounted("6.1.0-13-amd64"));
-        assert!(!memcg_accounted("5.10.0-28-amd64"));
-        assert!(!memcg_accounted("4.19.0"));
-        assert!(!memcg_accounted(""));
+    fn plans() {
+        assert_eq!(plan(Some((u64::MAX, u64::MAX))), Plan::Unlimited);
+        assert_eq!(plan(Some((65536, 65536))), Plan::Probe);
+        assert_eq!(plan(Some((8 << 20, u64::MAX))), Plan::Probe);
+        assert_eq!(plan(None), Plan::Probe);
     }
 
-    /// On memcg-accounted kernels the limit is left alone; on older ones it
-    /// is raised to infinity.
+    /// On memcg-accounted kernels (the probe says so) the limit is left as
+    /// it was; on older ones it is raised to infinity.
     #[test]
     fn memlock_left_alone_on_memcg_kernels() {
         if !nix::unistd::geteuid().is_root() {
@@ -51,7 +90,7 @@ mod tests {
         let before = sys::getrlimit_memlock().unwrap();
         ensure_memlock();
         let after = sys::getrlimit_memlock().unwrap();
-        if memcg_accounted(&sys::uname_release()) {
+        if Features::memcg_account() {
             assert_eq!(before, after);
         } else {
             assert_eq!(after.0, u64::MAX);

@@ -135,22 +135,18 @@ fn record_count(len: usize, rec_size: u32) -> Result<u32, Errno> {
     u32::try_from(len / rec_size as usize).map_err(|_| Errno::E2BIG)
 }
 
-/// `BPF_PROG_LOAD` once. With `log`, the kernel fills `log.buf` at
-/// `log.level` and `log.true_size` is updated.
-pub fn prog_load(
-    a: &ProgLoadAttr<'_>,
-    mut log: Option<&mut VerifierLog>,
-) -> Result<OwnedFd, ProgLoadError> {
-    let fail = |errno| ProgLoadError {
-        errno,
-        log_true_size: 0,
-    };
-    check_fd_array(a.insns, a.fd_array).map_err(fail)?;
+/// The `BPF_PROG_LOAD` attr of `a`, without the log. Fields newer than a
+/// kernel (`fd_array` 5.13, `core_relos` 5.17, `log_true_size` 6.4) stay zero
+/// unless used: a kernel whose `union bpf_attr` is smaller accepts the longer
+/// attr as long as the bytes past its own size are zero (else `E2BIG`), so
+/// one size serves every kernel.
+fn prog_load_attr(a: &ProgLoadAttr<'_>) -> Result<raw::ProgLoad, Errno> {
+    check_fd_array(a.insns, a.fd_array)?;
     if a.attach_btf_obj_fd.is_some() && a.attach_prog_fd.is_some() {
-        return Err(fail(Errno::EINVAL));
+        return Err(Errno::EINVAL);
     }
-    let insn_cnt = u32::try_from(a.insns.len()).map_err(|_| fail(Errno::E2BIG))?;
-    let mut attr = raw::ProgLoad {
+    let insn_cnt = u32::try_from(a.insns.len()).map_err(|_| Errno::E2BIG)?;
+    Ok(raw::ProgLoad {
         prog_type: a.prog_type,
         insn_cnt,
         insns: ptr(a.insns),
@@ -166,20 +162,33 @@ pub fn prog_load(
             a.func_info_rec_size
         },
         func_info: ptr(a.func_info),
-        func_info_cnt: record_count(a.func_info.len(), a.func_info_rec_size).map_err(fail)?,
+        func_info_cnt: record_count(a.func_info.len(), a.func_info_rec_size)?,
         line_info_rec_size: if a.line_info.is_empty() {
             0
         } else {
             a.line_info_rec_size
         },
         line_info: ptr(a.line_info),
-        line_info_cnt: record_count(a.line_info.len(), a.line_info_rec_size).map_err(fail)?,
+        line_info_cnt: record_count(a.line_info.len(), a.line_info_rec_size)?,
         attach_btf_id: a.attach_btf_id,
         attach_fd: opt_fd(a.attach_btf_obj_fd.or(a.attach_prog_fd)),
         fd_array: ptr(a.fd_array),
         prog_token_fd: a.token_fd.map_or(0, |f| fd_u32(f) as i32),
         ..Default::default()
+    })
+}
+
+/// `BPF_PROG_LOAD` once. With `log`, the kernel fills `log.buf` at
+/// `log.level` and `log.true_size` is updated.
+pub fn prog_load(
+    a: &ProgLoadAttr<'_>,
+    mut log: Option<&mut VerifierLog>,
+) -> Result<OwnedFd, ProgLoadError> {
+    let fail = |errno| ProgLoadError {
+        errno,
+        log_true_size: 0,
     };
+    let mut attr = prog_load_attr(a).map_err(fail)?;
     if let Some(l) = log.as_deref_mut() {
         if !l.buf.is_empty() {
             attr.log_level = l.level;
@@ -287,6 +296,53 @@ pub fn prog_bind_map(prog: BorrowedFd<'_>, map: BorrowedFd<'_>) -> SysResult<()>
 mod tests {
     use super::*;
     use crate::abi::insn::BPF_PSEUDO_MAP_FD;
+
+    /// A program load that uses every field older kernels know, and no
+    /// newer one, leaves the attr zero past `attach_prog_fd` (offset 116):
+    /// 5.10's `union bpf_attr` ends at 120, and the kernel takes a longer
+    /// attr only with a zero tail (else E2BIG).
+    #[test]
+    fn prog_load_attr_zero_tail_for_old_kernels() {
+        let insns = [Insn::new(0xb7, 0, 0, 0, 0), Insn::new(0x95, 0, 0, 0, 0)];
+        let rec = [1u8; 16];
+        let a = ProgLoadAttr {
+            prog_type: 26,
+            insns: &insns,
+            kern_version: 0x050a00,
+            prog_flags: 1,
+            name: b"p",
+            expected_attach_type: 24,
+            func_info: &rec,
+            func_info_rec_size: 8,
+            line_info: &rec,
+            line_info_rec_size: 16,
+            attach_btf_id: 7,
+            ..Default::default()
+        };
+        let attr = prog_load_attr(&a).unwrap();
+        // SAFETY: ProgLoad is repr(C) with explicit padding fields, all
+        // initialised; viewing its bytes reads initialised memory.
+        let bytes = unsafe {
+            core::slice::from_raw_parts(
+                &attr as *const raw::ProgLoad as *const u8,
+                core::mem::size_of::<raw::ProgLoad>(),
+            )
+        };
+        assert!(bytes[..116].iter().any(|&b| b != 0));
+        assert!(bytes[116..].iter().all(|&b| b == 0), "{:?}", &bytes[116..]);
+        // fd_array, when used, is the only newer field set.
+        let fds = [3];
+        let attr = prog_load_attr(&ProgLoadAttr {
+            fd_array: &fds,
+            ..a
+        })
+        .unwrap();
+        assert_ne!(attr.fd_array, 0);
+        assert_eq!(
+            (attr.core_relo_cnt, attr.core_relos, attr.log_true_size),
+            (0, 0, 0)
+        );
+    }
 
     #[test]
     fn fd_array_indices_checked() {

@@ -1,6 +1,6 @@
 //! Kernel release strings (`uname -r`, e.g. `6.18.44-fc-v782`): the one
-//! parser behind `LINUX_VERSION_CODE`, `.kconfig`'s `LINUX_KERNEL_VERSION`
-//! and the RLIMIT_MEMLOCK decision.
+//! parser behind `LINUX_VERSION_CODE` and `.kconfig`'s
+//! `LINUX_KERNEL_VERSION` (feature decisions are probed: [`crate::features`]).
 
 /// `(major, minor, patch)` of a release string: the leading numbers split
 /// on any non-digit; a missing or unreadable minor or patch is 0. `None`
