@@ -338,13 +338,32 @@ fn maps_example_prints_true_and_bpftool_sees_typed_values() {
         .spawn()
         .unwrap();
     std::thread::sleep(Duration::from_millis(700));
+    // Only this child's objects: its `execs` map, found through its fds
+    // (another process may have a map of the same name).
+    let pid = child.id().to_string();
+    let mut held = common::HeldIds::default();
+    let mut execs = None;
+    for _ in 0..50 {
+        held = common::HeldIds::of(&pid);
+        execs = held
+            .maps
+            .iter()
+            .copied()
+            .find(|&id| tinybpf::kernel::map_info_by_id(id).is_ok_and(|m| m.name == "execs"));
+        if execs.is_some() && !held.progs.is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let execs = execs.expect("the maps example holds no map named execs");
+    assert!(!held.progs.is_empty(), "the maps example holds no program");
     // Typed dump while running (bpftool comes from .ci/run's packages).
     let mut typed = None;
     for _ in 0..20 {
         let t = Command::new("/bin/true").status().unwrap();
         assert!(t.success());
         let out = Command::new("bpftool")
-            .args(["map", "dump", "name", "execs"])
+            .args(["map", "dump", "id", &execs.to_string()])
             .output();
         if let Ok(o) = out {
             let s = String::from_utf8_lossy(&o.stdout).to_string();
@@ -380,9 +399,16 @@ fn maps_example_prints_true_and_bpftool_sees_typed_values() {
         typed.contains("\"pid\"") && typed.contains("\"uid\""),
         "{typed}"
     );
+    // What the child made is gone with it.
+    for id in &held.progs {
+        assert!(
+            tinybpf::kernel::prog_info_by_id(*id).is_err(),
+            "program {id} of the maps example left loaded"
+        );
+    }
     assert!(
-        !common::prog_names().iter().any(|n| n == "handle_execve"),
-        "left loaded"
+        tinybpf::kernel::map_info_by_id(execs).is_err(),
+        "map execs ({execs}) of the maps example left"
     );
 }
 
