@@ -148,6 +148,7 @@ mod perfbuf;
 mod program;
 pub mod reloc;
 mod ringbuf;
+pub mod skel;
 mod sys;
 pub mod tracefs;
 pub mod uprobe;

@@ -5,6 +5,7 @@
 //! error; 3 the kernel rejected a program at load.
 
 mod check;
+mod gen;
 mod globals;
 mod info;
 mod load;
@@ -81,6 +82,7 @@ enum Command {
     Load(load::LoadArgs),
     TestRun(test_run::TestRunArgs),
     Probe(probe::ProbeArgs),
+    Gen(gen::GenArgs),
 }
 
 /// `RUST_LOG`-style logging on stderr; warnings by default.
@@ -102,6 +104,7 @@ fn main() -> ExitCode {
         Command::Load(a) => load::run(&a),
         Command::TestRun(a) => test_run::run(&a),
         Command::Probe(a) => probe::run(&a),
+        Command::Gen(a) => gen::run(&a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
