@@ -376,12 +376,13 @@ impl<'a> TypeGen<'a> {
         let _ = writeln!(o, "    /// All bits zero.");
         let zeros: Vec<String> = fields.iter().map(|f| format!("{}: {}", f.name, f.ty.zero)).collect();
         let _ = writeln!(o, "    pub const ZERO: {name} = {name} {{ {} }};", zeros.join(", "));
-        for f in fields.iter().filter(|f| f.ty.chars) {
+        for f in fields.iter().filter(|f| f.ty.chars && f.ty.expr.starts_with('[')) {
             let _ = writeln!(o, "    /// `{0}` as text, up to its first NUL.", f.name);
             let _ = writeln!(
                 o,
-                "    pub fn {0}_str(&self) -> std::borrow::Cow<'_, str> {{\n        c_str(&self.{0})\n    }}",
-                f.name.trim_end_matches('_')
+                "    pub fn {}_str(&self) -> std::borrow::Cow<'_, str> {{\n        c_str(&self.{})\n    }}",
+                f.name.trim_end_matches('_'),
+                f.name
             );
         }
         let _ = writeln!(o, "}}");
