@@ -30,7 +30,7 @@ fn example_skeleton(name: &str) -> String {
 /// '$CARGO_MANIFEST_DIR/bpf/NAME.bpf.o' -o examples/skel/NAME.skel.rs`.
 #[test]
 fn committed_skeletons_are_current() {
-    for name in ["maps", "execsnoop"] {
+    for name in ["maps", "execsnoop", "globals"] {
         let path = repo().join(format!("examples/skel/{name}.skel.rs"));
         let committed = std::fs::read_to_string(&path).unwrap();
         assert!(
@@ -40,6 +40,43 @@ fn committed_skeletons_are_current() {
             path.display()
         );
     }
+}
+
+/// The skeleton of bpf/globals.bpf.o, compiled into this test.
+mod globals_skel {
+    include!("../examples/skel/globals.skel.rs");
+}
+
+/// Globals through the skeleton: `.rodata` set before load, `.data`/`.bss`
+/// read and written through the mmap after load (`Map::data_as`), a
+/// program run with typed access to its program.
+#[test]
+fn globals_through_the_skeleton() {
+    if !common::root_or_skip("globals_through_the_skeleton") {
+        return;
+    }
+    use globals_skel::GlobalsSkel;
+    let mut open = GlobalsSkel::open().unwrap();
+    // Initial values come from the object.
+    assert_eq!({ open.rodata().multiplier }, 1);
+    assert_eq!(globals_skel::c_str(&open.rodata().greeting), "hi");
+    assert_eq!({ open.data().counter }, 7);
+    open.rodata_mut().multiplier = 3;
+    open.data_mut().counter = 100;
+    let mut skel = open.load().unwrap();
+    assert_eq!({ skel.rodata().multiplier }, 3);
+    assert_eq!({ skel.data().counter }, 100);
+    assert_eq!({ skel.bss().total }, 0);
+    let data = [0u8; 64];
+    let prog = skel.progs().xdp_count().unwrap();
+    let run = prog.test_run(&tinybpf::TestRunOpts::default().data_in(&data)).unwrap();
+    assert_eq!(run.retval, 2, "XDP_PASS: the program saw multiplier == 3");
+    assert_eq!({ skel.bss().total }, 3 * 64);
+    assert_eq!({ skel.bss().last_len }, 64);
+    assert_eq!({ skel.data().counter }, 101, "bump() ran once");
+    skel.data_mut().counter = 5;
+    skel.progs().xdp_count().unwrap().test_run(&tinybpf::TestRunOpts::default().data_in(&data)).unwrap();
+    assert_eq!({ skel.data().counter }, 6);
 }
 
 #[test]
@@ -151,4 +188,72 @@ fn every_object_compiles() {
         "the skeletons do not compile:\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// Spawn an example; returns it and a channel of its accumulated stdout.
+fn spawn(bin: &Path, args: &[&str]) -> (Child, mpsc::Receiver<String>) {
+    let mut child = Command::new(bin)
+        .args(args)
+        .current_dir("/")
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        let mut acc = String::new();
+        while let Ok(n) = out.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            acc.push_str(&String::from_utf8_lossy(&buf[..n]));
+            if tx.send(acc.clone()).is_err() {
+                break;
+            }
+        }
+    });
+    (child, rx)
+}
+
+fn wait_for(rx: &mpsc::Receiver<String>, last: &mut String, what: &str, secs: u64) -> bool {
+    let start = Instant::now();
+    while !last.contains(what) && start.elapsed() < Duration::from_secs(secs) {
+        let _ = Command::new("/bin/true").status();
+        if let Ok(t) = rx.recv_timeout(Duration::from_millis(100)) {
+            *last = t;
+        }
+    }
+    last.contains(what)
+}
+
+/// The skeleton examples do what maps and execsnoop do: an execve of
+/// /bin/true shows up; Ctrl-C ends them with status 0.
+#[test]
+fn skeleton_examples_run() {
+    if !common::root_or_skip("skeleton_examples_run") {
+        return;
+    }
+    for (name, args, ready, event) in [
+        ("maps_skel", &[][..], "Successfully started", "Process Name = true"),
+        ("execsnoop_skel", &[][..], "FILENAME", "/bin/true"),
+        ("execsnoop_skel", &["--perf"][..], "FILENAME", "/bin/true"),
+    ] {
+        let (mut child, rx) = spawn(&common::example(name), args);
+        let mut out = String::new();
+        let started = wait_for(&rx, &mut out, ready, 20);
+        let seen = started && wait_for(&rx, &mut out, event, 5);
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(child.id() as i32),
+            nix::sys::signal::Signal::SIGINT,
+        );
+        let status = child.wait().unwrap();
+        let mut err = String::new();
+        child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+        assert!(started, "{name} {args:?} did not start: {out}\n{err}");
+        assert!(seen, "{name} {args:?}: no {event:?} within 5 s: {out}\n{err}");
+        assert!(status.success(), "{name} {args:?}: exit {status:?}: {err}");
+    }
 }

@@ -352,7 +352,7 @@ fn open_struct(
     let _ = writeln!(o, "    /// Write the globals, then load everything.\n    pub fn load(mut self) -> Result<{skel}> {{");
     for s in sections {
         for (field, var) in &s.vars {
-            let _ = writeln!(o, "        self.obj.set_global({var:?}, Pod::as_bytes(&self.{}.{field}))?;", s.method);
+            let _ = writeln!(o, "        self.obj.set_global({var:?}, Pod::as_bytes(&{{ self.{}.{field} }}))?;", s.method);
         }
     }
     let _ = writeln!(o, "        {skel}::new(self.obj.load()?)\n    }}\n}}\n");

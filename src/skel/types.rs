@@ -346,10 +346,19 @@ impl<'a> TypeGen<'a> {
         size: u64,
         fields: Vec<Field>,
     ) -> (u64, Vec<Field>) {
-        let (fields, align) = layout(size, fields);
+        let (fields, align, packed) = layout(size, fields);
         let o = &mut self.out;
         let _ = writeln!(o, "/// {doc}");
-        let _ = writeln!(o, "#[repr(C)]\n#[derive(Clone, Copy, Debug, PartialEq, Eq)]");
+        match packed {
+            // Fields of packed structs are read by value (no references).
+            Some(n) => {
+                let _ = writeln!(o, "#[repr(C, packed({n}))]");
+            }
+            None => {
+                let _ = writeln!(o, "#[repr(C)]");
+            }
+        }
+        let _ = writeln!(o, "#[derive(Clone, Copy, Debug, PartialEq, Eq)]");
         let _ = writeln!(o, "pub struct {name} {{");
         for f in &fields {
             if !f.doc.is_empty() {
@@ -361,6 +370,10 @@ impl<'a> TypeGen<'a> {
         let list: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
         if list.is_empty() {
             let _ = writeln!(o, "// SAFETY: no fields, no bytes.\nunsafe impl tinybpf::Pod for {name} {{}}");
+        } else if packed.is_some() {
+            // `pod!` by field would take references to packed fields.
+            let types: Vec<&str> = fields.iter().map(|f| f.ty.expr.as_str()).collect();
+            let _ = writeln!(o, "tinybpf::pod!({name}: {});", types.join(", "));
         } else {
             let _ = writeln!(o, "tinybpf::pod!({name} {{ {} }});", list.join(", "));
         }
@@ -421,58 +434,54 @@ fn int_type(t: &Type<'_>) -> RType {
 /// Order `fields` by offset, drop overlapping ones (merging overlapping
 /// bitfield storage), make misaligned ones byte arrays and insert explicit
 /// padding so that `#[repr(C)]` gives exactly these offsets and `size`.
-/// Returns the fields and the struct's alignment.
-pub(super) fn layout(size: u64, mut fields: Vec<Field>) -> (Vec<Field>, u64) {
+/// A field aligned more than `size` allows (a packed C struct, or a 12-byte
+/// `.bss` holding a u64) makes the struct `packed(N)`, N the largest power
+/// of two dividing `size`. Returns the fields, the struct's alignment and N
+/// if packed.
+pub(super) fn layout(size: u64, mut fields: Vec<Field>) -> (Vec<Field>, u64, Option<u64>) {
     fields.sort_by_key(|f| f.offset);
-    for bytes_only in [false, true] {
-        let mut out: Vec<Field> = Vec::new();
-        let mut cursor = 0u64;
-        let mut align = 1u64;
-        let mut pads = 0;
-        for mut f in fields.iter().map(clone_field) {
-            let end = f.offset.saturating_add(f.ty.size);
-            if end > size {
-                continue; // lies outside the struct: crafted BTF
-            }
-            if f.offset < cursor {
-                // Overlap: grow the previous bitfield storage, else drop.
-                if let Some(prev) = out.last_mut() {
-                    if prev.name.starts_with("_bitfield") && f.name.starts_with("_bitfield") {
-                        if end > cursor {
-                            let n = end - prev.offset;
-                            prev.ty = RType::bytes(n);
-                            cursor = end;
-                        }
-                        prev.doc = format!("{}; {}", prev.doc, f.doc);
+    let cap = if size == 0 { 16 } else { (size & size.wrapping_neg()).min(16) };
+    let mut out: Vec<Field> = Vec::new();
+    let mut cursor = 0u64;
+    let mut align = 1u64;
+    let mut packed = false;
+    let mut pads = 0;
+    for mut f in fields.into_iter() {
+        let end = f.offset.saturating_add(f.ty.size);
+        if end > size {
+            continue; // lies outside the struct: crafted BTF
+        }
+        if f.offset < cursor {
+            // Overlap: grow the previous bitfield storage, else drop.
+            if let Some(prev) = out.last_mut() {
+                if prev.name.starts_with("_bitfield") && f.name.starts_with("_bitfield") {
+                    if end > cursor {
+                        prev.ty = RType::bytes(end - prev.offset);
+                        cursor = end;
                     }
-                }
-                continue;
-            }
-            if bytes_only || (f.ty.align > 1 && f.offset % f.ty.align != 0) {
-                if f.ty.align > 1 {
-                    f.doc = format!("`{}`, as bytes (unaligned here)", f.ty.expr);
-                    f.ty = RType {
-                        chars: false,
-                        ..RType::bytes(f.ty.size)
-                    };
+                    prev.doc = format!("{}; {}", prev.doc, f.doc);
                 }
             }
-            if f.offset > cursor {
-                out.push(pad(&mut pads, cursor, f.offset - cursor));
-            }
-            align = align.max(f.ty.align);
-            cursor = end;
-            out.push(f);
+            continue;
         }
-        if size > cursor {
-            out.push(pad(&mut pads, cursor, size - cursor));
+        let eff = f.ty.align.clamp(1, cap);
+        if f.offset % eff != 0 {
+            f.doc = format!("`{}`, as bytes (unaligned here)", f.ty.expr);
+            f.ty = RType::bytes(f.ty.size);
+        } else if f.ty.align > cap {
+            packed = true;
         }
-        if size % align == 0 {
-            return (out, align);
+        if f.offset > cursor {
+            out.push(pad(&mut pads, cursor, f.offset - cursor));
         }
+        align = align.max(f.ty.align.clamp(1, cap));
+        cursor = end;
+        out.push(f);
     }
-    // Unreachable: with byte arrays only, the alignment is 1.
-    (vec![pad(&mut 0, 0, size)], 1)
+    if size > cursor {
+        out.push(pad(&mut pads, cursor, size - cursor));
+    }
+    (out, align, packed.then_some(cap))
 }
 
 fn pad(n: &mut u32, offset: u64, len: u64) -> Field {
@@ -486,11 +495,3 @@ fn pad(n: &mut u32, offset: u64, len: u64) -> Field {
     f
 }
 
-fn clone_field(f: &Field) -> Field {
-    Field {
-        name: f.name.clone(),
-        offset: f.offset,
-        ty: f.ty.clone(),
-        doc: f.doc.clone(),
-    }
-}
