@@ -257,3 +257,41 @@ fn skeleton_examples_run() {
         assert!(status.success(), "{name} {args:?}: exit {status:?}: {err}");
     }
 }
+
+/// The build.rs API: a C source compiled with clang, or a built object
+/// copied; a compiler that fails or is missing is a typed error.
+#[test]
+fn builder_compiles_and_generates() {
+    let out = std::env::temp_dir().join(format!("tinybpf-skel-builder-{}", std::process::id()));
+    std::fs::create_dir_all(&out).unwrap();
+    let path = skel::Builder::new(repo().join("bpf/maps.bpf.c"))
+        .build_and_generate(&out)
+        .unwrap();
+    assert_eq!(path, out.join("maps.skel.rs"));
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("pub struct MapsSkel {"), "{text}");
+    assert!(text.contains("include_bytes!(\"maps.bpf.o\")"), "{text}");
+    assert!(text.contains("TypedMap<'a, i32, Event>"), "{text}");
+    assert!(out.join("maps.bpf.o").exists());
+
+    let path = skel::Builder::new(common::obj("globals.bpf.o"))
+        .name("g")
+        .build_and_generate(&out)
+        .unwrap();
+    assert!(std::fs::read_to_string(path).unwrap().contains("pub struct GSkel {"));
+
+    let bad = out.join("bad.bpf.c");
+    std::fs::write(&bad, "int f(void) { return undeclared; }\n").unwrap();
+    match skel::Builder::new(&bad).build_and_generate(&out) {
+        Err(SkelError::Compile(msg)) => assert!(msg.contains("undeclared"), "{msg}"),
+        other => panic!("{other:?}"),
+    }
+    match skel::Builder::new(&bad)
+        .clang("/nonexistent/clang")
+        .build_and_generate(&out)
+    {
+        Err(SkelError::Compile(msg)) => assert!(msg.contains("install clang"), "{msg}"),
+        other => panic!("{other:?}"),
+    }
+    let _ = std::fs::remove_dir_all(&out);
+}

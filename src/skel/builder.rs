@@ -19,7 +19,8 @@ use super::{generate, name_from_path, SkelError, SkelOptions};
 /// ```
 ///
 /// A `.c` source is compiled with `$CLANG` (default `clang-19`, then
-/// `clang`) and `-g -O2 -target bpf`; any other file is taken as a built
+/// `clang`) and `-g -O2 -target bpf -D__TARGET_ARCH_<arch>` (plus
+/// `-I/usr/include/<arch>-linux-gnu` where it exists); any other file is taken as a built
 /// object. The object and `<name>.skel.rs` are written to the output
 /// directory; the skeleton embeds the object with `include_bytes!`.
 #[derive(Clone, Debug)]
@@ -101,11 +102,17 @@ impl Builder {
             "aarch64" => "arm64",
             a => a,
         };
+        // Debian-style multiarch headers (`asm/types.h`), if there.
+        let multiarch = format!("/usr/include/{}-linux-gnu", std::env::consts::ARCH);
+        let multiarch = Path::new(&multiarch)
+            .is_dir()
+            .then(|| format!("-I{multiarch}"));
         let mut tried = Vec::new();
         for clang in &candidates {
             let out = Command::new(clang)
                 .args(["-g", "-O2", "-target", "bpf"])
                 .arg(format!("-D__TARGET_ARCH_{arch}"))
+                .args(&multiarch)
                 .args(&self.clang_args)
                 .arg("-c")
                 .arg(&self.source)
