@@ -32,7 +32,14 @@ struct ExecEvent {
     comm: [u8; 16],
     filename: [u8; 64],
 }
-tinybpf::pod!(ExecEvent { pid, ppid, uid, pad, comm, filename });
+tinybpf::pod!(ExecEvent {
+    pid,
+    ppid,
+    uid,
+    pad,
+    comm,
+    filename
+});
 
 fn print_event(raw: &[u8]) {
     match ExecEvent::from_bytes(raw) {

@@ -69,13 +69,19 @@ fn globals_through_the_skeleton() {
     assert_eq!({ skel.bss().total }, 0);
     let data = [0u8; 64];
     let prog = skel.progs().xdp_count().unwrap();
-    let run = prog.test_run(&tinybpf::TestRunOpts::default().data_in(&data)).unwrap();
+    let run = prog
+        .test_run(&tinybpf::TestRunOpts::default().data_in(&data))
+        .unwrap();
     assert_eq!(run.retval, 2, "XDP_PASS: the program saw multiplier == 3");
     assert_eq!({ skel.bss().total }, 3 * 64);
     assert_eq!({ skel.bss().last_len }, 64);
     assert_eq!({ skel.data().counter }, 101, "bump() ran once");
     skel.data_mut().counter = 5;
-    skel.progs().xdp_count().unwrap().test_run(&tinybpf::TestRunOpts::default().data_in(&data)).unwrap();
+    skel.progs()
+        .xdp_count()
+        .unwrap()
+        .test_run(&tinybpf::TestRunOpts::default().data_in(&data))
+        .unwrap();
     assert_eq!({ skel.data().counter }, 6);
 }
 
@@ -101,7 +107,10 @@ fn globals_sections() {
     let bytes = std::fs::read(common::obj("globals.bpf.o")).unwrap();
     let s = skel::generate(&bytes, "globals", &SkelOptions::default()).unwrap();
     assert!(s.contains("pub struct Rodata {"), "{s}");
-    assert!(s.contains("pub fn rodata_mut(&mut self) -> &mut Rodata"), "{s}");
+    assert!(
+        s.contains("pub fn rodata_mut(&mut self) -> &mut Rodata"),
+        "{s}"
+    );
     assert!(s.contains("self.obj.set_global(\"multiplier\""), "{s}");
     assert!(s.contains("include_bytes!(\"globals.bpf.o\")"), "{s}");
 }
@@ -161,7 +170,9 @@ fn every_object_compiles() {
         };
         std::fs::write(src.join(format!("{name}.bpf.o")), &bytes).unwrap();
         std::fs::write(src.join(format!("{name}.skel.rs")), text).unwrap();
-        lib.push_str(&format!("pub mod {name} {{ include!(\"{name}.skel.rs\"); }}\n"));
+        lib.push_str(&format!(
+            "pub mod {name} {{ include!(\"{name}.skel.rs\"); }}\n"
+        ));
         n += 1;
     }
     assert!(n >= 20, "only {n} objects");
@@ -237,7 +248,12 @@ fn skeleton_examples_run() {
         return;
     }
     for (name, args, ready, event) in [
-        ("maps_skel", &[][..], "Successfully started", "Process Name = true"),
+        (
+            "maps_skel",
+            &[][..],
+            "Successfully started",
+            "Process Name = true",
+        ),
         ("execsnoop_skel", &[][..], "FILENAME", "/bin/true"),
         ("execsnoop_skel", &["--perf"][..], "FILENAME", "/bin/true"),
     ] {
@@ -251,9 +267,17 @@ fn skeleton_examples_run() {
         );
         let status = child.wait().unwrap();
         let mut err = String::new();
-        child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut err)
+            .unwrap();
         assert!(started, "{name} {args:?} did not start: {out}\n{err}");
-        assert!(seen, "{name} {args:?}: no {event:?} within 5 s: {out}\n{err}");
+        assert!(
+            seen,
+            "{name} {args:?}: no {event:?} within 5 s: {out}\n{err}"
+        );
         assert!(status.success(), "{name} {args:?}: exit {status:?}: {err}");
     }
 }
@@ -278,7 +302,9 @@ fn builder_compiles_and_generates() {
         .name("g")
         .build_and_generate(&out)
         .unwrap();
-    assert!(std::fs::read_to_string(path).unwrap().contains("pub struct GSkel {"));
+    assert!(std::fs::read_to_string(path)
+        .unwrap()
+        .contains("pub struct GSkel {"));
 
     let bad = out.join("bad.bpf.c");
     std::fs::write(&bad, "int f(void) { return undeclared; }\n").unwrap();

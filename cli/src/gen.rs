@@ -59,7 +59,10 @@ pub fn run(a: &GenArgs) -> Result<(), Fail> {
 fn skeleton(a: &SkeletonArgs) -> Result<(), Fail> {
     let bytes = read_object(&a.obj)?;
     let path = a.obj.to_string_lossy().into_owned();
-    let name = a.name.clone().unwrap_or_else(|| skel::name_from_path(&path));
+    let name = a
+        .name
+        .clone()
+        .unwrap_or_else(|| skel::name_from_path(&path));
     let include = match &a.include {
         Some(i) => i.clone(),
         None => std::path::absolute(&a.obj)
@@ -69,8 +72,9 @@ fn skeleton(a: &SkeletonArgs) -> Result<(), Fail> {
     let text = skel::generate(&bytes, &name, &SkelOptions::default().include_path(include))
         .map_err(|e| Fail::error(e.to_string()))?;
     match &a.output {
-        Some(o) => std::fs::write(o, text)
-            .map_err(|e| Fail::error(format!("{}: {e}", o.display()))),
+        Some(o) => {
+            std::fs::write(o, text).map_err(|e| Fail::error(format!("{}: {e}", o.display())))
+        }
         None => {
             print!("{text}");
             Ok(())

@@ -32,9 +32,25 @@ struct MapAcc {
 
 /// Names the skeleton itself uses; BTF types get other names.
 const RESERVED: &[&str] = &[
-    "Map", "Object", "OpenObject", "Pod", "Program", "Result", "TypedMap", "PerCpuMap",
-    "OpenProgram", "OpenMap", "Progs", "Maps", "OpenProgs", "OpenMaps", "Option", "Vec",
-    "String", "Default", "Box",
+    "Map",
+    "Object",
+    "OpenObject",
+    "Pod",
+    "Program",
+    "Result",
+    "TypedMap",
+    "PerCpuMap",
+    "OpenProgram",
+    "OpenMap",
+    "Progs",
+    "Maps",
+    "OpenProgs",
+    "OpenMaps",
+    "Option",
+    "Vec",
+    "String",
+    "Default",
+    "Box",
 ];
 
 /// A method name unique in `used`.
@@ -109,7 +125,11 @@ pub(super) fn skeleton(spec: &ObjectSpec, name: &str, include: &str) -> String {
                 Some(&id) => tg.rust_type(id, &g.name),
                 None => RType::bytes(g.size),
             };
-            let ty = if ty.size == g.size { ty } else { RType::bytes(g.size) };
+            let ty = if ty.size == g.size {
+                ty
+            } else {
+                RType::bytes(g.size)
+            };
             fields.push(Field {
                 name: method(&mut used, &g.name),
                 offset: g.offset,
@@ -127,7 +147,11 @@ pub(super) fn skeleton(spec: &ObjectSpec, name: &str, include: &str) -> String {
         let doc = format!(
             "The globals of `{}` ({size} bytes){}.",
             s.section,
-            if s.writable { "" } else { ": set before load, read-only after" }
+            if s.writable {
+                ""
+            } else {
+                ": set before load, read-only after"
+            }
         );
         let (_, kept) = tg.emit_struct(&s.ty, &doc, size, fields);
         s.vars = kept
@@ -326,33 +350,70 @@ fn open_struct(
     sections: &[Section],
     maps: &[MapAcc],
 ) {
-    let _ = writeln!(o, "/// The object opened, not loaded yet: set globals, choose programs, size maps.");
+    let _ = writeln!(
+        o,
+        "/// The object opened, not loaded yet: set globals, choose programs, size maps."
+    );
     let _ = writeln!(o, "pub struct {open} {{\n    obj: OpenObject,");
     for s in sections {
         let _ = writeln!(o, "    {}: {},", s.method, s.ty);
     }
     let _ = writeln!(o, "}}\n\nimpl {open} {{");
-    let _ = writeln!(o, "    /// Parse the embedded object.\n    pub fn open() -> Result<{open}> {{");
-    let _ = writeln!(o, "        let obj = OpenObject::from_bytes(NAME, OBJECT)?;");
+    let _ = writeln!(
+        o,
+        "    /// Parse the embedded object.\n    pub fn open() -> Result<{open}> {{"
+    );
+    let _ = writeln!(
+        o,
+        "        let obj = OpenObject::from_bytes(NAME, OBJECT)?;"
+    );
     for s in sections {
-        let _ = writeln!(o, "        let {} = initial(&obj, {:?}, {}::ZERO);", s.method, s.section, s.ty);
+        let _ = writeln!(
+            o,
+            "        let {} = initial(&obj, {:?}, {}::ZERO);",
+            s.method, s.section, s.ty
+        );
     }
     let fields: Vec<&str> = sections.iter().map(|s| s.method.as_str()).collect();
     let sep = if fields.is_empty() { "" } else { ", " };
-    let _ = writeln!(o, "        Ok({open} {{ obj{sep}{} }})\n    }}", fields.join(", "));
+    let _ = writeln!(
+        o,
+        "        Ok({open} {{ obj{sep}{} }})\n    }}",
+        fields.join(", ")
+    );
     let _ = writeln!(o, "    /// The underlying [`OpenObject`].\n    pub fn object_mut(&mut self) -> &mut OpenObject {{\n        &mut self.obj\n    }}");
     for s in sections {
-        let _ = writeln!(o, "    /// The globals of `{}`, as they will be loaded.", s.section);
-        let _ = writeln!(o, "    pub fn {0}(&self) -> &{1} {{\n        &self.{0}\n    }}", s.method, s.ty);
-        let _ = writeln!(o, "    /// The globals of `{}`, to set before load.", s.section);
-        let _ = writeln!(o, "    pub fn {0}_mut(&mut self) -> &mut {1} {{\n        &mut self.{0}\n    }}", s.method, s.ty);
+        let _ = writeln!(
+            o,
+            "    /// The globals of `{}`, as they will be loaded.",
+            s.section
+        );
+        let _ = writeln!(
+            o,
+            "    pub fn {0}(&self) -> &{1} {{\n        &self.{0}\n    }}",
+            s.method, s.ty
+        );
+        let _ = writeln!(
+            o,
+            "    /// The globals of `{}`, to set before load.",
+            s.section
+        );
+        let _ = writeln!(
+            o,
+            "    pub fn {0}_mut(&mut self) -> &mut {1} {{\n        &mut self.{0}\n    }}",
+            s.method, s.ty
+        );
     }
     let _ = writeln!(o, "    /// The programs, to choose which to load.\n    pub fn progs_mut(&mut self) -> OpenProgs<'_> {{\n        OpenProgs {{ obj: &mut self.obj }}\n    }}");
     let _ = writeln!(o, "    /// The maps, to size them.\n    pub fn maps_mut(&mut self) -> OpenMaps<'_> {{\n        OpenMaps {{ obj: &mut self.obj }}\n    }}");
     let _ = writeln!(o, "    /// Write the globals, then load everything.\n    pub fn load(mut self) -> Result<{skel}> {{");
     for s in sections {
         for (field, var) in &s.vars {
-            let _ = writeln!(o, "        self.obj.set_global({var:?}, Pod::as_bytes(&{{ self.{}.{field} }}))?;", s.method);
+            let _ = writeln!(
+                o,
+                "        self.obj.set_global({var:?}, Pod::as_bytes(&{{ self.{}.{field} }}))?;",
+                s.method
+            );
         }
     }
     let _ = writeln!(o, "        {skel}::new(self.obj.load()?)\n    }}\n}}\n");
@@ -373,10 +434,19 @@ fn open_struct(
     let _ = writeln!(o, "}}\n");
 }
 
-fn loaded_struct(o: &mut String, spec: &ObjectSpec, skel: &str, sections: &[Section], maps: &[MapAcc]) {
+fn loaded_struct(
+    o: &mut String,
+    spec: &ObjectSpec,
+    skel: &str,
+    sections: &[Section],
+    maps: &[MapAcc],
+) {
     let np = spec.programs.len();
     let nm = maps.len();
-    let _ = writeln!(o, "/// The object loaded: its programs, maps and globals, typed.");
+    let _ = writeln!(
+        o,
+        "/// The object loaded: its programs, maps and globals, typed."
+    );
     let _ = writeln!(o, "pub struct {skel} {{\n    obj: Object,\n    progs: [Option<usize>; {np}],\n    maps: [usize; {nm}],\n}}\n");
     let _ = writeln!(o, "impl {skel} {{");
     let _ = writeln!(o, "    /// Parse the embedded object (then set globals, and load).\n    pub fn open() -> Result<Open{skel}> {{\n        Open{skel}::open()\n    }}");
@@ -386,11 +456,19 @@ fn loaded_struct(o: &mut String, spec: &ObjectSpec, skel: &str, sections: &[Sect
     let progs: Vec<String> = spec
         .programs
         .iter()
-        .map(|p| format!("obj.programs().iter().position(|p| p.name() == {:?})", p.name))
+        .map(|p| {
+            format!(
+                "obj.programs().iter().position(|p| p.name() == {:?})",
+                p.name
+            )
+        })
         .collect();
     let _ = writeln!(o, "        let progs = [{}];", progs.join(", "));
     let _ = writeln!(o, "        let map = |s: &str| obj.maps().iter().position(|m| m.symbol() == s).ok_or_else(|| missing(s));");
-    let ms: Vec<String> = maps.iter().map(|m| format!("map({:?})?", m.symbol)).collect();
+    let ms: Vec<String> = maps
+        .iter()
+        .map(|m| format!("map({:?})?", m.symbol))
+        .collect();
     let _ = writeln!(o, "        let maps = [{}];", ms.join(", "));
     for s in sections {
         let _ = writeln!(o, "        obj.map({:?}).and_then(|m| m.data_as::<{}>()).ok_or_else(|| missing(\"the mapped section {}\"))?;", s.section, s.ty, s.section);
@@ -403,10 +481,18 @@ fn loaded_struct(o: &mut String, spec: &ObjectSpec, skel: &str, sections: &[Sect
     let _ = writeln!(o, "    /// Attach every loaded program where its section says; the number attached.\n    pub fn attach(&mut self) -> Result<usize> {{\n        self.obj.attach_all()\n    }}");
     for s in sections {
         let unreachable = format!("unreachable!(\"{} checked at load\")", s.section);
-        let _ = writeln!(o, "    /// The globals of `{}`, live (memory-mapped).", s.section);
+        let _ = writeln!(
+            o,
+            "    /// The globals of `{}`, live (memory-mapped).",
+            s.section
+        );
         let _ = writeln!(o, "    pub fn {}(&self) -> &{} {{\n        match self.obj.map({:?}).and_then(|m| m.data_as()) {{\n            Some(v) => v,\n            None => {unreachable},\n        }}\n    }}", s.method, s.ty, s.section);
         if s.writable {
-            let _ = writeln!(o, "    /// The globals of `{}`, live and writable.", s.section);
+            let _ = writeln!(
+                o,
+                "    /// The globals of `{}`, live and writable.",
+                s.section
+            );
             let _ = writeln!(o, "    pub fn {}_mut(&mut self) -> &mut {} {{\n        match self.obj.map_mut({:?}).and_then(|m| m.data_as_mut()) {{\n            Some(v) => v,\n            None => {unreachable},\n        }}\n    }}", s.method, s.ty, s.section);
         }
     }
@@ -416,17 +502,28 @@ fn loaded_struct(o: &mut String, spec: &ObjectSpec, skel: &str, sections: &[Sect
     let mut used = HashSet::new();
     for (i, p) in spec.programs.iter().enumerate() {
         let m = method(&mut used, &p.name);
-        let _ = writeln!(o, "    /// `{}` (`SEC(\"{}\")`); `None` if it was not loaded.", p.name, p.section);
+        let _ = writeln!(
+            o,
+            "    /// `{}` (`SEC(\"{}\")`); `None` if it was not loaded.",
+            p.name, p.section
+        );
         let _ = writeln!(o, "    pub fn {m}(&self) -> Option<&'a Program> {{\n        self.idx[{i}].and_then(|i| self.obj.programs().get(i))\n    }}");
     }
     let _ = writeln!(o, "}}\n");
     let _ = writeln!(o, "/// The maps.\npub struct Maps<'a> {{\n    obj: &'a Object,\n    idx: &'a [usize; {nm}],\n}}\n\nimpl<'a> Maps<'a> {{");
-    let _ = writeln!(o, "    fn at(&self, i: usize) -> &'a Map {{\n        &self.obj.maps()[self.idx[i]]\n    }}");
+    let _ = writeln!(
+        o,
+        "    fn at(&self, i: usize) -> &'a Map {{\n        &self.obj.maps()[self.idx[i]]\n    }}"
+    );
     for (i, m) in maps.iter().enumerate() {
         let _ = writeln!(o, "    /// {}.", m.doc);
         match &m.typed {
             None => {
-                let _ = writeln!(o, "    pub fn {}(&self) -> &'a Map {{\n        self.at({i})\n    }}", m.method);
+                let _ = writeln!(
+                    o,
+                    "    pub fn {}(&self) -> &'a Map {{\n        self.at({i})\n    }}",
+                    m.method
+                );
             }
             Some((k, v, percpu)) => {
                 let w = if *percpu { "PerCpuMap" } else { "TypedMap" };

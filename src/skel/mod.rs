@@ -91,7 +91,11 @@ pub fn generate(obj: &[u8], name: &str, opts: &SkelOptions) -> Result<String, Sk
         },
         None => format!("\"{name}.bpf.o\""),
     };
-    log::debug!("skeleton of {name}: {} programs, {} maps", spec.programs.len(), spec.maps.len());
+    log::debug!(
+        "skeleton of {name}: {} programs, {} maps",
+        spec.programs.len(),
+        spec.maps.len()
+    );
     Ok(emit::skeleton(&spec, name, &include))
 }
 

@@ -82,9 +82,9 @@ pub(super) fn camel(s: &str) -> String {
 const KEYWORDS: &[&str] = &[
     "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern",
     "false", "fn", "for", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub",
-    "ref", "return", "self", "Self", "static", "struct", "super", "trait", "true", "type", "unsafe",
-    "use", "where", "while", "abstract", "become", "box", "do", "final", "macro", "override",
-    "priv", "typeof", "unsized", "virtual", "yield", "try", "gen", "union",
+    "ref", "return", "self", "Self", "static", "struct", "super", "trait", "true", "type",
+    "unsafe", "use", "where", "while", "abstract", "become", "box", "do", "final", "macro",
+    "override", "priv", "typeof", "unsized", "virtual", "yield", "try", "gen", "union",
 ];
 
 /// A C name as a Rust identifier: other characters become `_`, keywords
@@ -92,7 +92,13 @@ const KEYWORDS: &[&str] = &[
 pub(super) fn ident(s: &str) -> String {
     let mut out: String = s
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     if out.is_empty() || out.starts_with(|c: char| c.is_ascii_digit()) {
         out.insert(0, '_');
@@ -186,7 +192,11 @@ impl<'a> TypeGen<'a> {
         let size = u64::from(t.size_or_type);
         let c_name = if t.name.is_empty() { hint } else { t.name };
         let name = self.unique(if c_name.is_empty() { "anon" } else { c_name });
-        let kw = if t.kind == Kind::Union { "union" } else { "struct" };
+        let kw = if t.kind == Kind::Union {
+            "union"
+        } else {
+            "struct"
+        };
         let placeholder = RType {
             expr: name.clone(),
             zero: format!("{name}::ZERO"),
@@ -270,11 +280,22 @@ impl<'a> TypeGen<'a> {
             _ => return RType::bytes(size),
         };
         let c_name = if t.name.is_empty() { hint } else { t.name };
-        let name = self.unique(if c_name.is_empty() { "anon_enum" } else { c_name });
+        let name = self.unique(if c_name.is_empty() {
+            "anon_enum"
+        } else {
+            c_name
+        });
         let o = &mut self.out;
-        let _ = writeln!(o, "/// `enum {c_name}` (BTF type {}): its values are the associated constants.", t.id);
+        let _ = writeln!(
+            o,
+            "/// `enum {c_name}` (BTF type {}): its values are the associated constants.",
+            t.id
+        );
         let _ = writeln!(o, "#[repr(transparent)]");
-        let _ = writeln!(o, "#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]");
+        let _ = writeln!(
+            o,
+            "#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]"
+        );
         let _ = writeln!(o, "pub struct {name}(pub {repr});");
         let _ = writeln!(o, "tinybpf::pod!({name}: {repr});");
         let _ = writeln!(o, "impl {name} {{");
@@ -291,7 +312,11 @@ impl<'a> TypeGen<'a> {
                 let x = (e.value << (64 - bits)) as i64 >> (64 - bits);
                 x.to_string()
             } else {
-                let mask = if bits == 64 { u64::MAX } else { (1u64 << bits) - 1 };
+                let mask = if bits == 64 {
+                    u64::MAX
+                } else {
+                    (1u64 << bits) - 1
+                };
                 (e.value & mask).to_string()
             };
             let _ = writeln!(o, "    /// `{}`.", e.name);
@@ -312,13 +337,22 @@ impl<'a> TypeGen<'a> {
     fn emit_union(&mut self, name: &str, doc: &str, size: u64, members: &[(String, RType)]) {
         let o = &mut self.out;
         let _ = writeln!(o, "/// {doc} Its bytes; members through the accessors.");
-        let _ = writeln!(o, "#[repr(C)]\n#[derive(Clone, Copy, Debug, PartialEq, Eq)]");
+        let _ = writeln!(
+            o,
+            "#[repr(C)]\n#[derive(Clone, Copy, Debug, PartialEq, Eq)]"
+        );
         let _ = writeln!(o, "pub struct {name} {{\n    pub bytes: [u8; {size}],\n}}");
         let _ = writeln!(o, "tinybpf::pod!({name} {{ bytes }});");
-        let _ = writeln!(o, "const _: () = assert!(core::mem::size_of::<{name}>() == {size});");
+        let _ = writeln!(
+            o,
+            "const _: () = assert!(core::mem::size_of::<{name}>() == {size});"
+        );
         let _ = writeln!(o, "impl {name} {{");
         let _ = writeln!(o, "    /// All bits zero.");
-        let _ = writeln!(o, "    pub const ZERO: {name} = {name} {{ bytes: [0; {size}] }};");
+        let _ = writeln!(
+            o,
+            "    pub const ZERO: {name} = {name} {{ bytes: [0; {size}] }};"
+        );
         for (m, t) in members {
             let _ = writeln!(o, "    /// Member `{m}`.");
             let _ = writeln!(
@@ -369,7 +403,10 @@ impl<'a> TypeGen<'a> {
         let _ = writeln!(o, "}}");
         let list: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
         if list.is_empty() {
-            let _ = writeln!(o, "// SAFETY: no fields, no bytes.\nunsafe impl tinybpf::Pod for {name} {{}}");
+            let _ = writeln!(
+                o,
+                "// SAFETY: no fields, no bytes.\nunsafe impl tinybpf::Pod for {name} {{}}"
+            );
         } else if packed.is_some() {
             // `pod!` by field would take references to packed fields.
             let types: Vec<&str> = fields.iter().map(|f| f.ty.expr.as_str()).collect();
@@ -377,7 +414,10 @@ impl<'a> TypeGen<'a> {
         } else {
             let _ = writeln!(o, "tinybpf::pod!({name} {{ {} }});", list.join(", "));
         }
-        let _ = writeln!(o, "const _: () = assert!(core::mem::size_of::<{name}>() == {size});");
+        let _ = writeln!(
+            o,
+            "const _: () = assert!(core::mem::size_of::<{name}>() == {size});"
+        );
         for f in &fields {
             let _ = writeln!(
                 o,
@@ -387,9 +427,19 @@ impl<'a> TypeGen<'a> {
         }
         let _ = writeln!(o, "impl {name} {{");
         let _ = writeln!(o, "    /// All bits zero.");
-        let zeros: Vec<String> = fields.iter().map(|f| format!("{}: {}", f.name, f.ty.zero)).collect();
-        let _ = writeln!(o, "    pub const ZERO: {name} = {name} {{ {} }};", zeros.join(", "));
-        for f in fields.iter().filter(|f| f.ty.chars && f.ty.expr.starts_with('[')) {
+        let zeros: Vec<String> = fields
+            .iter()
+            .map(|f| format!("{}: {}", f.name, f.ty.zero))
+            .collect();
+        let _ = writeln!(
+            o,
+            "    pub const ZERO: {name} = {name} {{ {} }};",
+            zeros.join(", ")
+        );
+        for f in fields
+            .iter()
+            .filter(|f| f.ty.chars && f.ty.expr.starts_with('['))
+        {
             let _ = writeln!(o, "    /// `{0}` as text, up to its first NUL.", f.name);
             let _ = writeln!(
                 o,
@@ -440,7 +490,11 @@ fn int_type(t: &Type<'_>) -> RType {
 /// if packed.
 pub(super) fn layout(size: u64, mut fields: Vec<Field>) -> (Vec<Field>, u64, Option<u64>) {
     fields.sort_by_key(|f| f.offset);
-    let cap = if size == 0 { 16 } else { (size & size.wrapping_neg()).min(16) };
+    let cap = if size == 0 {
+        16
+    } else {
+        (size & size.wrapping_neg()).min(16)
+    };
     let mut out: Vec<Field> = Vec::new();
     let mut cursor = 0u64;
     let mut align = 1u64;
@@ -494,4 +548,3 @@ fn pad(n: &mut u32, offset: u64, len: u64) -> Field {
     *n += 1;
     f
 }
-
