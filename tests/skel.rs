@@ -121,11 +121,20 @@ fn bad_input_is_an_error() {
         Err(SkelError::Parse { name, .. }) => assert_eq!(name, "x"),
         other => panic!("{other:?}"),
     }
-    // An object without BTF (legacy maps, no -g).
-    let bytes = std::fs::read(common::obj("legacy.bpf.o")).unwrap();
-    if let Err(e) = skel::generate(&bytes, "legacy", &SkelOptions::default()) {
-        assert!(matches!(e, SkelError::NoBtf { .. }), "{e}");
-        assert!(e.to_string().contains("clang -g"), "{e}");
+    // An object without BTF (no -g): hello.bpf.o with .BTF removed.
+    let out = std::env::temp_dir().join(format!("tinybpf-skel-nobtf-{}.o", std::process::id()));
+    let st = Command::new("llvm-objcopy-19")
+        .args(["--remove-section", ".BTF", "--remove-section", ".BTF.ext"])
+        .arg(common::obj("hello.bpf.o"))
+        .arg(&out)
+        .status()
+        .expect("llvm-objcopy-19 (llvm-19) is needed");
+    assert!(st.success());
+    let bytes = std::fs::read(&out).unwrap();
+    let _ = std::fs::remove_file(&out);
+    match skel::generate(&bytes, "hello", &SkelOptions::default()) {
+        Err(e @ SkelError::NoBtf { .. }) => assert!(e.to_string().contains("clang -g"), "{e}"),
+        other => panic!("{other:?}"),
     }
     assert_eq!(skel::name_from_path("src/bpf/maps.bpf.o"), "maps");
     assert_eq!(skel::name_from_path("x/my-tool.bpf.c"), "my_tool");
