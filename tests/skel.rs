@@ -83,6 +83,22 @@ fn globals_through_the_skeleton() {
         .test_run(&tinybpf::TestRunOpts::default().data_in(&data))
         .unwrap();
     assert_eq!({ skel.data().counter }, 6);
+    // The hook under the skeleton: Map::data_as / data_as_mut.
+    let obj = skel.object_mut();
+    let bss = obj.map(".bss").unwrap();
+    assert_eq!(bss.data_as::<[u8; 12]>().map(|b| b[8]), Some(64));
+    assert!(
+        bss.data_as::<[u8; 13]>().is_none(),
+        "larger than the section"
+    );
+    assert!(
+        obj.map_mut(".rodata")
+            .unwrap()
+            .data_as_mut::<u32>()
+            .is_none(),
+        "frozen"
+    );
+    assert!(obj.map_mut(".bss").unwrap().data_as_mut::<u32>().is_some());
 }
 
 #[test]
