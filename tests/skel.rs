@@ -156,9 +156,63 @@ fn bad_input_is_an_error() {
     assert_eq!(skel::name_from_path("x/my-tool.bpf.c"), "my_tool");
 }
 
-/// Every object we have: bpf/*.bpf.o and the libbpf-tools objects.
+/// tests/c/skel_types.bpf.c, compiled (by `skel::Builder`, with clang).
+fn skel_types_object() -> Vec<u8> {
+    let dir = std::env::temp_dir().join(format!("tinybpf-skel-types-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    skel::Builder::new(repo().join("tests/c/skel_types.bpf.c"))
+        .build_and_generate(&dir)
+        .unwrap();
+    let bytes = std::fs::read(dir.join("skel_types.bpf.o")).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    bytes
+}
+
+/// Bitfields, unions, anonymous members, packed structs, enums, keywords.
+#[test]
+fn type_mapping() {
+    let s = skel::generate(&skel_types_object(), "skel_types", &SkelOptions::default()).unwrap();
+    for want in [
+        // Bitfields: their storage bytes, then explicit padding.
+        "/// bitfield `flags` (3 bits); bitfield `kind` (5 bits)\n    pub _bitfield_flags: [u8; 1],",
+        "/// bitfield `rest` (24 bits)\n    pub _bitfield_rest: [u8; 3],\n    pub name: [u8; 12],",
+        // Keywords as field names; char arrays with a text accessor.
+        "pub in_: Inner,",
+        "pub type_: u32,",
+        "pub fn match_str(&self)",
+        // Packed C structs: packed Rust structs, sizes checked by type.
+        "#[repr(C, packed(1))]\n#[derive(Clone, Copy, Debug, PartialEq, Eq)]\npub struct Packed {",
+        "tinybpf::pod!(Packed: u8, u64, u16);",
+        "const _: () = assert!(core::mem::offset_of!(Packed, b) == 1);",
+        // Unions: bytes with an accessor per member; anonymous ones named.
+        "pub struct Number {\n    pub bytes: [u8; 8],\n}",
+        "pub fn as_u64(&self) -> u64 {",
+        "pub fn set_as_u32(&mut self, v: u32) {",
+        "pub _anon1: ValueAnon1,",
+        "pub point: ValuePoint,",
+        // Enums: newtypes with constants; pointers: u64.
+        "pub struct Color(pub u32);",
+        "pub const BLUE: Color = Color(255);",
+        "pub ptr: u64,",
+        // Explicit padding, asserted.
+        "pub _pad0: [u8; 7],\n    pub value: u64,",
+        "const _: () = assert!(core::mem::size_of::<Value>() == 88);",
+        // Maps: typed, per-CPU.
+        "pub fn values(&self) -> TypedMap<'a, Inner, Value>",
+        "pub fn percpu(&self) -> PerCpuMap<'a, u32, Number>",
+        // A 9-byte .bss with a u64: packed(1).
+        "#[repr(C, packed(1))]\n#[derive(Clone, Copy, Debug, PartialEq, Eq)]\npub struct Bss {",
+        "pub fn rodata_mut(&mut self) -> &mut Rodata",
+        "pub fn data_mut(&mut self) -> &mut Data",
+    ] {
+        assert!(s.contains(want), "no {want:?} in:\n{s}");
+    }
+}
+
+/// Every object we have: bpf/*.bpf.o, tests/c/skel_types.bpf.c and the
+/// libbpf-tools objects.
 fn all_objects() -> Vec<(String, Vec<u8>)> {
-    let mut out = Vec::new();
+    let mut out = vec![("skel_types".to_string(), skel_types_object())];
     let mut files: Vec<_> = std::fs::read_dir(repo().join("bpf"))
         .unwrap()
         .map(|e| e.unwrap().path())

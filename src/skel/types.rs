@@ -247,7 +247,8 @@ impl<'a> TypeGen<'a> {
                     });
                     continue;
                 }
-                let mt = self.rust_type_at(m.type_id, &format!("{c_name}_{}", m.name), depth + 1);
+                let hint = format!("{c_name}_{}", fname.trim_start_matches('_'));
+                let mt = self.rust_type_at(m.type_id, &hint, depth + 1);
                 fields.push(Field {
                     name: fname,
                     offset: u64::from(m.bit_offset / 8),
