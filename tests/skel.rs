@@ -400,3 +400,48 @@ fn builder_compiles_and_generates() {
     }
     let _ = std::fs::remove_dir_all(&out);
 }
+
+/// Corrupted objects (bytes of maps, globals and skel_types flipped, the
+/// BTF above all) give a skeleton or a typed error, never a panic.
+#[test]
+fn corrupted_objects_never_panic() {
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let mut objects: Vec<(String, Vec<u8>)> = ["maps", "globals", "btfkinds"]
+        .iter()
+        .map(|n| {
+            (
+                n.to_string(),
+                std::fs::read(common::obj(&format!("{n}.bpf.o"))).unwrap(),
+            )
+        })
+        .collect();
+    objects.push(("skel_types".into(), skel_types_object()));
+    let (mut ok, mut err) = (0, 0);
+    for (name, bytes) in &objects {
+        for _ in 0..400 {
+            let mut b = bytes.clone();
+            for _ in 0..(1 + next() % 4) {
+                let i = (next() % b.len() as u64) as usize;
+                b[i] = match next() % 3 {
+                    0 => b[i] ^ (1 << (next() % 8)),
+                    1 => 0xff,
+                    _ => next() as u8,
+                };
+            }
+            match skel::generate(&b, name, &SkelOptions::default()) {
+                Ok(_) => ok += 1,
+                Err(e) => {
+                    assert!(!e.to_string().is_empty());
+                    err += 1;
+                }
+            }
+        }
+    }
+    assert!(ok > 0 && err > 0, "ok {ok}, errors {err}");
+}
