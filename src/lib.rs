@@ -79,6 +79,8 @@
 //! More in `examples/`: `api_tour` (the README's snippet), `maps` (a typed
 //! hash map with [`pod!`]), `execsnoop` ([`RingBuffer`], or [`PerfBuffer`]),
 //! `ringbuf_thread` (a [`SendRingBuffer`] on its own thread).
+//! Typed skeletons ([`skel`], `tinybpf gen skeleton`): `maps_skel`,
+//! `execsnoop_skel`.
 //!
 //! # Main types
 //!
@@ -150,6 +152,7 @@ mod perfbuf;
 mod program;
 pub mod reloc;
 mod ringbuf;
+pub mod skel;
 mod sys;
 pub mod tracefs;
 pub mod uprobe;

@@ -477,6 +477,23 @@ impl Map {
             .map(|m| &m.as_slice()[..self.value_size as usize])
     }
 
+    /// The memory-mapped contents of a global-data map viewed as a `T` (a
+    /// struct laid out like the section, as `tinybpf gen skeleton`
+    /// generates): `None` if the map is not memory-mapped or is smaller than
+    /// `T`. BPF programs may change the values while you hold the reference.
+    pub fn data_as<T: Pod>(&self) -> Option<&T> {
+        sys::pod::view(self.data()?)
+    }
+
+    /// The memory-mapped contents of a writable `.data`/`.bss` map as a
+    /// mutable `T`: `None` if the map is not mapped writable (`.rodata` is
+    /// frozen) or is smaller than `T`.
+    pub fn data_as_mut<T: Pod>(&mut self) -> Option<&mut T> {
+        let size = self.value_size as usize;
+        let m = self.mmap.as_mut()?.as_mut_slice()?;
+        sys::pod::view_mut(m.get_mut(..size)?)
+    }
+
     /// Write into a memory-mapped `.data`/`.bss` map at `offset`.
     pub fn write_data(&mut self, offset: usize, bytes: &[u8]) -> Result<()> {
         let size = self.value_size as usize;

@@ -21,6 +21,8 @@ fn allowed(layer: &str) -> Option<Vec<&'static str>> {
         "sys" => vec!["abi", "util"],
         "obj" => vec!["btf", "abi", "util"],
         "reloc" => vec!["obj", "btf", "abi", "util"],
+        // Skeleton generator: pure (its Builder spawns clang with std only).
+        "skel" => vec!["obj", "btf", "abi", "util"],
         // The crate's error wraps every layer's error type (data only),
         // including the leaf run-time ones (tracefs, uprobe import only sys).
         "error" => vec![

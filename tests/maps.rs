@@ -399,16 +399,22 @@ fn maps_example_prints_true_and_bpftool_sees_typed_values() {
         typed.contains("\"pid\"") && typed.contains("\"uid\""),
         "{typed}"
     );
-    // What the child made is gone with it.
-    for id in &held.progs {
-        assert!(
-            tinybpf::kernel::prog_info_by_id(*id).is_err(),
-            "program {id} of the maps example left loaded"
-        );
+    // What the child made is gone with it (the kernel frees maps and
+    // programs asynchronously after the last fd closes: allow it 5 s).
+    let gone = || {
+        held.progs
+            .iter()
+            .all(|id| tinybpf::kernel::prog_info_by_id(*id).is_err())
+            && tinybpf::kernel::map_info_by_id(execs).is_err()
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while !gone() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
     }
     assert!(
-        tinybpf::kernel::map_info_by_id(execs).is_err(),
-        "map execs ({execs}) of the maps example left"
+        gone(),
+        "programs {:?} or map execs ({execs}) of the maps example left",
+        held.progs
     );
 }
 

@@ -6,6 +6,7 @@
 
 mod btf;
 mod check;
+mod gen;
 mod globals;
 mod info;
 mod iter;
@@ -85,6 +86,7 @@ enum Command {
     Probe(probe::ProbeArgs),
     Btf(btf::BtfArgs),
     Iter(iter::IterArgs),
+    Gen(gen::GenArgs),
 }
 
 /// `RUST_LOG`-style logging on stderr; warnings by default.
@@ -108,6 +110,7 @@ fn main() -> ExitCode {
         Command::Probe(a) => probe::run(&a),
         Command::Btf(a) => btf::run(&a),
         Command::Iter(a) => iter::run(&a),
+        Command::Gen(a) => gen::run(&a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

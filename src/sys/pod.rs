@@ -30,6 +30,25 @@ pub unsafe trait Pod: Copy + 'static {
     }
 }
 
+/// `b` viewed as a `T`: `None` unless `b` holds at least `size_of::<T>()`
+/// bytes and starts at an address aligned for `T`.
+pub(crate) fn view<T: Pod>(b: &[u8]) -> Option<&T> {
+    let ok = b.len() >= core::mem::size_of::<T>()
+        && (b.as_ptr() as usize) % core::mem::align_of::<T>() == 0;
+    // SAFETY: size and alignment checked; Pod accepts every bit pattern; the
+    // reference borrows `b`.
+    ok.then(|| unsafe { &*(b.as_ptr() as *const T) })
+}
+
+/// `b` viewed as a mutable `T` (the conditions of [`view`]).
+pub(crate) fn view_mut<T: Pod>(b: &mut [u8]) -> Option<&mut T> {
+    let ok = b.len() >= core::mem::size_of::<T>()
+        && (b.as_ptr() as usize) % core::mem::align_of::<T>() == 0;
+    // SAFETY: as in `view`; `&mut` borrows `b` exclusively, and every value
+    // written through it is valid bytes (Pod has no padding).
+    ok.then(|| unsafe { &mut *(b.as_mut_ptr() as *mut T) })
+}
+
 macro_rules! pod_prim {
     ($($t:ty),*) => { $(unsafe impl Pod for $t {})* };
 }
