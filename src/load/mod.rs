@@ -25,6 +25,7 @@ pub(crate) mod maps;
 pub(crate) mod memlock;
 pub(crate) mod programs;
 pub(crate) mod slots;
+pub(crate) mod struct_ops;
 pub(crate) mod target;
 
 use crate::error::Result;
@@ -118,6 +119,7 @@ pub(crate) struct Loader<'a> {
     btf: btf::ObjBtf,
     ext: ExtInfo,
     ksyms: ksyms::Ksyms,
+    struct_ops: struct_ops::StructOps,
     spec: ObjectSpec,
     opts: &'a LoadOptions,
 }
@@ -133,6 +135,7 @@ impl<'a> Loader<'a> {
             btf: btf::ObjBtf::default(),
             ext: ExtInfo::default(),
             ksyms: ksyms::Ksyms::default(),
+            struct_ops: struct_ops::StructOps::default(),
             spec,
             opts,
         }
@@ -144,6 +147,7 @@ impl<'a> Loader<'a> {
         memlock::ensure_memlock();
         self.relocate()?;
         self.ksyms = ksyms::Ksyms::resolve(&self.spec)?;
+        self.struct_ops = struct_ops::StructOps::prepare(&self.spec)?;
         self.upload_btf()?;
         self.fill_kconfig()?;
         self.create_maps()?;
@@ -183,6 +187,11 @@ impl<'a> Loader<'a> {
 
     fn create_maps(&mut self) -> Result<()> {
         for i in 0..self.spec.maps.len() {
+            let btf_fd = self.btf_fd.as_ref().map(|f| f.as_fd());
+            if let Some(m) = self.struct_ops.create_map(&self.spec, i, btf_fd)? {
+                self.maps.push(m);
+                continue;
+            }
             let m = maps::create_map(
                 &self.spec,
                 i,
@@ -219,6 +228,7 @@ impl<'a> Loader<'a> {
             btf: &self.btf,
             ext: &self.ext,
             ksyms: &self.ksyms,
+            struct_ops: &self.struct_ops,
             opts: self.opts,
         };
         self.programs = programs::load_all(&cx, &which, self.opts.jobs)?;

@@ -47,6 +47,8 @@ pub struct StructOpsSpec {
 /// to the map (program fds go in at [`StructOpsProg::offset`] at attach).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct StructOpsLayout {
+    /// The struct's name (`tcp_congestion_ops`).
+    pub type_name: String,
     /// The kernel's struct (`tcp_congestion_ops`) type id: programs'
     /// `attach_btf_id`.
     pub type_id: u32,

@@ -201,6 +201,7 @@ pub fn layout(
         progs.len()
     );
     Ok(StructOpsLayout {
+        type_name: so.type_name.clone(),
         type_id,
         value_type_id,
         value,
