@@ -143,6 +143,7 @@ example() {
 example hello 'Hello world'
 example maps 'Process Name = '
 example execsnoop '/bin/(true|echo)'
+sh "$(dirname "$0")/structops-check.sh" "$EXDIR" # @@KM|beh|tcp_cc*: see structops-check.sh
 
 mark info end - - "$(date +%s)"
 rm -rf "$TMP" "$PIN"
