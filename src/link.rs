@@ -193,7 +193,7 @@ impl Drop for Link {
 /// register it: BPF_LINK_CREATE for `.struct_ops.link` maps (`BPF_F_LINK`),
 /// the update itself for `.struct_ops` ones (the link deletes the element
 /// when dropped).
-pub(crate) fn attach_struct_ops(obj: &crate::Object, name: &str) -> Result<Link> {
+pub(crate) fn attach_struct_ops(obj: &crate::object::Object, name: &str) -> Result<Link> {
     let map = obj.map(name).ok_or_else(|| Error::NotFound {
         kind: "map",
         name: name.into(),
