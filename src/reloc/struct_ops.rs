@@ -299,4 +299,98 @@ mod tests {
             .to_string();
         assert!(e.contains("no struct no_such_ops"), "{e}");
     }
+
+    /// The object's `struct ops_x { void (*a)(void); u32 flags; char name[4]; }`
+    /// (sizes 8, 4, 4 at 0, 8, 12) and the kernel's struct in another order,
+    /// with `flags` of `kflags_size` bytes and no `name` unless `kname`.
+    fn hand_built(kflags_size: u32, kname: bool) -> (Btf, Btf, StructOpsSpec) {
+        use crate::btf::BtfBuilder;
+        let mut o = BtfBuilder::new();
+        let u32_ = o.add_int("u32", 4, 0);
+        let char_ = o.add_int("char", 1, 1);
+        let proto = o.add_func_proto(0, &[]);
+        let fptr = o.add_ptr(proto);
+        let arr = o.add_array(char_, u32_, 4);
+        let st = o.add_composite(
+            false,
+            "ops_x",
+            16,
+            &[("a", fptr, 0), ("flags", u32_, 64), ("name", arr, 96)],
+        );
+        let obj = Btf::parse(o.to_bytes()).unwrap();
+        let mut k = BtfBuilder::new();
+        let kint = k.add_int("kflags_t", kflags_size, 0);
+        let kchar = k.add_int("char", 1, 1);
+        let kproto = k.add_func_proto(0, &[]);
+        let kfptr = k.add_ptr(kproto);
+        let karr = k.add_array(kchar, kint, 4);
+        let mut members = vec![("b", kfptr, 0), ("flags", kint, 64), ("a", kfptr, 128)];
+        if kname {
+            members.push(("name", karr, 192));
+        }
+        let kst = k.add_composite(false, "ops_x", 32, &members);
+        let u64_ = k.add_int("u64", 8, 0);
+        k.add_composite(
+            false,
+            "bpf_struct_ops_ops_x",
+            40,
+            &[("common", u64_, 0), ("data", kst, 64)],
+        );
+        let kernel = Btf::parse(k.to_bytes()).unwrap();
+        let mut data = vec![0u8; 16];
+        data[8..12].copy_from_slice(&7u32.to_le_bytes());
+        data[12..15].copy_from_slice(b"xyz");
+        let so = StructOpsSpec {
+            type_name: "ops_x".into(),
+            type_id: st,
+            data,
+            funcs: vec![crate::obj::StructOpsFunc {
+                member: "a".into(),
+                offset: 0,
+                program: "prog_a".into(),
+            }],
+            link: true,
+        };
+        (obj, kernel, so)
+    }
+
+    #[test]
+    fn members_are_matched_by_name_and_checked() {
+        let (obj, kernel, so) = hand_built(4, true);
+        let l = layout("m", &so, &obj, &kernel).unwrap();
+        assert_eq!(l.value.len(), 40);
+        // data at 8: flags at 8+8, name at 8+24, a (member index 2) at 8+16.
+        assert_eq!(&l.value[16..20], &7u32.to_le_bytes());
+        assert_eq!(&l.value[32..36], b"xyz\0");
+        assert_eq!(
+            l.progs,
+            vec![StructOpsProg {
+                program: "prog_a".into(),
+                member: "a".into(),
+                member_index: 2,
+                offset: 24,
+            }]
+        );
+        let nonzero = l.value.iter().filter(|&&b| b != 0).count();
+        assert_eq!(nonzero, 4, "only flags and name");
+
+        let (obj, kernel, so) = hand_built(8, true);
+        let e = layout("m", &so, &obj, &kernel).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "struct_ops map m: member flags: 4 bytes in the object, 8 in the kernel"
+        );
+
+        let (obj, kernel, mut so) = hand_built(4, false);
+        let e = layout("m", &so, &obj, &kernel).unwrap_err().to_string();
+        assert!(
+            e.contains(
+                "member name: set in the object, but the kernel's struct ops_x has no such member"
+            ),
+            "{e}"
+        );
+        // A zero member the kernel lacks is fine.
+        so.data[12..16].fill(0);
+        assert!(layout("m", &so, &obj, &kernel).is_ok());
+    }
 }
