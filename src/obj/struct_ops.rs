@@ -215,7 +215,7 @@ fn set_func(
     let mut found = None;
     for mem in st.members() {
         let mem = mem.map_err(|e| bad(e.to_string()))?;
-        if mem.bit_offset == rel * 8 {
+        if u64::from(mem.bit_offset) == u64::from(rel) * 8 {
             let t = btf
                 .skip_mods_and_typedefs(mem.type_id)
                 .map_err(|e| bad(e.to_string()))?;
