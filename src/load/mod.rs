@@ -7,8 +7,9 @@
 //! 3. the object's BTF into the kernel ([`btf`]);
 //! 4. `.kconfig` values of the running kernel ([`kconfig`]); `.ksyms`
 //!    externs resolved (after CO-RE, before the BTF upload: [`ksyms`]);
-//! 5. maps: inner templates first, data written and `.rodata` frozen, pins
-//!    ([`maps`]);
+//! 5. maps: `.struct_ops*` variables laid out against the kernel's BTF
+//!    ([`struct_ops`]), inner templates first, data written and `.rodata`
+//!    frozen, pins ([`maps`]);
 //! 6. programs: linked, fds patched, log retry ([`programs`], [`log`]);
 //! 7. prog-array and map-in-map slots ([`slots`]).
 //!
