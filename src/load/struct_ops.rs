@@ -9,7 +9,7 @@ use super::target::kernel_btf;
 use crate::error::{Error, Result};
 use crate::map::Map;
 use crate::obj::section::prog_type;
-use crate::obj::{MapSpec, ObjectSpec, ProgKind, StructOpsLayout};
+use crate::obj::{MapSpec, ObjectSpec, ProgKind, StructOpsLayout, BPF_F_LINK};
 use crate::sys::{self, MapCreateAttr};
 use std::os::fd::BorrowedFd;
 
@@ -129,9 +129,21 @@ impl StructOps {
             btf_vmlinux_value_type_id: l.value_type_id,
             ..Default::default()
         };
-        let fd = sys::MapFd::create(&attr).map_err(|source| Error::Map {
-            map: m.name.clone(),
-            source,
+        let fd = sys::MapFd::create(&attr).map_err(|source| {
+            if source.errno == nix::errno::Errno::EINVAL && m.map_flags & BPF_F_LINK != 0 {
+                Error::sys(
+                    format!(
+                        "struct_ops map {}: a .struct_ops.link variable needs struct_ops links (Linux 6.4+); on older kernels put it in SEC(\".struct_ops\")",
+                        m.name
+                    ),
+                    source,
+                )
+            } else {
+                Error::Map {
+                    map: m.name.clone(),
+                    source,
+                }
+            }
         })?;
         let sized = MapSpec {
             value_size,
