@@ -147,6 +147,8 @@ put "$TINYBPF"
 for e in hello maps execsnoop; do put "$EXDIR/$e"; done
 put "$BPFTOOL"
 put "$ROOT/scripts/kmatrix/run-inside.sh"
+put "$ROOT/scripts/kmatrix/structops-check.sh"
+[[ -x "$EXDIR/tcp_cc" ]] && put "$EXDIR/tcp_cc"
 put "$LIST"
 while read -r _ f; do put "$f"; done <"$LIST"
 # /bin/sh for scripts before /init installs the other applet links.

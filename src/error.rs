@@ -11,6 +11,7 @@ use crate::obj::ParseError;
 use crate::reloc::core::CoreError;
 use crate::reloc::kconfig::KconfigError;
 use crate::reloc::link::LinkError;
+use crate::reloc::struct_ops::StructOpsError;
 pub use crate::sys::SysError;
 use crate::tracefs::TracefsError;
 use crate::uprobe::UprobeError;
@@ -50,6 +51,9 @@ pub enum Error {
     /// A CO-RE relocation could not be resolved against the target BTF.
     #[error("CO-RE: {0}")]
     Core(#[from] CoreError),
+    /// A `.struct_ops*` variable does not fit the kernel's struct.
+    #[error(transparent)]
+    StructOps(#[from] StructOpsError),
     /// A `.kconfig` extern could not be computed or encoded, or the kernel
     /// config file could not be read.
     #[error("{}{source}", path_prefix(.path))]

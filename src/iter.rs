@@ -219,7 +219,7 @@ impl Link {
     pub fn iter_open(&self) -> Result<IterReader> {
         let link = match &self.fd {
             LinkFd::Bpf { link, .. } => link,
-            LinkFd::PerfIoctl { .. } | LinkFd::Net { .. } => {
+            LinkFd::PerfIoctl { .. } | LinkFd::Net { .. } | LinkFd::StructOpsMap { .. } => {
                 return Err(Error::Invalid(format!(
                     "link {} is not a BPF link, so not an iterator",
                     self.desc

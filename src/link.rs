@@ -2,7 +2,7 @@
 
 use crate::error::{Error, Result};
 use crate::sys;
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::path::Path;
 
 /// How a program is attached.
@@ -26,6 +26,9 @@ pub(crate) enum LinkFd {
         /// Set once detached (by `force_detach`), so drop does not repeat it.
         detached: std::sync::atomic::AtomicBool,
     },
+    /// A struct_ops map registered by its update (no BPF link): a copy of
+    /// the map's fd; deleting its element unregisters it.
+    StructOpsMap { map: sys::MapFd },
 }
 
 /// An attached program: a BPF link, or a perf event carrying the program on
@@ -92,6 +95,7 @@ impl Link {
             LinkFd::Bpf { link, .. } => link.as_fd(),
             LinkFd::PerfIoctl { perf } => perf.as_fd(),
             LinkFd::Net { prog, .. } => prog.as_fd(),
+            LinkFd::StructOpsMap { map } => map.as_fd(),
         }
     }
 
@@ -103,7 +107,7 @@ impl Link {
                     Error::sys(format!("link {}", self.desc), e)
                 })?))
             }
-            LinkFd::PerfIoctl { .. } | LinkFd::Net { .. } => Ok(None),
+            LinkFd::PerfIoctl { .. } | LinkFd::Net { .. } | LinkFd::StructOpsMap { .. } => Ok(None),
         }
     }
 
@@ -118,7 +122,7 @@ impl Link {
                 "link {} is a perf event attached by ioctl and cannot be pinned",
                 self.desc
             ))),
-            LinkFd::Net { .. } => Err(Error::Invalid(format!(
+            LinkFd::Net { .. } | LinkFd::StructOpsMap { .. } => Err(Error::Invalid(format!(
                 "link {} was attached without a BPF link (old kernel) and cannot be pinned",
                 self.desc
             ))),
@@ -144,6 +148,10 @@ impl Link {
                     .detach(prog)
                     .map_err(|r| Error::Invalid(format!("detach {}: {r}", self.desc)))
             }
+            LinkFd::StructOpsMap { map } => map
+                .delete(&0u32.to_le_bytes())
+                .map(|_| ())
+                .map_err(|e| Error::sys(format!("unregister {}", self.desc), e)),
         }
     }
 
@@ -171,8 +179,88 @@ impl Drop for Link {
                     log::warn!("detaching {}: {r}", self.desc);
                 }
             }
+            LinkFd::StructOpsMap { map } => {
+                // ENOENT: already unregistered by force_detach.
+                let _ = map.delete(&0u32.to_le_bytes());
+            }
             LinkFd::Bpf { .. } => {}
         }
         log::debug!("detaching {}", self.desc);
+    }
+}
+
+/// Write struct_ops map `name`'s value with its programs' fds, then
+/// register it: BPF_LINK_CREATE for `.struct_ops.link` maps (`BPF_F_LINK`),
+/// the update itself for `.struct_ops` ones (the link deletes the element
+/// when dropped).
+pub(crate) fn attach_struct_ops(obj: &crate::object::Object, name: &str) -> Result<Link> {
+    let map = obj.map(name).ok_or_else(|| Error::NotFound {
+        kind: "map",
+        name: name.into(),
+    })?;
+    let layout = map.struct_ops().ok_or_else(|| {
+        Error::Invalid(format!(
+            "map {name} is not a struct_ops map (a SEC(\".struct_ops\") or SEC(\".struct_ops.link\") variable)"
+        ))
+    })?;
+    let target = format!("struct_ops {name}");
+    let err = |reason: crate::error::AttachError| Error::Attach {
+        program: name.to_string(),
+        target: target.clone(),
+        reason,
+    };
+    let mut value = layout.value.clone();
+    for p in &layout.progs {
+        let prog = obj.program(&p.program).ok_or_else(|| {
+            Error::Invalid(format!(
+                "struct_ops map {name}: member {} needs program {}, which was not loaded (autoload off?)",
+                p.member, p.program
+            ))
+        })?;
+        let fd = prog.fd().as_raw_fd() as u64;
+        let at = p.offset as usize;
+        value
+            .get_mut(at..at + 8)
+            .ok_or_else(|| Error::Invalid(format!("struct_ops map {name}: slot past the value")))?
+            .copy_from_slice(&fd.to_le_bytes());
+    }
+    let link = map.map_flags() & crate::obj::BPF_F_LINK != 0;
+    map.map_fd()
+        .update(&0u32.to_le_bytes(), &value, 0)
+        .map_err(|e| err(e.into()))?;
+    let desc = format!(
+        "{name} → struct_ops {} ({} programs)",
+        layout.type_name,
+        layout.progs.len()
+    );
+    if link {
+        let fd = sys::link_create(
+            map.fd(),
+            sys::LinkTarget::None,
+            crate::abi::attach_type::STRUCT_OPS,
+            0,
+            sys::LinkCreateExtra::None,
+        )
+        .map_err(|e| err(e.into()))?;
+        log::debug!("struct_ops map {name} registered through a link");
+        Ok(Link::bpf(fd, None, desc))
+    } else {
+        // Registered by the update: from here on, the link unregisters it.
+        let unreg = |e: sys::SysError| {
+            let _ = map.map_fd().delete(&0u32.to_le_bytes());
+            err(e.into())
+        };
+        let dup = map.fd().try_clone_to_owned().map_err(|e| {
+            unreg(sys::SysError::new(
+                "F_DUPFD_CLOEXEC",
+                nix::errno::Errno::from_raw(e.raw_os_error().unwrap_or(0)),
+            ))
+        })?;
+        let mfd = sys::MapFd::new(dup).map_err(unreg)?;
+        log::debug!("struct_ops map {name} registered by its update");
+        Ok(Link {
+            fd: LinkFd::StructOpsMap { map: mfd },
+            desc,
+        })
     }
 }

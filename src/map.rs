@@ -57,6 +57,8 @@ pub struct Map {
     map_flags: u32,
     mmap: Option<Mmap>,
     fd: sys::MapFd,
+    /// A struct_ops map's value layout (program fds go in at attach).
+    struct_ops: Option<Box<crate::obj::StructOpsLayout>>,
 }
 
 impl Map {
@@ -71,7 +73,17 @@ impl Map {
             map_flags: spec.map_flags,
             mmap: None,
             fd,
+            struct_ops: None,
         }
+    }
+
+    pub(crate) fn set_struct_ops(&mut self, l: crate::obj::StructOpsLayout) {
+        self.struct_ops = Some(Box::new(l));
+    }
+
+    /// The value layout of a struct_ops map.
+    pub(crate) fn struct_ops(&self) -> Option<&crate::obj::StructOpsLayout> {
+        self.struct_ops.as_deref()
     }
 
     /// The sized fd, for the loader's own element writes.
@@ -109,6 +121,7 @@ impl Map {
             map_flags: info.map_flags,
             mmap: None,
             fd,
+            struct_ops: None,
         })
     }
 

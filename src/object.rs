@@ -103,8 +103,9 @@ impl Object {
         self.btf_fd.as_ref().map(|f| f.as_fd())
     }
 
-    /// Attach every program whose section says where; keep the links in the
-    /// object. Returns how many were attached.
+    /// Attach every program whose section says where, and register every
+    /// struct_ops map ([`Object::attach_struct_ops`]); keep the links in the
+    /// object. Returns how many links were made.
     pub fn attach_all(&mut self) -> Result<usize> {
         let mut n = 0;
         for p in &self.programs {
@@ -119,6 +120,16 @@ impl Object {
         let usdt = crate::usdt::auto_attach(&self.programs, &self.maps)?;
         n += usdt.len();
         self.links.extend(usdt);
+        let struct_ops: Vec<String> = self
+            .maps
+            .iter()
+            .filter(|m| m.struct_ops().is_some())
+            .map(|m| m.name().to_string())
+            .collect();
+        for m in struct_ops {
+            self.attach_struct_ops(&m)?;
+            n += 1;
+        }
         Ok(n)
     }
 
@@ -137,6 +148,18 @@ impl Object {
             return Ok(&self.links[before]);
         }
         let l = p.attach()?;
+        self.links.push(l);
+        Ok(self.links.last().expect("just pushed"))
+    }
+
+    /// Register a struct_ops map (a `SEC(".struct_ops")` or
+    /// `SEC(".struct_ops.link")` variable, e.g. a `tcp_congestion_ops`):
+    /// its value, with the fds of its programs, is written to the map; a
+    /// `.struct_ops.link` map is then registered through a BPF link, a
+    /// `.struct_ops` one by that write. The link is kept in the object;
+    /// dropping it (or the object) unregisters the map.
+    pub fn attach_struct_ops(&mut self, map: &str) -> Result<&Link> {
+        let l = crate::link::attach_struct_ops(self, map)?;
         self.links.push(l);
         Ok(self.links.last().expect("just pushed"))
     }

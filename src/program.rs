@@ -254,6 +254,14 @@ impl Program {
                     "perf_event programs need a perf event: use attach_perf_event",
                 ),
             )),
+            AttachTarget::None if self.kind.prog_type == crate::abi::prog_type::STRUCT_OPS => {
+                Err(self.attach_err(
+                    &self.section,
+                    AttachError::NotPossible(
+                        "a struct_ops program is registered with its struct_ops map: use Object::attach_struct_ops(MAP) or attach_all",
+                    ),
+                ))
+            }
             AttachTarget::None => Err(self.attach_err(
                 &self.section,
                 AttachError::NotPossible(

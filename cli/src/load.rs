@@ -153,6 +153,7 @@ fn attach(path: &Path, obj: &mut Object, net: &NetTarget) -> Result<(), Fail> {
         .programs()
         .iter()
         .filter(|p| !p.auto_attachable() && !by_net(p))
+        .filter(|p| p.prog_type() != tinybpf::ProgType::StructOps)
         .map(|p| p.name().to_string())
         .collect();
     let net_skipped = obj
@@ -167,6 +168,18 @@ fn attach(path: &Path, obj: &mut Object, net: &NetTarget) -> Result<(), Fail> {
             obj.attach(n).map(|_| ())
         };
         if let Err(e) = r {
+            failed.push(e.to_string());
+        }
+    }
+    // struct_ops maps register their programs (e.g. a TCP congestion control).
+    let struct_ops: Vec<String> = obj
+        .maps()
+        .iter()
+        .filter(|m| m.map_type() == tinybpf::MapType::StructOps)
+        .map(|m| m.name().to_string())
+        .collect();
+    for m in &struct_ops {
+        if let Err(e) = obj.attach_struct_ops(m) {
             failed.push(e.to_string());
         }
     }
@@ -207,7 +220,7 @@ fn attach(path: &Path, obj: &mut Object, net: &NetTarget) -> Result<(), Fail> {
         "{file}: {} of {} could not be attached; everything was detached and unloaded \
          (--no-attach loads without attaching, --program selects programs)",
         plural(failed.len(), "program"),
-        names.len()
+        names.len() + struct_ops.len()
     )))
 }
 

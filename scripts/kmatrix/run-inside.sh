@@ -248,5 +248,7 @@ if [ -n "$mobj" ]; then
     fi
 fi
 
+sh "$(dirname "$0")/structops-check.sh" "$EXDIR" # @@KM|beh|tcp_cc*: see structops-check.sh
+
 mark info end - - "$(date +%s)"
 rm -rf "$TMP" "$PIN"

@@ -7,8 +7,9 @@
 //! 3. the object's BTF into the kernel ([`btf`]);
 //! 4. `.kconfig` values of the running kernel ([`kconfig`]); `.ksyms`
 //!    externs resolved (after CO-RE, before the BTF upload: [`ksyms`]);
-//! 5. maps: inner templates first, data written and `.rodata` frozen, pins
-//!    ([`maps`]);
+//! 5. maps: `.struct_ops*` variables laid out against the kernel's BTF
+//!    ([`struct_ops`]), inner templates first, data written and `.rodata`
+//!    frozen, pins ([`maps`]);
 //! 6. programs: linked, fds patched, log retry ([`programs`], [`log`]);
 //! 7. prog-array and map-in-map slots ([`slots`]).
 //!
@@ -27,6 +28,7 @@ pub(crate) mod maps;
 pub(crate) mod memlock;
 pub(crate) mod programs;
 pub(crate) mod slots;
+pub(crate) mod struct_ops;
 pub(crate) mod target;
 pub(crate) mod token;
 
@@ -131,6 +133,7 @@ pub(crate) struct Loader<'a> {
     btf: btf::ObjBtf,
     ext: ExtInfo,
     ksyms: ksyms::Ksyms,
+    struct_ops: struct_ops::StructOps,
     spec: ObjectSpec,
     opts: &'a LoadOptions,
 }
@@ -147,6 +150,7 @@ impl<'a> Loader<'a> {
             btf: btf::ObjBtf::default(),
             ext: ExtInfo::default(),
             ksyms: ksyms::Ksyms::default(),
+            struct_ops: struct_ops::StructOps::default(),
             spec,
             opts,
         }
@@ -159,6 +163,7 @@ impl<'a> Loader<'a> {
         self.token = token::open(self.opts)?;
         self.relocate()?;
         self.ksyms = ksyms::Ksyms::resolve(&self.spec)?;
+        self.struct_ops = struct_ops::StructOps::prepare(&self.spec)?;
         self.upload_btf()?;
         self.fill_kconfig()?;
         self.create_maps()?;
@@ -198,6 +203,11 @@ impl<'a> Loader<'a> {
 
     fn create_maps(&mut self) -> Result<()> {
         for i in 0..self.spec.maps.len() {
+            let btf_fd = self.btf_fd.as_ref().map(|f| f.as_fd());
+            if let Some(m) = self.struct_ops.create_map(&self.spec, i, btf_fd)? {
+                self.maps.push(m);
+                continue;
+            }
             let m = maps::create_map(
                 &self.spec,
                 i,
@@ -248,6 +258,7 @@ impl<'a> Loader<'a> {
             ext: &self.ext,
             ksyms: &self.ksyms,
             token,
+            struct_ops: &self.struct_ops,
             opts: self.opts,
         };
         self.programs = programs::load_all(&cx, &which, self.opts.jobs)?;

@@ -49,6 +49,8 @@ pub(super) struct Ctx<'a> {
     pub ksyms: &'a super::ksyms::Ksyms,
     /// A duplicate of the BPF token's fd, when loads go through one.
     pub token: Option<Arc<OwnedFd>>,
+    /// Attach ids of struct_ops programs.
+    pub struct_ops: &'a super::struct_ops::StructOps,
     pub opts: &'a LoadOptions,
 }
 
@@ -110,7 +112,7 @@ fn c_license(s: &str) -> CString {
 pub(super) fn prepare(cx: &Ctx<'_>, i: usize) -> Result<PreparedLoad> {
     let spec = cx.spec;
     let p = &spec.programs[i];
-    let kind = p.kind.clone().ok_or_else(|| Error::UnknownSection {
+    let mut kind = p.kind.clone().ok_or_else(|| Error::UnknownSection {
         program: p.name.clone(),
         section: p.section.clone(),
     })?;
@@ -127,7 +129,11 @@ pub(super) fn prepare(cx: &Ctx<'_>, i: usize) -> Result<PreparedLoad> {
             },
         )?;
     }
-    let (attach_btf_id, attach_btf_obj_fd) = cx.btf.attach_target(&kind, &p.name)?;
+    let (attach_btf_id, attach_btf_obj_fd) =
+        match cx.struct_ops.program_target(&mut kind, &p.name)? {
+            Some(id) => (id, None),
+            None => cx.btf.attach_target(&kind, &p.name)?,
+        };
     let ext = super::freplace::ext_target(cx.opts, &p.name, &kind)?;
     let (func_info, line_info) = if cx.btf_fd.is_some() {
         encode_ext(&linked)

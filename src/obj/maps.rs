@@ -86,6 +86,8 @@ pub struct MapSpec {
     pub data: Option<DataKind>,
     /// Initial bytes of a data map (empty for `.bss`).
     pub initial: Vec<u8>,
+    /// A `.struct_ops*` variable (map type `BPF_MAP_TYPE_STRUCT_OPS`).
+    pub struct_ops: Option<Box<super::struct_ops::StructOpsSpec>>,
     pub(crate) elf_section: Option<usize>,
     pub(crate) sec_offset: u64,
     pub(crate) values_offset: Option<u64>,

@@ -14,6 +14,7 @@ pub mod kconfig;
 pub(crate) mod ksyms;
 pub(crate) mod maps;
 pub(crate) mod section;
+pub(crate) mod struct_ops;
 
 pub use error::ParseError;
 pub use ksyms::KsymType;
@@ -22,6 +23,10 @@ pub use maps::{
     BPF_F_NO_PREALLOC, BPF_F_RDONLY_PROG, MAX_DATA_SIZE,
 };
 pub use section::{prog_kind, AttachTarget, ProbeKind, ProgKind};
+pub use struct_ops::{
+    program_use as struct_ops_program_use, StructOpsFunc, StructOpsLayout, StructOpsProg,
+    StructOpsSpec, BPF_F_LINK,
+};
 
 use crate::abi::insn::{Insn, BPF_PSEUDO_CALL, BPF_PSEUDO_FUNC, INSN_SIZE, LD_IMM64};
 use error::sec_err;
@@ -519,6 +524,9 @@ impl ObjectSpec {
                 });
             }
         }
+
+        // `.struct_ops*` variables: maps whose members point at programs.
+        struct_ops::collect(&mut spec, &elf, &syms)?;
 
         // Relocations of code sections (and of `.maps`, for initial slots).
         for sec in elf.sections() {
