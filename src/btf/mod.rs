@@ -21,6 +21,7 @@ mod patch;
 mod patch_extern;
 mod query;
 pub mod sanitize;
+mod subset;
 mod types;
 
 use std::fmt;
@@ -33,6 +34,7 @@ pub use index::essential_name;
 pub use maps::BtfMapDef;
 pub use patch_extern::{raw_int, raw_var};
 pub use sanitize::{sanitize, BtfFeatures};
+pub use subset::{Keep, Subset};
 pub use types::{
     ArrayInfo, Enumerator, IntInfo, Kind, Member, Param, Type, VarSecinfo, BTF_INT_BOOL,
     BTF_INT_CHAR, BTF_INT_SIGNED,

@@ -17,6 +17,7 @@ pub mod core;
 pub mod kconfig;
 pub mod ksyms;
 pub mod link;
+pub mod min_btf;
 
 use crate::abi::insn::Insn;
 use crate::btf::Btf;

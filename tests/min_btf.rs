@@ -1,0 +1,167 @@
+//! Minimal target BTF (`tinybpf::reloc::min_btf`, `tinybpf btf min`):
+//! relocating every object against the minimal BTF written for all of them
+//! gives exactly the instructions it gets against the kernel's whole BTF.
+//!
+//! Objects: the CO-RE objects in bpf/ and the libbpf-tools objects (carved
+//! from Debian's binaries). Kernels: the running one and Debian 6.1 (when
+//! present; fetched under CI). `target_type_id` values are ids, renumbered in
+//! the minimal BTF: for those the test checks that the id names the same
+//! type instead.
+
+#[path = "common/realworld.rs"]
+mod realworld;
+
+use std::sync::Arc;
+use tinybpf::abi::insn::Insn;
+use tinybpf::btf::Btf;
+use tinybpf::obj::ObjectSpec;
+use tinybpf::reloc::core::{RelocKind, RelocOutcome};
+use tinybpf::reloc::min_btf::MinBtf;
+use tinybpf::reloc::{relocate_spec, CoreTarget, Selection};
+
+/// An object: name and ELF bytes (`ObjectSpec` is parsed anew per use).
+struct Obj {
+    name: String,
+    bytes: Vec<u8>,
+}
+
+impl Obj {
+    fn spec(&self) -> ObjectSpec {
+        ObjectSpec::parse(&self.name, &self.bytes).unwrap()
+    }
+}
+
+fn objects() -> Vec<Obj> {
+    let mut out = Vec::new();
+    let dir = realworld::repo_root().join("bpf");
+    let mut paths: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with(".bpf.o"))
+        .collect();
+    paths.sort();
+    for p in paths {
+        let bytes = std::fs::read(&p).unwrap();
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        if ObjectSpec::parse(&name, &bytes).is_ok() {
+            out.push(Obj { name, bytes });
+        }
+    }
+    if std::env::var_os("CI").is_some() {
+        assert!(realworld::ensure_libbpf_tools(), "CI: libbpf-tools needed");
+    }
+    for (name, bytes) in realworld::libbpf_tools_objects() {
+        out.push(Obj { name, bytes });
+    }
+    out.retain(|o| {
+        o.spec()
+            .btf_ext
+            .as_ref()
+            .is_some_and(|e| e.core_relos.iter().any(|(_, r)| !r.is_empty()))
+    });
+    out
+}
+
+/// The relocated code and outcomes of `spec` against `btf`.
+fn relocate(spec: &Obj, btf: &Arc<Btf>) -> (Vec<Vec<Insn>>, Vec<RelocOutcome>) {
+    let mut s = spec.spec();
+    let out = relocate_spec(&mut s, Selection::All, &CoreTarget::Custom(btf.clone()))
+        .unwrap_or_else(|e| panic!("{}: {e}", spec.name));
+    let code = s
+        .code
+        .iter()
+        .map(|c| c.insns.clone())
+        .collect();
+    (code, out)
+}
+
+fn type_label(btf: &Btf, id: u64) -> String {
+    let t = btf.type_by_id(id as u32).unwrap();
+    format!("{} {}", t.kind, t.name)
+}
+
+/// Minimal BTF of `full` for `objs`; checks every object; returns its size.
+fn check_kernel(label: &str, full: Arc<Btf>, objs: &[Obj]) -> usize {
+    let mut min = MinBtf::new(&full);
+    let mut before = Vec::new();
+    for spec in objs {
+        let (code, out) = relocate(spec, &full);
+        min.add_outcomes(&out).unwrap();
+        before.push((code, out));
+    }
+    let bytes = min.to_bytes().unwrap();
+    let small = Arc::new(Btf::parse(bytes.clone()).expect("minimal BTF parses"));
+    let (mut relocs, mut poisoned, mut type_ids) = (0, 0, 0);
+    for (spec, (code, out)) in objs.iter().zip(&before) {
+        let (code2, out2) = relocate(spec, &small);
+        assert_eq!(out.len(), out2.len(), "{label}: {}", spec.name);
+        let mut id_insns = Vec::new();
+        for (a, b) in out.iter().zip(&out2) {
+            relocs += 1;
+            poisoned += a.target_value.is_none() as usize;
+            let what = format!("{label}: {} {}[{}] {} {}", spec.name, a.section, a.insn_idx, a.kind, a.access);
+            assert_eq!((&a.section, a.insn_idx, a.kind), (&b.section, b.insn_idx, b.kind));
+            if a.kind == RelocKind::TypeIdTarget {
+                type_ids += 1;
+                id_insns.push((a.section.clone(), a.insn_idx));
+                match (a.target_value, b.target_value) {
+                    (Some(x), Some(y)) => {
+                        assert_eq!(type_label(&full, x), type_label(&small, y), "{what}")
+                    }
+                    (x, y) => assert_eq!(x.is_some(), y.is_some(), "{what}"),
+                }
+            } else {
+                assert_eq!(a.target_value, b.target_value, "{what}");
+            }
+        }
+        let names: Vec<String> = spec.spec().code.iter().map(|c| c.name.clone()).collect();
+        for (ci, (c1, c2)) in code.iter().zip(&code2).enumerate() {
+            for (i, (x, y)) in c1.iter().zip(c2).enumerate() {
+                let sec = &names[ci];
+                let is_id = id_insns
+                    .iter()
+                    .any(|(s, j)| s == sec && (*j == i || *j + 1 == i));
+                if !is_id {
+                    assert_eq!(x, y, "{label}: {} {sec} insn {i} differs", spec.name);
+                }
+            }
+        }
+    }
+    eprintln!(
+        "{label}: {} objects, {relocs} relocations ({poisoned} poisoned, {type_ids} target_type_id): \
+         minimal BTF {} bytes, {} types",
+        objs.len(),
+        bytes.len(),
+        min.subset().len()
+    );
+    assert!(relocs > 0 && !min.subset().is_empty());
+    bytes.len()
+}
+
+#[test]
+fn minimal_btf_relocates_like_the_full_btf() {
+    let objs = objects();
+    assert!(objs.len() >= 3, "CO-RE objects in bpf/: {}", objs.len());
+    let running = tinybpf::kernel::kernel_btf().expect("running kernel's BTF");
+    let n = check_kernel("running kernel", running, &objs);
+    assert!(n < 2_000_000, "minimal BTF of {n} bytes");
+    match realworld::second_kernel_btf() {
+        Some(p) => {
+            let b = Btf::from_bytes_auto(std::fs::read(&p).unwrap()).unwrap();
+            check_kernel(&p.display().to_string(), Arc::new(b), &objs);
+        }
+        None => {
+            assert!(std::env::var_os("CI").is_none(), "CI: Debian 6.1 BTF needed");
+            eprintln!("skipping Debian 6.1: no BTF (TINYBPF_FETCH=1 fetches it)");
+        }
+    }
+}
+
+#[test]
+fn minimal_btf_on_many_kernels() {
+    let objs = objects();
+    for p in realworld::many_kernel_btfs(6) {
+        let b = Btf::from_bytes_auto(std::fs::read(&p).unwrap()).unwrap();
+        check_kernel(&p.display().to_string(), Arc::new(b), &objs);
+    }
+}
