@@ -33,9 +33,10 @@ impl Obj {
 
 fn objects() -> Vec<Obj> {
     let mut out = Vec::new();
-    let dir = realworld::repo_root().join("bpf");
-    let mut paths: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
+    let root = realworld::repo_root().join("bpf");
+    let mut paths: Vec<_> = [root.clone(), root.join("tests/core_kernel")]
+        .iter()
+        .flat_map(|d| std::fs::read_dir(d).unwrap())
         .map(|e| e.unwrap().path())
         .filter(|p| p.to_string_lossy().ends_with(".bpf.o"))
         .collect();
@@ -204,4 +205,36 @@ fn minimal_btf_on_many_kernels() {
         let b = Btf::from_bytes_auto(std::fs::read(&p).unwrap()).unwrap();
         check_kernel(&p.display().to_string(), Arc::new(b), &objs);
     }
+}
+
+/// The hand-written CO-RE test objects against their target-layout BTF:
+/// every relocation kind (type_matches, enumerators, bitfields, flexible
+/// arrays, ...).
+#[test]
+fn minimal_btf_of_core_test_objects() {
+    let dir = realworld::repo_root().join("bpf/tests/core");
+    let mut n = 0;
+    for name in ["fields", "poison", "reach_bad", "reach_ok", "types"] {
+        let obj = Obj {
+            name: name.into(),
+            bytes: std::fs::read(dir.join(format!("{name}.bpf.o"))).unwrap(),
+        };
+        let tbytes = std::fs::read(dir.join(format!("{name}.target.bpf.o"))).unwrap();
+        let full = Arc::new(Btf::from_elf(&tbytes).unwrap());
+        let objs = [obj];
+        let (code, out) = relocate(&objs[0], &full);
+        let mut min = MinBtf::new(&full);
+        min.add_outcomes(&out).unwrap();
+        let small = Arc::new(Btf::parse(min.to_bytes().unwrap()).unwrap());
+        if let Err(e) = compare(&full, &small, &objs, &vec![(code, out)]) {
+            panic!("{name}: {e}");
+        }
+        eprintln!(
+            "{name}: {} of {} types kept",
+            min.subset().len(),
+            full.len() - 1
+        );
+        n += 1;
+    }
+    assert_eq!(n, 5);
 }
