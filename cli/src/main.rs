@@ -4,7 +4,9 @@
 //! unresolved relocations, or `load` could not attach a program; 2 a usage
 //! error; 3 the kernel rejected a program at load.
 
+mod btf_min;
 mod check;
+mod check_dir;
 mod globals;
 mod info;
 mod load;
@@ -81,6 +83,15 @@ enum Command {
     Load(load::LoadArgs),
     TestRun(test_run::TestRunArgs),
     Probe(probe::ProbeArgs),
+    /// Work with BTF files (min: the minimal BTF of a kernel for some objects)
+    #[command(subcommand)]
+    Btf(BtfCommand),
+}
+
+/// `tinybpf btf ...`
+#[derive(Debug, Subcommand)]
+enum BtfCommand {
+    Min(btf_min::MinArgs),
 }
 
 /// `RUST_LOG`-style logging on stderr; warnings by default.
@@ -102,6 +113,7 @@ fn main() -> ExitCode {
         Command::Load(a) => load::run(&a),
         Command::TestRun(a) => test_run::run(&a),
         Command::Probe(a) => probe::run(&a),
+        Command::Btf(BtfCommand::Min(a)) => btf_min::run(&a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
