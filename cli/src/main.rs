@@ -83,7 +83,7 @@ enum Command {
     Load(load::LoadArgs),
     TestRun(test_run::TestRunArgs),
     Probe(probe::ProbeArgs),
-    /// Work with BTF files (min: the minimal BTF of a kernel for some objects)
+    /// Work with BTF files (btf min: the minimal BTF for some objects)
     #[command(subcommand)]
     Btf(BtfCommand),
 }
