@@ -165,3 +165,24 @@ fn check_btf_dir_prints_a_matrix() {
     assert!(r.err.contains("/nonexistent-dir"), "{}", r.err);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The point of a minimal BTF: loading with it as the target BTF works on
+/// the real kernel (root).
+#[test]
+fn load_with_minimal_btf() {
+    if !common::root_or_skip("load_with_minimal_btf") {
+        return;
+    }
+    let dir = scratch("btfmin-load");
+    std::fs::create_dir_all(&dir).unwrap();
+    let o = obj("execsnoop.bpf.o");
+    let b = s(&dir.join("min.btf"));
+    let r = tinybpf(&["btf", "min", &o, "--btf", VMLINUX, "-o", &b]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    assert!(std::fs::metadata(&b).unwrap().len() < 1000);
+    let r = tinybpf(&["load", &o, "--btf", &b, "--duration", "0"]);
+    assert_eq!(r.code, 0, "{}{}", r.out, r.err);
+    assert!(r.out.contains("handle_exec → tracepoint"), "{}", r.out);
+    assert!(r.out.contains("unloaded 2 programs"), "{}", r.out);
+    let _ = std::fs::remove_dir_all(&dir);
+}
