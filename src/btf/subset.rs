@@ -204,3 +204,51 @@ impl Btf {
         Ok(b.to_bytes())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn members_keep_offsets_sizes_and_refs_to_dropped_types_become_void() {
+        let mut b = BtfBuilder::new();
+        let int = b.add_int("int", 4, crate::btf::BTF_INT_SIGNED); // 1
+        let other = b.add_composite(false, "other", 8, &[]); // 2
+        let p = b.add_ptr(other); // 3
+        let s = b.add_composite(
+            false,
+            "s",
+            32,
+            &[("a", int, 0), ("p", p, 64), ("c", int, 192)],
+        ); // 4
+        let e = b.add_enum("e", 4, false, &[("X", 1), ("Y", 2), ("Z", 3)]); // 5
+        let btf = Btf::parse(b.to_bytes()).unwrap();
+        let mut sub = Subset::new();
+        sub.keep_part(s, 1);
+        sub.keep_part(s, 2);
+        sub.keep_type(p);
+        sub.keep_type(int);
+        sub.keep_part(e, 2);
+        assert!(!sub.keep_type(int));
+        let out = Btf::parse(btf.write_subset(&sub).unwrap()).unwrap();
+        assert_eq!(out.len(), 5); // void + int, ptr, s, e
+        let s2 = out.type_by_id(out.find_by_name_kind("s", Kind::Struct).unwrap()).unwrap();
+        assert_eq!((s2.size(), s2.vlen()), (Some(32), 2));
+        let (m0, m1) = (s2.member(0).unwrap(), s2.member(1).unwrap());
+        assert_eq!((m0.name, m0.bit_offset), ("p", 64));
+        assert_eq!((m1.name, m1.bit_offset), ("c", 192));
+        let ptr = out.type_by_id(m0.type_id).unwrap();
+        assert_eq!((ptr.kind, ptr.size_or_type), (Kind::Ptr, 0)); // `other` dropped
+        assert_eq!(out.type_by_id(m1.type_id).unwrap().name, "int");
+        let e2 = out.type_by_id(out.find_by_name_kind("e", Kind::Enum).unwrap()).unwrap();
+        let z = e2.enumerator(0).unwrap();
+        assert_eq!((e2.vlen(), z.name, z.value), (1, "Z", 3));
+        // Whole wins over parts.
+        sub.keep_whole(s);
+        sub.keep_part(s, 0);
+        assert_eq!(sub.get(s), Some(&Keep::Whole));
+        // Out of range: an error, not a panic.
+        sub.keep_type(99);
+        assert!(btf.write_subset(&sub).is_err());
+    }
+}
