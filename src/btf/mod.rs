@@ -9,7 +9,8 @@
 //! [`Member`], ...), `parse` the header checks and the type-section walk,
 //! `query` lookups by id and string offset, `index` the lazily built name
 //! index and lookups by name, `patch` the in-place fix-ups and
-//! [`Btf::to_bytes`]; `build` writes new BTF ([`BtfBuilder`]), `sanitize`
+//! [`Btf::to_bytes`]; `build` writes new BTF ([`BtfBuilder`]), `subset`
+//! writes some types of a BTF ([`Btf::write_subset`]), `sanitize`
 //! rewrites an object's BTF for older kernels; `ext` decodes `.BTF.ext` and `maps` BTF-defined maps.
 
 pub mod build;

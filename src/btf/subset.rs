@@ -232,7 +232,9 @@ mod tests {
         assert!(!sub.keep_type(int));
         let out = Btf::parse(btf.write_subset(&sub).unwrap()).unwrap();
         assert_eq!(out.len(), 5); // void + int, ptr, s, e
-        let s2 = out.type_by_id(out.find_by_name_kind("s", Kind::Struct).unwrap()).unwrap();
+        let s2 = out
+            .type_by_id(out.find_by_name_kind("s", Kind::Struct).unwrap())
+            .unwrap();
         assert_eq!((s2.size(), s2.vlen()), (Some(32), 2));
         let (m0, m1) = (s2.member(0).unwrap(), s2.member(1).unwrap());
         assert_eq!((m0.name, m0.bit_offset), ("p", 64));
@@ -240,7 +242,9 @@ mod tests {
         let ptr = out.type_by_id(m0.type_id).unwrap();
         assert_eq!((ptr.kind, ptr.size_or_type), (Kind::Ptr, 0)); // `other` dropped
         assert_eq!(out.type_by_id(m1.type_id).unwrap().name, "int");
-        let e2 = out.type_by_id(out.find_by_name_kind("e", Kind::Enum).unwrap()).unwrap();
+        let e2 = out
+            .type_by_id(out.find_by_name_kind("e", Kind::Enum).unwrap())
+            .unwrap();
         let z = e2.enumerator(0).unwrap();
         assert_eq!((e2.vlen(), z.name, z.value), (1, "Z", 3));
         // Whole wins over parts.
