@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tinybpf::btf::Btf;
 
-/// Inspect BTF (kernel, module or object BTF)
+/// Inspect BTF: dump (vmlinux.h) and min (the minimal BTF for some objects)
 #[derive(Debug, clap::Args)]
 pub struct BtfArgs {
     #[command(subcommand)]
@@ -17,6 +17,7 @@ pub struct BtfArgs {
 #[derive(Debug, clap::Subcommand)]
 pub enum BtfCommand {
     Dump(DumpArgs),
+    Min(crate::btf_min::MinArgs),
 }
 
 /// Output format of `btf dump`.
@@ -76,6 +77,7 @@ pub fn open(file: &Path, base: Option<&Path>) -> Result<Btf, Fail> {
 pub fn run(a: &BtfArgs) -> Result<(), Fail> {
     match &a.command {
         BtfCommand::Dump(d) => dump(d),
+        BtfCommand::Min(m) => crate::btf_min::run(m),
     }
 }
 

@@ -1,4 +1,4 @@
-//! `tinybpf check OBJ [--btf FILE]...`: CO-RE relocations against target BTF,
+//! `tinybpf check OBJ [--btf FILE]... [--btf-dir DIR]`: CO-RE relocations against target BTF,
 //! without loading (pure: parsing, relocation, and the reachability of
 //! unresolved relocations, `tinybpf::reloc::core::reach`).
 
@@ -37,7 +37,8 @@ use tinybpf::reloc::{relocate_copy, CoreTarget, Selection};
     verbatim_doc_comment,
     after_help = "\
 Exit status: 0 no unresolved relocation is reachable, against every BTF; 1
-some is (or a relocation or a BTF could not be read); 2 usage error."
+some is (or a relocation or a BTF given with --btf could not be read, or
+--btf-dir holds no BTF); 2 usage error."
 )]
 pub struct CheckArgs {
     /// The BPF object file (*.bpf.o)
@@ -46,6 +47,12 @@ pub struct CheckArgs {
     /// a .BTF section (repeatable: each is checked in turn)
     #[arg(long, verbatim_doc_comment, value_name = "FILE")]
     pub btf: Vec<PathBuf>,
+    /// Check against every BTF file in DIR (raw or ELF with .BTF; other
+    /// files are skipped with a note), in parallel: one summary line per
+    /// kernel, then a matrix of relocations x kernels (ok / guarded /
+    /// FAILED) instead of the per-relocation tables
+    #[arg(long, verbatim_doc_comment, value_name = "DIR")]
+    pub btf_dir: Option<PathBuf>,
 }
 
 /// The target: the running kernel (vmlinux, then module BTF), or a file.
@@ -58,7 +65,7 @@ pub fn read_target(path: Option<&Path>) -> Result<CoreTarget, Fail> {
 }
 
 /// The function (program or subprogram) holding instruction `insn` of `section`.
-fn func_at<'a>(spec: &'a ObjectSpec, section: &str, insn: usize) -> &'a str {
+pub fn func_at<'a>(spec: &'a ObjectSpec, section: &str, insn: usize) -> &'a str {
     spec.code
         .iter()
         .find(|c| c.name == section)
@@ -87,6 +94,9 @@ pub fn run(a: &CheckArgs) -> Result<(), Fail> {
     if total == 0 {
         println!("{}: no CO-RE relocations; nothing to check", spec.name);
         return Ok(());
+    }
+    if let Some(dir) = &a.btf_dir {
+        return crate::check_dir::run(&spec, &a.btf, dir);
     }
     let mut btfs: Vec<Option<&Path>> = a.btf.iter().map(|p| Some(p.as_path())).collect();
     if btfs.is_empty() {

@@ -5,7 +5,9 @@
 //! error; 3 the kernel rejected a program at load.
 
 mod btf;
+mod btf_min;
 mod check;
+mod check_dir;
 mod gen;
 mod globals;
 mod info;

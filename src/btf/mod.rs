@@ -9,7 +9,8 @@
 //! [`Member`], ...), `parse` the header checks and the type-section walk,
 //! `query` lookups by id and string offset, `index` the lazily built name
 //! index and lookups by name, `patch` the in-place fix-ups and
-//! [`Btf::to_bytes`]; `build` writes new BTF ([`BtfBuilder`]), `sanitize`
+//! [`Btf::to_bytes`]; `build` writes new BTF ([`BtfBuilder`]), `subset`
+//! writes some types of a BTF ([`Btf::write_subset`]), `sanitize`
 //! rewrites an object's BTF for older kernels; `ext` decodes `.BTF.ext` and `maps` BTF-defined maps.
 
 pub mod build;
@@ -22,6 +23,7 @@ mod patch;
 mod patch_extern;
 mod query;
 pub mod sanitize;
+mod subset;
 mod types;
 
 use std::fmt;
@@ -34,6 +36,7 @@ pub use index::essential_name;
 pub use maps::BtfMapDef;
 pub use patch_extern::{raw_int, raw_var};
 pub use sanitize::{sanitize, BtfFeatures};
+pub use subset::{Keep, Subset};
 pub use types::{
     ArrayInfo, Enumerator, IntInfo, Kind, Member, Param, Type, VarSecinfo, BTF_INT_BOOL,
     BTF_INT_CHAR, BTF_INT_SIGNED,

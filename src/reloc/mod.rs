@@ -12,11 +12,18 @@
 //!
 //! Only the selected programs' relocations are parsed, narrowed and applied,
 //! so a program that is not loaded cannot break the ones that are.
+//!
+//! Checking an object against many kernels is [`relocate_copy`] once per
+//! [`CoreTarget::Custom`] (each independent: `tinybpf check --btf-dir` runs
+//! them on scoped threads), then
+//! [`classify_object`](core::reach::classify_object) for the unresolved
+//! ones. [`min_btf`] turns the outcomes into the minimal BTF of one kernel.
 
 pub mod core;
 pub mod kconfig;
 pub mod ksyms;
 pub mod link;
+pub mod min_btf;
 pub mod struct_ops;
 
 use crate::abi::insn::Insn;

@@ -241,6 +241,24 @@ pub struct RelocOutcome {
     pub target_value: Option<u64>,
     /// Index into `Target::btfs` of the BTF the winning candidate came from.
     pub target_btf_index: Option<usize>,
+    /// Every target candidate that matched (they all agree on the value;
+    /// the first one won), with the target access path: what a minimal
+    /// BTF must keep for this relocation (`tinybpf btf min`).
+    pub target_uses: Vec<TargetUse>,
+}
+
+/// One target type a relocation matched, and how it was accessed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TargetUse {
+    /// Index into `Target::btfs`.
+    pub btf_index: usize,
+    /// The candidate root type's id in that BTF.
+    pub type_id: u32,
+    /// The target access path: for field relocations, every index
+    /// (array index on the root, then member indices including anonymous
+    /// members, array indices); for enumerator relocations, the
+    /// enumerator's index; empty for type relocations.
+    pub raw: Vec<u32>,
 }
 
 /// True if any relocation needs target (kernel) BTF, i.e. any kind other
@@ -403,6 +421,7 @@ pub fn relocate_selected(
         let local_calc = matching::calc(it.kind, Some(&it.spec)).map_err(|w| it.err(w))?;
         let mut chosen: Option<(Calc, Option<Cand>, Option<u64>)> = None;
         let mut seen: Vec<(Cand, Calc, Option<u64>)> = Vec::new();
+        let mut uses: Vec<TargetUse> = Vec::new();
         if it.kind == RelocKind::TypeIdLocal {
             let c = Calc {
                 val: Some(it.spec.root_id as u64),
@@ -422,6 +441,11 @@ pub fn relocate_selected(
                 let calc = matching::calc(it.kind, Some(&ts)).map_err(|w| it.err(w))?;
                 let bit_off = it.kind.is_field_based().then_some(ts.bit_offset);
                 seen.push((*c, calc, bit_off));
+                uses.push(TargetUse {
+                    btf_index: c.btf_idx,
+                    type_id: c.id,
+                    raw: ts.raw.clone(),
+                });
             }
         }
         if let Some((first, rest)) = seen.split_first() {
@@ -520,6 +544,7 @@ pub fn relocate_selected(
             } else {
                 None
             },
+            target_uses: uses,
         });
     }
     let poisoned = out.iter().filter(|o| o.target_value.is_none()).count();

@@ -59,6 +59,7 @@ fn out(section: &str, insn_idx: usize, kind: RelocKind, target: Option<u64>) -> 
         local_value: 1,
         target_value: target,
         target_btf_index: None,
+        target_uses: Vec::new(),
     }
 }
 fn exists(section: &str, idx: usize, v: u64) -> RelocOutcome {
