@@ -10,21 +10,14 @@ mod netns;
 use netns::{NetnsPair, TestCgroup, PINGS};
 use std::process::Command;
 use tinybpf::net::{self, TcDirection, TcOptions, TcxAnchor, TcxRef, XdpMode};
-use tinybpf::{Object, OpenObject};
+use tinybpf::Object;
 
 fn load() -> Object {
-    OpenObject::open(common::obj("net.bpf.o"))
-        .unwrap()
-        .load()
-        .unwrap()
+    common::load("net.bpf.o")
 }
 
 fn count(obj: &Object, slot: u32) -> u64 {
-    obj.map("counts")
-        .unwrap()
-        .get::<u32, u64>(&slot)
-        .unwrap()
-        .unwrap_or(0)
+    common::counter(obj, "counts", slot)
 }
 
 fn reset(obj: &Object) {

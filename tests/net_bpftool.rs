@@ -12,13 +12,10 @@ mod netns;
 use netns::{NetnsPair, TestCgroup};
 use std::process::Command;
 use tinybpf::net::{TcDirection, TcOptions, TcxAnchor, XdpMode};
-use tinybpf::{Link, Object, OpenObject};
+use tinybpf::{Link, Object};
 
 fn load() -> Object {
-    OpenObject::open(common::obj("net.bpf.o"))
-        .unwrap()
-        .load()
-        .unwrap()
+    common::load("net.bpf.o")
 }
 
 /// Program ids bpftool prints (after `id` or `prog_id`) on lines that

@@ -11,21 +11,14 @@ use std::net::{TcpListener, TcpStream, UdpSocket};
 use std::os::fd::AsRawFd;
 use std::time::Duration;
 use tinybpf::net::{NetfilterHook, NfHook, NfProto};
-use tinybpf::{Object, OpenObject};
+use tinybpf::Object;
 
 fn load() -> Object {
-    OpenObject::open(common::obj("net.bpf.o"))
-        .unwrap()
-        .load()
-        .unwrap()
+    common::load("net.bpf.o")
 }
 
 fn count(obj: &Object, slot: u32) -> u64 {
-    obj.map("counts")
-        .unwrap()
-        .get::<u32, u64>(&slot)
-        .unwrap()
-        .unwrap_or(0)
+    common::counter(obj, "counts", slot)
 }
 
 #[test]

@@ -16,15 +16,9 @@ use std::process::Command;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 use tinybpf::net::{self, TcDirection, TcxAnchor};
-use tinybpf::{Object, OpenObject};
+use tinybpf::OpenObject;
 
-fn counter(obj: &Object, map: &str, slot: u32) -> u64 {
-    obj.map(map)
-        .unwrap()
-        .get::<u32, u64>(&slot)
-        .unwrap()
-        .unwrap_or(0)
-}
+
 
 /// A TCP listener on `addr` that returns what its first connection sends
 /// (nothing after 5 s).
@@ -92,7 +86,7 @@ fn cgroup_connect4_rewrites_the_destination_port() {
         let got = server.recv_timeout(Duration::from_secs(6)).ok();
         assert_eq!(got, Some(format!("{msg}\n")), "legacy {legacy}");
         expected += 1;
-        assert_eq!(counter(&obj, "redirected", 0), expected);
+        assert_eq!(common::counter(&obj, "redirected", 0), expected);
         // Other ports are left alone: PORT_B directly still works.
         let server = serve_once(&format!("{DST}:{PORT_B}"));
         let (ok, err) = cg.run(&mut tcp_client(DST, PORT_B, "direct"));
@@ -101,14 +95,14 @@ fn cgroup_connect4_rewrites_the_destination_port() {
             server.recv_timeout(Duration::from_secs(6)).ok().as_deref(),
             Some("direct\n")
         );
-        assert_eq!(counter(&obj, "redirected", 0), expected);
+        assert_eq!(common::counter(&obj, "redirected", 0), expected);
         // Outside the cgroup PORT_A is not rewritten: refused.
         let o = tcp_client(DST, PORT_A, "outside").output().unwrap();
         assert!(!o.status.success(), "PORT_A answered outside the cgroup");
         drop(link);
         let (ok, err) = cg.run(&mut tcp_client(DST, PORT_A, "after"));
         assert!(!ok && err.contains("refused"), "after detach: {ok} {err}");
-        assert_eq!(counter(&obj, "redirected", 0), expected);
+        assert_eq!(common::counter(&obj, "redirected", 0), expected);
     }
 }
 
@@ -142,19 +136,19 @@ fn tcx_redirect_moves_pings_to_another_interface() {
         .attach_tcx(vy, TcDirection::Ingress, TcxAnchor::None)
         .unwrap();
     assert!(pair.ping(), "baseline ping");
-    assert_eq!(counter(&obj, "counts", 1), 0, "ICMP on vy before redirect");
+    assert_eq!(common::counter(&obj, "counts", 1), 0, "ICMP on vy before redirect");
     let redirect = obj
         .program("tcx_redirect")
         .unwrap()
         .attach_tcx(pair.vb(), TcDirection::Ingress, TcxAnchor::None)
         .unwrap();
     assert!(!pair.ping(), "pings reached B despite the redirect");
-    assert_eq!(counter(&obj, "counts", 0), PINGS, "redirected");
-    assert_eq!(counter(&obj, "counts", 1), PINGS, "arrived on vy");
+    assert_eq!(common::counter(&obj, "counts", 0), PINGS, "redirected");
+    assert_eq!(common::counter(&obj, "counts", 1), PINGS, "arrived on vy");
     drop(redirect);
     assert!(pair.ping(), "ping after the redirect was dropped");
-    assert_eq!(counter(&obj, "counts", 0), PINGS);
-    assert_eq!(counter(&obj, "counts", 1), PINGS, "vy got pings after drop");
+    assert_eq!(common::counter(&obj, "counts", 0), PINGS);
+    assert_eq!(common::counter(&obj, "counts", 1), PINGS, "vy got pings after drop");
     drop(arrive);
     // vx/vy live in B, deleted with it.
 }

@@ -222,6 +222,75 @@ pub fn prog_name(id: u32) -> Option<String> {
     tinybpf::kernel::prog_info_by_id(id).ok().map(|i| i.name)
 }
 
+/// Load the committed object `name` (under `bpf/`) with default options.
+pub fn load(name: &str) -> tinybpf::Object {
+    tinybpf::OpenObject::open(obj(name))
+        .unwrap()
+        .load()
+        .unwrap()
+}
+
+/// The `u64` in slot `slot` of `obj`'s array map `map` (0 when unset).
+pub fn counter(obj: &tinybpf::Object, map: &str, slot: u32) -> u64 {
+    obj.map(map)
+        .unwrap()
+        .get::<u32, u64>(&slot)
+        .unwrap()
+        .unwrap_or(0)
+}
+
+/// This test binary re-executed into its `child_entry_point` test with
+/// `env=value` set, stdin and stdout piped. Reads the child's stdout until a
+/// line holding `marker` (libtest may print "test child_entry_point ... "
+/// before it) and returns the child, its stdin, the rest of that line after
+/// the marker, and a thread that keeps draining its stdout (so it never
+/// blocks on it; it ends when the child exits). The caller waits for the
+/// child.
+#[allow(clippy::zombie_processes)]
+pub fn spawn_ready(
+    env: &str,
+    value: &str,
+    marker: &str,
+) -> (
+    std::process::Child,
+    std::process::ChildStdin,
+    String,
+    std::thread::JoinHandle<()>,
+) {
+    use std::io::BufRead;
+    let exe = std::env::current_exe().unwrap();
+    let mut child = std::process::Command::new(exe)
+        .args([
+            "child_entry_point",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(env, value)
+        .env_remove("RUST_LOG")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdin = child.stdin.take().unwrap();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if out.read_line(&mut line).unwrap_or(0) == 0 {
+            let st = child.wait();
+            panic!("child ({env}={value}) exited before {marker:?}: {st:?}");
+        }
+        if let Some(i) = line.find(marker) {
+            let rest = line[i + marker.len()..].trim().to_string();
+            let drain = std::thread::spawn(move || {
+                let _ = std::io::copy(&mut out, &mut std::io::sink());
+            });
+            return (child, stdin, rest, drain);
+        }
+    }
+}
+
 /// Environment variable selecting [`noise_child`] in a re-executed test
 /// binary.
 pub const NOISE_ENV: &str = "TINYBPF_TEST_NOISE";
@@ -241,39 +310,13 @@ pub struct Noise {
 
 impl Noise {
     pub fn start(attach: bool) -> Noise {
-        use std::io::BufRead;
-        let exe = std::env::current_exe().unwrap();
-        let mut child = std::process::Command::new(exe)
-            .args([
-                "child_entry_point",
-                "--exact",
-                "--nocapture",
-                "--test-threads=1",
-            ])
-            .env(NOISE_ENV, if attach { "attach" } else { "load" })
-            .env_remove("RUST_LOG")
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stdin = child.stdin.take();
-        let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
-        let mut line = String::new();
-        while !line.contains("NOISE READY") {
-            line.clear();
-            if out.read_line(&mut line).unwrap_or(0) == 0 {
-                let st = child.wait();
-                panic!("noise process exited before it was ready: {st:?}");
-            }
-        }
-        let drain = std::thread::spawn(move || {
-            let _ = std::io::copy(&mut out, &mut std::io::sink());
-        });
+        let mode = if attach { "attach" } else { "load" };
+        let (child, stdin, _, drain) = spawn_ready(NOISE_ENV, mode, "NOISE READY");
         let ids = HeldIds::of(&child.id().to_string());
         assert!(!ids.progs.is_empty(), "the noise process holds no program");
         Noise {
             child,
-            stdin,
+            stdin: Some(stdin),
             drain: Some(drain),
             ids,
         }
