@@ -10,46 +10,13 @@ mod common;
 mod netns;
 
 use netns::{NetnsPair, TestCgroup, PINGS};
-use std::io::Read;
-use std::net::TcpListener;
 use std::process::Command;
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tinybpf::net::{self, TcDirection, TcxAnchor};
 use tinybpf::OpenObject;
 
 
 
-/// A TCP listener on `addr` that returns what its first connection sends
-/// (nothing after 5 s).
-fn serve_once(addr: &str) -> mpsc::Receiver<String> {
-    let l = TcpListener::bind(addr).unwrap();
-    l.set_nonblocking(true).unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let end = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < end {
-            if let Ok((mut s, _)) = l.accept() {
-                s.set_nonblocking(false).unwrap();
-                s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
-                let mut got = String::new();
-                let _ = s.read_to_string(&mut got);
-                let _ = tx.send(got);
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    });
-    rx
-}
-
-/// `bash -c 'echo MSG > /dev/tcp/ADDR/PORT'`: one TCP connect + send.
-fn tcp_client(addr: &str, port: u16, msg: &str) -> Command {
-    let mut c = Command::new("bash");
-    c.arg("-c")
-        .arg(format!("echo {msg} > /dev/tcp/{addr}/{port}"));
-    c
-}
 
 const DST: &str = "10.201.0.1";
 const PORT_A: u16 = 7070;
@@ -79,17 +46,17 @@ fn cgroup_connect4_rewrites_the_destination_port() {
             prog.attach_cgroup(&cg.dir).unwrap()
         };
         assert_eq!(link.info().unwrap().is_some(), !legacy);
-        let server = serve_once(&format!("{DST}:{PORT_B}"));
+        let server = netns::serve_once(&format!("{DST}:{PORT_B}"));
         let msg = format!("legacy-{legacy}");
-        let (ok, err) = cg.run(&mut tcp_client(DST, PORT_A, &msg));
+        let (ok, err) = cg.run(&mut netns::tcp_client(DST, PORT_A, &msg));
         assert!(ok, "client in the cgroup (legacy {legacy}): {err}");
         let got = server.recv_timeout(Duration::from_secs(6)).ok();
         assert_eq!(got, Some(format!("{msg}\n")), "legacy {legacy}");
         expected += 1;
         assert_eq!(common::counter(&obj, "redirected", 0), expected);
         // Other ports are left alone: PORT_B directly still works.
-        let server = serve_once(&format!("{DST}:{PORT_B}"));
-        let (ok, err) = cg.run(&mut tcp_client(DST, PORT_B, "direct"));
+        let server = netns::serve_once(&format!("{DST}:{PORT_B}"));
+        let (ok, err) = cg.run(&mut netns::tcp_client(DST, PORT_B, "direct"));
         assert!(ok, "direct to {PORT_B}: {err}");
         assert_eq!(
             server.recv_timeout(Duration::from_secs(6)).ok().as_deref(),
@@ -97,10 +64,10 @@ fn cgroup_connect4_rewrites_the_destination_port() {
         );
         assert_eq!(common::counter(&obj, "redirected", 0), expected);
         // Outside the cgroup PORT_A is not rewritten: refused.
-        let o = tcp_client(DST, PORT_A, "outside").output().unwrap();
+        let o = netns::tcp_client(DST, PORT_A, "outside").output().unwrap();
         assert!(!o.status.success(), "PORT_A answered outside the cgroup");
         drop(link);
-        let (ok, err) = cg.run(&mut tcp_client(DST, PORT_A, "after"));
+        let (ok, err) = cg.run(&mut netns::tcp_client(DST, PORT_A, "after"));
         assert!(!ok && err.contains("refused"), "after detach: {ok} {err}");
         assert_eq!(common::counter(&obj, "redirected", 0), expected);
     }

@@ -5,7 +5,11 @@
 
 use std::fs::File;
 use std::os::fd::AsFd;
+use std::io::Read;
+use std::net::TcpListener;
 use std::process::{Command, Output};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 /// Echo requests per ping.
@@ -161,4 +165,38 @@ impl Drop for TestCgroup {
             eprintln!("rmdir {}: {e}", self.dir.display());
         }
     }
+}
+
+/// A TCP listener on `addr` (in the calling thread's netns) that returns
+/// what its first connection sends; nothing after 5 s. The listener is
+/// closed before the text is sent, so the caller can bind `addr` again as
+/// soon as it has the text.
+pub fn serve_once(addr: &str) -> mpsc::Receiver<String> {
+    let l = TcpListener::bind(addr).unwrap_or_else(|e| panic!("bind {addr}: {e}"));
+    l.set_nonblocking(true).unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let end = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < end {
+            if let Ok((mut s, _)) = l.accept() {
+                drop(l);
+                s.set_nonblocking(false).unwrap();
+                s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+                let mut got = String::new();
+                let _ = s.read_to_string(&mut got);
+                let _ = tx.send(got);
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    });
+    rx
+}
+
+/// `bash -c 'echo MSG > /dev/tcp/ADDR/PORT'`: one TCP connect + send.
+pub fn tcp_client(addr: &str, port: u16, msg: &str) -> Command {
+    let mut c = Command::new("bash");
+    c.arg("-c")
+        .arg(format!("echo {msg} > /dev/tcp/{addr}/{port}"));
+    c
 }
