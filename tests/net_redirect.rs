@@ -11,12 +11,8 @@ mod netns;
 
 use netns::{NetnsPair, TestCgroup, PINGS};
 use std::process::Command;
-use std::time::Duration;
 use tinybpf::net::{self, TcDirection, TcxAnchor};
 use tinybpf::OpenObject;
-
-
-
 
 const DST: &str = "10.201.0.1";
 const PORT_A: u16 = 7070;
@@ -38,6 +34,7 @@ fn cgroup_connect4_rewrites_the_destination_port() {
     assert!(e.to_string().contains("to_port"), "{e}");
     let obj = open.load().unwrap();
     let prog = obj.program("redirect_port").unwrap();
+    let server = netns::TcpServer::start(&format!("{DST}:{PORT_B}"));
     let mut expected = 0;
     for legacy in [false, true] {
         let link = if legacy {
@@ -46,27 +43,21 @@ fn cgroup_connect4_rewrites_the_destination_port() {
             prog.attach_cgroup(&cg.dir).unwrap()
         };
         assert_eq!(link.info().unwrap().is_some(), !legacy);
-        let server = netns::serve_once(&format!("{DST}:{PORT_B}"));
         let msg = format!("legacy-{legacy}");
         let (ok, err) = cg.run(&mut netns::tcp_client(DST, PORT_A, &msg));
         assert!(ok, "client in the cgroup (legacy {legacy}): {err}");
-        let got = server.recv_timeout(Duration::from_secs(6)).ok();
-        assert_eq!(got, Some(format!("{msg}\n")), "legacy {legacy}");
+        assert_eq!(server.next(), Some(format!("{msg}\n")), "legacy {legacy}");
         expected += 1;
         assert_eq!(common::counter(&obj, "redirected", 0), expected);
         // Other ports are left alone: PORT_B directly still works.
-        let server = netns::serve_once(&format!("{DST}:{PORT_B}"));
         let (ok, err) = cg.run(&mut netns::tcp_client(DST, PORT_B, "direct"));
         assert!(ok, "direct to {PORT_B}: {err}");
-        assert_eq!(
-            server.recv_timeout(Duration::from_secs(6)).ok().as_deref(),
-            Some("direct\n")
-        );
+        assert_eq!(server.next().as_deref(), Some("direct\n"));
         assert_eq!(common::counter(&obj, "redirected", 0), expected);
         // Outside the cgroup PORT_A is not rewritten: refused.
         let o = netns::tcp_client(DST, PORT_A, "outside").output().unwrap();
         assert!(!o.status.success(), "PORT_A answered outside the cgroup");
-        drop(link);
+        common::detach_link(link);
         let (ok, err) = cg.run(&mut netns::tcp_client(DST, PORT_A, "after"));
         assert!(!ok && err.contains("refused"), "after detach: {ok} {err}");
         assert_eq!(common::counter(&obj, "redirected", 0), expected);
@@ -103,7 +94,11 @@ fn tcx_redirect_moves_pings_to_another_interface() {
         .attach_tcx(vy, TcDirection::Ingress, TcxAnchor::None)
         .unwrap();
     assert!(pair.ping(), "baseline ping");
-    assert_eq!(common::counter(&obj, "counts", 1), 0, "ICMP on vy before redirect");
+    assert_eq!(
+        common::counter(&obj, "counts", 1),
+        0,
+        "ICMP on vy before redirect"
+    );
     let redirect = obj
         .program("tcx_redirect")
         .unwrap()
@@ -112,10 +107,14 @@ fn tcx_redirect_moves_pings_to_another_interface() {
     assert!(!pair.ping(), "pings reached B despite the redirect");
     assert_eq!(common::counter(&obj, "counts", 0), PINGS, "redirected");
     assert_eq!(common::counter(&obj, "counts", 1), PINGS, "arrived on vy");
-    drop(redirect);
+    common::detach_link(redirect);
     assert!(pair.ping(), "ping after the redirect was dropped");
     assert_eq!(common::counter(&obj, "counts", 0), PINGS);
-    assert_eq!(common::counter(&obj, "counts", 1), PINGS, "vy got pings after drop");
-    drop(arrive);
+    assert_eq!(
+        common::counter(&obj, "counts", 1),
+        PINGS,
+        "vy got pings after drop"
+    );
+    common::detach_link(arrive);
     // vx/vy live in B, deleted with it.
 }

@@ -197,6 +197,45 @@ impl HeldIds {
     }
 }
 
+/// Wait (up to `secs`) until `done()` holds; panics with `what` if it never
+/// does.
+pub fn wait_for(what: &str, secs: u64, mut done: impl FnMut() -> bool) {
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while !done() {
+        if std::time::Instant::now() > end {
+            panic!("{what}: not so after {secs} s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
+/// Drop `link` and wait (up to 5 s) until the kernel has freed it (proof
+/// that the drop released it). A process that opened the link by id
+/// meanwhile (bpftool, or another test listing every link) holds a
+/// reference of its own, so the program can stay attached until that
+/// reference is closed, and the kernel may finish detaching (under rtnl or
+/// the cgroup mutex) a moment after the id is gone: a test that needs the
+/// program detached by then uses [`detach_link`], or waits on what the
+/// attach point reports.
+pub fn drop_link(link: tinybpf::Link) {
+    let id = link.info().unwrap().map(|i| i.id);
+    drop(link);
+    if let Some(id) = id {
+        let mine = HeldIds {
+            links: [id].into(),
+            ..HeldIds::default()
+        };
+        mine.assert_all_gone("dropped link", 5);
+    }
+}
+
+/// Detach `link` now (`Link::force_detach`, whoever else holds it), then
+/// [`drop_link`] it: traffic right after this no longer meets the program.
+pub fn detach_link(link: tinybpf::Link) {
+    link.force_detach().unwrap();
+    drop_link(link);
+}
+
 /// Every process's held ids together (for telling another process's
 /// object from an orphan that nobody holds).
 pub fn held_by_anyone() -> HeldIds {
