@@ -54,15 +54,6 @@ pub fn map_ids() -> Vec<u32> {
     tinybpf::kernel::map_ids().unwrap()
 }
 
-/// Names of the programs the kernel has loaded.
-pub fn prog_names() -> Vec<String> {
-    prog_ids()
-        .into_iter()
-        .filter_map(|id| tinybpf::kernel::prog_info_by_id(id).ok())
-        .map(|i| i.name)
-        .collect()
-}
-
 /// Open file descriptors of this process.
 pub fn fd_count() -> usize {
     std::fs::read_dir("/proc/self/fd")
