@@ -227,6 +227,28 @@ pub fn detach_link(link: tinybpf::Link) {
     drop_link(link);
 }
 
+/// Send `child` SIGINT (Ctrl-C), wait for it, and read what is left on
+/// its stdout and stderr (empty for a stream not piped or already taken).
+pub fn interrupt_and_wait(
+    child: &mut std::process::Child,
+) -> (std::process::ExitStatus, String, String) {
+    use std::io::Read;
+    let _ = nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    );
+    let status = child.wait().unwrap();
+    let mut out = String::new();
+    if let Some(mut o) = child.stdout.take() {
+        o.read_to_string(&mut out).unwrap();
+    }
+    let mut err = String::new();
+    if let Some(mut e) = child.stderr.take() {
+        e.read_to_string(&mut err).unwrap();
+    }
+    (status, out, err)
+}
+
 /// Every process's held ids together (for telling another process's
 /// object from an orphan that nobody holds).
 pub fn held_by_anyone() -> HeldIds {
