@@ -191,6 +191,16 @@ fn cgroup_connect_example_redirects_the_cgroups_connections() {
     assert!(counted, "no count line: {out}\n{err}");
     assert!(status.success(), "exit {status:?}: {err}");
     assert!(out.contains("1 connections redirected in all"), "{out}");
+    // Detached once the kernel has freed the example's link (another
+    // process, bpftool say, may hold it a moment longer than the example).
+    common::wait_for("the example's program detached from the cgroup", 5, || {
+        let o = Command::new("bpftool")
+            .args(["cgroup", "show"])
+            .arg(&cg.dir)
+            .output()
+            .unwrap();
+        o.status.success() && !String::from_utf8_lossy(&o.stdout).contains("redirect_port")
+    });
     // Detached: in the cgroup, port A is refused too.
     let (after, after_err) = cg.run(&mut netns::tcp_client(DST, PORT_A, "after"));
     assert!(!after, "redirected after Ctrl-C");
