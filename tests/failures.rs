@@ -194,7 +194,7 @@ fn second_program_rejected_leaves_nothing_behind() {
     let obj = open.load().unwrap();
     let id = obj.program("good_first").unwrap().id().unwrap();
     assert!(common::prog_ids().contains(&id));
-    assert!(common::prog_names().iter().any(|n| n == "good_first"));
+    assert_eq!(common::prog_name(id).as_deref(), Some("good_first"));
     drop(obj);
     before.assert_nothing_left();
 }

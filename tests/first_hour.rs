@@ -268,18 +268,7 @@ fn wait_for(
 }
 
 fn interrupt_and_wait(mut child: Child) -> (std::process::ExitStatus, String) {
-    let _ = nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(child.id() as i32),
-        nix::sys::signal::Signal::SIGINT,
-    );
-    let status = child.wait().unwrap();
-    let mut err = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut err)
-        .unwrap();
+    let (status, _, err) = common::interrupt_and_wait(&mut child);
     (status, err)
 }
 

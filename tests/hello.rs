@@ -247,19 +247,7 @@ fn hello_example_with_tracefs_unmounted() {
         }
         lines
     });
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(child.id() as i32),
-        nix::sys::signal::Signal::SIGINT,
-    )
-    .unwrap();
-    let status = child.wait().unwrap();
-    let mut err = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut err)
-        .unwrap();
+    let (status, _, err) = common::interrupt_and_wait(&mut child);
     seen.unwrap();
     assert!(!err.contains("TRACEFS_STILL_MOUNTED"), "{err}");
     assert!(status.success(), "exit status {status:?}; stderr: {err}");

@@ -331,6 +331,26 @@ fn kallsyms_addr(name: &str) -> u64 {
     u64::from_str_radix(line.split_whitespace().next().unwrap(), 16).unwrap()
 }
 
+/// Run `prog` once (`BPF_PROG_TEST_RUN`, expecting 0) and read `obj`'s
+/// `.bss` as u64s.
+fn run_and_read_bss(obj: &tinybpf::Object, prog: &str) -> Vec<u64> {
+    let run = obj
+        .program(prog)
+        .unwrap()
+        .test_run(&TestRunOpts::default())
+        .unwrap();
+    assert_eq!(run.retval, 0, "{prog}");
+    let bss = obj
+        .maps()
+        .iter()
+        .find(|m| m.name().ends_with(".bss"))
+        .expect(".bss map");
+    let v = bss.lookup(&0u32.to_le_bytes(), 0).unwrap().unwrap();
+    v.chunks_exact(8)
+        .map(|c| u64::from_le_bytes(c.try_into().unwrap()))
+        .collect()
+}
+
 #[test]
 fn loads_and_runs_on_the_running_kernel() {
     if !common::root_or_skip("loads_and_runs_on_the_running_kernel") {
@@ -341,19 +361,8 @@ fn loads_and_runs_on_the_running_kernel() {
     open.set_global("target_pid", &pid.to_le_bytes()).unwrap();
     let obj = open.load().unwrap();
     assert!(obj.btf_fd().is_some(), "kernel refused the fixed-up BTF");
-    let run = obj
-        .program("ksyms_run")
-        .unwrap()
-        .test_run(&TestRunOpts::default())
-        .unwrap();
-    assert_eq!(run.retval, 0);
-    let bss = obj
-        .maps()
-        .iter()
-        .find(|m| m.name().ends_with(".bss"))
-        .expect(".bss map");
-    let v = bss.lookup(&0u32.to_le_bytes(), 0).unwrap().unwrap();
-    let f = |i: usize| u64::from_le_bytes(v[i * 8..i * 8 + 8].try_into().unwrap());
+    let v = run_and_read_bss(&obj, "ksyms_run");
+    let f = |i: usize| v[i];
     assert_eq!(f(7), 1, "program did not run to the end");
     assert_eq!(f(0), kallsyms_addr("schedule"), "&schedule");
     assert_eq!((f(1), f(2)), (0, 0), "weak missing variables");
@@ -386,19 +395,8 @@ fn typed_percpu_variables() {
         return;
     }
     let obj = r.unwrap();
-    let run = obj
-        .program("ksyms_percpu")
-        .unwrap()
-        .test_run(&TestRunOpts::default())
-        .unwrap();
-    assert_eq!(run.retval, 0);
-    let bss = obj
-        .maps()
-        .iter()
-        .find(|m| m.name().ends_with(".bss"))
-        .expect(".bss map");
-    let v = bss.lookup(&0u32.to_le_bytes(), 0).unwrap().unwrap();
-    let f = |i: usize| u64::from_le_bytes(v[i * 8..i * 8 + 8].try_into().unwrap());
+    let v = run_and_read_bss(&obj, "ksyms_percpu");
+    let f = |i: usize| v[i];
     assert_eq!(f(3), 1, "program did not run to the end");
     assert_ne!(f(0), 0, "&runqueues");
     assert_eq!(f(1), 100, "bpf_per_cpu_ptr(&runqueues, 0)->cpu");

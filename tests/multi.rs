@@ -10,58 +10,24 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, ChildStdin, Command, Stdio};
-use tinybpf::{Error, KprobeMultiOpts, Object, OpenObject, UprobeMultiOpts};
+use std::io::Write;
+use std::process::{Child, ChildStdin, Command};
+use tinybpf::{Error, KprobeMultiOpts, Object, UprobeMultiOpts};
 
 const CHILD_ENV: &str = "TINYBPF_MULTI_CHILD";
 
 fn load() -> Object {
-    OpenObject::open(common::obj("multi.bpf.o"))
-        .unwrap()
-        .load()
-        .unwrap()
+    common::load("multi.bpf.o")
 }
 
 fn hits(obj: &Object, slot: u32) -> u64 {
-    obj.map("hits")
-        .unwrap()
-        .get::<u32, u64>(&slot)
-        .unwrap()
-        .unwrap_or(0)
+    common::counter(obj, "hits", slot)
 }
 
 /// A child waiting to call getpid/getppid: (process, its stdin, its tid).
-#[allow(clippy::zombie_processes)]
 fn spawn_child() -> (Child, ChildStdin, u32) {
-    let exe = std::env::current_exe().unwrap();
-    let mut child = Command::new(exe)
-        .args([
-            "child_entry_point",
-            "--exact",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CHILD_ENV, "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdin = child.stdin.take().unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    loop {
-        line.clear();
-        if out.read_line(&mut line).unwrap_or(0) == 0 {
-            let status = child.wait();
-            panic!("child exited before READY: {status:?}");
-        }
-        if let Some(i) = line.find("READY ") {
-            let tid = line[i + 6..].trim().parse().unwrap();
-            std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
-            return (child, stdin, tid);
-        }
-    }
+    let (child, stdin, tid, _drain) = common::spawn_ready(CHILD_ENV, "1", "READY ");
+    (child, stdin, tid.parse().unwrap())
 }
 
 fn run_child(mut child: Child, mut stdin: ChildStdin, getpid: u32, getppid: u32) {

@@ -10,21 +10,14 @@ mod netns;
 use netns::{NetnsPair, TestCgroup, PINGS};
 use std::process::Command;
 use tinybpf::net::{self, TcDirection, TcOptions, TcxAnchor, TcxRef, XdpMode};
-use tinybpf::{Object, OpenObject};
+use tinybpf::Object;
 
 fn load() -> Object {
-    OpenObject::open(common::obj("net.bpf.o"))
-        .unwrap()
-        .load()
-        .unwrap()
+    common::load("net.bpf.o")
 }
 
 fn count(obj: &Object, slot: u32) -> u64 {
-    obj.map("counts")
-        .unwrap()
-        .get::<u32, u64>(&slot)
-        .unwrap()
-        .unwrap_or(0)
+    common::counter(obj, "counts", slot)
 }
 
 fn reset(obj: &Object) {
@@ -59,9 +52,11 @@ fn xdp_case(pair: &NetnsPair, obj: &Object, mode: XdpMode, netlink: bool) {
     }
     assert!(!pair.ping(), "ping got through the XDP drop ({mode:?})");
     assert_eq!(count(obj, 0), PINGS, "{mode:?}: ICMP packets counted");
-    drop(link);
-    let q = net::xdp_query(pair.vb()).unwrap();
-    assert!(!q.has(id), "{mode:?}: still attached after drop: {q:?}");
+    // Dropping detaches (once no other process holds the link).
+    common::drop_link(link);
+    common::wait_for(&format!("{mode:?}: detached after drop"), 5, || {
+        !net::xdp_query(pair.vb()).unwrap().has(id)
+    });
     assert!(
         pair.ping(),
         "ping fails after the XDP link was dropped ({mode:?})"
@@ -169,7 +164,15 @@ fn tcx_counts_both_directions_and_orders_programs() {
         )
         .unwrap_err();
     assert!(e.to_string().contains("tcx"), "{e}");
-    drop((l_in, l_eg, l1, l2));
+    for l in [l_in, l_eg, l1, l2] {
+        common::drop_link(l);
+    }
+    // Dropping detaches (once no other process holds the links).
+    common::wait_for("tcx programs detached after drop", 5, || {
+        [TcDirection::Ingress, TcDirection::Egress]
+            .iter()
+            .all(|&d| net::tcx_query(pair.vb(), d).unwrap().prog_ids.is_empty())
+    });
     reset(&obj);
     assert!(pair.ping());
     assert_eq!(count(&obj, 1) + count(&obj, 2) + count(&obj, 5), 0);
@@ -204,7 +207,7 @@ fn legacy_tc_filter_counts_and_is_removed_on_drop() {
     assert!(msg.contains("Filter already exists"), "{msg}");
     assert!(pair.ping());
     assert_eq!(count(&obj, 3), PINGS);
-    drop(link);
+    common::detach_link(link);
     assert!(net::tc_filters(pair.vb(), TcDirection::Ingress)
         .unwrap()
         .is_empty());
@@ -248,7 +251,7 @@ fn cgroup_sock_create_denies_sockets_in_the_cgroup_only() {
         assert!(err.contains("not permitted"), "legacy {legacy}: {err}");
         // Outside the cgroup sockets still work.
         assert!(pair.ping(), "ping outside the cgroup (legacy {legacy})");
-        drop(link);
+        common::detach_link(link);
         assert!(
             ping_from_cgroup(&cg).0,
             "ping after detach (legacy {legacy})"
@@ -269,7 +272,7 @@ fn cgroup_skb_egress_drops_the_cgroups_packets() {
     let (ok, err) = ping_from_cgroup(&cg);
     assert!(!ok, "ping got through the cgroup_skb drop: {err}");
     assert_eq!(count(&obj, 4), PINGS, "{err}");
-    drop(link);
+    common::detach_link(link);
     assert!(ping_from_cgroup(&cg).0, "ping after detach");
     assert_eq!(count(&obj, 4), PINGS);
 }

@@ -12,13 +12,10 @@ mod netns;
 use netns::{NetnsPair, TestCgroup};
 use std::process::Command;
 use tinybpf::net::{TcDirection, TcOptions, TcxAnchor, XdpMode};
-use tinybpf::{Link, Object, OpenObject};
+use tinybpf::{Link, Object};
 
 fn load() -> Object {
-    OpenObject::open(common::obj("net.bpf.o"))
-        .unwrap()
-        .load()
-        .unwrap()
+    common::load("net.bpf.o")
 }
 
 /// Program ids bpftool prints (after `id` or `prog_id`) on lines that
@@ -57,7 +54,7 @@ fn net_case(pair: &NetnsPair, what: &str, id: u32, name: Option<&str>, link: Lin
     if let Some(name) = name {
         assert!(out.contains(name), "{what}: {name} not listed:\n{out}");
     }
-    drop(link);
+    common::detach_link(link);
     let out = bpftool_net(pair);
     assert!(
         !ids_on(&out, "vb").contains(&id),
@@ -105,7 +102,7 @@ fn bpftool_net_list_shows_xdp_tcx_and_tc_while_attached() {
     if bpftool_lists_tcx() {
         net_case(&pair, "tcx", prog_id, Some("tc_ingress"), link);
     } else {
-        drop(link);
+        common::detach_link(link);
     }
     let show = bpftool_link_show(link_id);
     assert!(
@@ -187,7 +184,7 @@ fn bpftool_cgroup_tree_shows_the_cgroup_program_while_attached() {
         let (progs, out) = cgroup_tree(&cg.dir);
         assert_eq!(progs, vec![entry.clone()], "legacy {legacy}:\n{out}");
         assert!(out.contains("cgroup_inet_egress"), "{out}");
-        drop(link);
+        common::detach_link(link);
         let (after, out) = cgroup_tree(&cg.dir);
         assert!(after.is_empty(), "legacy {legacy}: left attached:\n{out}");
     }

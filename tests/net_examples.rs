@@ -10,7 +10,6 @@ mod netns;
 
 use netns::{NetnsPair, TestCgroup, PINGS};
 use std::io::{BufRead, BufReader, Read};
-use std::net::TcpListener;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -151,39 +150,6 @@ fn xdp_drop_example_drops_the_pings_and_counts_them() {
     );
 }
 
-/// A TCP listener on `addr` in netns B that returns what the first
-/// connection sends, or None after 5 s.
-fn serve_once(addr: &str) -> mpsc::Receiver<String> {
-    let l = TcpListener::bind(addr).unwrap();
-    l.set_nonblocking(true).unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let end = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < end {
-            match l.accept() {
-                Ok((mut s, _)) => {
-                    s.set_nonblocking(false).unwrap();
-                    s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
-                    let mut got = String::new();
-                    let _ = s.read_to_string(&mut got);
-                    let _ = tx.send(got);
-                    return;
-                }
-                Err(_) => std::thread::sleep(Duration::from_millis(20)),
-            }
-        }
-    });
-    rx
-}
-
-/// `bash -c 'echo MSG > /dev/tcp/ADDR/PORT'`: a TCP connect + send.
-fn tcp_client(addr: &str, port: u16, msg: &str) -> Command {
-    let mut c = Command::new("bash");
-    c.arg("-c")
-        .arg(format!("echo {msg} > /dev/tcp/{addr}/{port}"));
-    c
-}
-
 /// Address on B's loopback that the cgroup tests connect to.
 const DST: &str = "10.200.0.1";
 const PORT_A: u16 = 8080;
@@ -203,12 +169,12 @@ fn cgroup_connect_example_redirects_the_cgroups_connections() {
         &[&dir, &PORT_A.to_string(), &PORT_B.to_string()],
     );
     let started = run.wait_for("Redirecting connect() to port 8080 → port 9090", 20);
-    let server = serve_once(&format!("{DST}:{PORT_B}"));
+    let server = netns::TcpServer::start(&format!("{DST}:{PORT_B}"));
     // In the cgroup: port A reaches the server on port B.
-    let (inside, inside_err) = cg.run(&mut tcp_client(DST, PORT_A, "from-the-cgroup"));
-    let got = server.recv_timeout(Duration::from_secs(6)).ok();
+    let (inside, inside_err) = cg.run(&mut netns::tcp_client(DST, PORT_A, "from-the-cgroup"));
+    let got = server.next();
     // Outside the cgroup: port A stays port A, where nobody listens.
-    let outside = tcp_client(DST, PORT_A, "outside").output().unwrap();
+    let outside = netns::tcp_client(DST, PORT_A, "outside").output().unwrap();
     let counted = started && run.wait_for("redirected 1 connections", 5);
     let (status, out, err) = run.interrupt();
     assert!(started, "did not start: {out}\n{err}");
@@ -225,8 +191,18 @@ fn cgroup_connect_example_redirects_the_cgroups_connections() {
     assert!(counted, "no count line: {out}\n{err}");
     assert!(status.success(), "exit {status:?}: {err}");
     assert!(out.contains("1 connections redirected in all"), "{out}");
+    // Detached once the kernel has freed the example's link (another
+    // process, bpftool say, may hold it a moment longer than the example).
+    common::wait_for("the example's program detached from the cgroup", 5, || {
+        let o = Command::new("bpftool")
+            .args(["cgroup", "show"])
+            .arg(&cg.dir)
+            .output()
+            .unwrap();
+        o.status.success() && !String::from_utf8_lossy(&o.stdout).contains("redirect_port")
+    });
     // Detached: in the cgroup, port A is refused too.
-    let (after, after_err) = cg.run(&mut tcp_client(DST, PORT_A, "after"));
+    let (after, after_err) = cg.run(&mut netns::tcp_client(DST, PORT_A, "after"));
     assert!(!after, "redirected after Ctrl-C");
     assert!(after_err.contains("refused"), "{after_err}");
     // Bad arguments.

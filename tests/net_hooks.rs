@@ -11,21 +11,14 @@ use std::net::{TcpListener, TcpStream, UdpSocket};
 use std::os::fd::AsRawFd;
 use std::time::Duration;
 use tinybpf::net::{NetfilterHook, NfHook, NfProto};
-use tinybpf::{Object, OpenObject};
+use tinybpf::Object;
 
 fn load() -> Object {
-    OpenObject::open(common::obj("net.bpf.o"))
-        .unwrap()
-        .load()
-        .unwrap()
+    common::load("net.bpf.o")
 }
 
 fn count(obj: &Object, slot: u32) -> u64 {
-    obj.map("counts")
-        .unwrap()
-        .get::<u32, u64>(&slot)
-        .unwrap()
-        .unwrap_or(0)
+    common::counter(obj, "counts", slot)
 }
 
 #[test]
@@ -48,7 +41,7 @@ fn netfilter_link_drops_local_in_of_its_namespace() {
     assert!(link.info().unwrap().is_some());
     assert!(!pair.ping(), "ping passed the netfilter drop");
     assert_eq!(count(&obj, 8), PINGS);
-    drop(link);
+    common::detach_link(link);
     assert!(pair.ping(), "ping after detach");
     assert_eq!(count(&obj, 8), PINGS);
 }
@@ -79,7 +72,7 @@ fn sk_lookup_steers_datagrams_to_the_socket_in_the_map() {
         assert_eq!(&buf[..n], b"steered");
     }
     assert_eq!(count(&obj, 9), PINGS);
-    drop(link);
+    common::detach_link(link);
     tx.send_to(b"after", "127.0.0.1:7007").unwrap();
     assert!(rx.recv(&mut buf).is_err(), "steered after detach");
     assert_eq!(count(&obj, 9), PINGS);
@@ -107,7 +100,7 @@ fn sk_msg_runs_on_sends_of_sockets_in_the_map() {
     }
     assert_eq!(count(&obj, 10), PINGS);
     map.remove(&0u32).unwrap();
-    drop(link);
+    common::detach_link(link);
     // A socket added after detach runs no program.
     map.set(&0u32, &(client.as_raw_fd() as u64), 0).unwrap();
     client.write_all(b"xyz").unwrap();

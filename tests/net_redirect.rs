@@ -10,52 +10,9 @@ mod common;
 mod netns;
 
 use netns::{NetnsPair, TestCgroup, PINGS};
-use std::io::Read;
-use std::net::TcpListener;
 use std::process::Command;
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
 use tinybpf::net::{self, TcDirection, TcxAnchor};
-use tinybpf::{Object, OpenObject};
-
-fn counter(obj: &Object, map: &str, slot: u32) -> u64 {
-    obj.map(map)
-        .unwrap()
-        .get::<u32, u64>(&slot)
-        .unwrap()
-        .unwrap_or(0)
-}
-
-/// A TCP listener on `addr` that returns what its first connection sends
-/// (nothing after 5 s).
-fn serve_once(addr: &str) -> mpsc::Receiver<String> {
-    let l = TcpListener::bind(addr).unwrap();
-    l.set_nonblocking(true).unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let end = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < end {
-            if let Ok((mut s, _)) = l.accept() {
-                s.set_nonblocking(false).unwrap();
-                s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
-                let mut got = String::new();
-                let _ = s.read_to_string(&mut got);
-                let _ = tx.send(got);
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    });
-    rx
-}
-
-/// `bash -c 'echo MSG > /dev/tcp/ADDR/PORT'`: one TCP connect + send.
-fn tcp_client(addr: &str, port: u16, msg: &str) -> Command {
-    let mut c = Command::new("bash");
-    c.arg("-c")
-        .arg(format!("echo {msg} > /dev/tcp/{addr}/{port}"));
-    c
-}
+use tinybpf::OpenObject;
 
 const DST: &str = "10.201.0.1";
 const PORT_A: u16 = 7070;
@@ -77,6 +34,7 @@ fn cgroup_connect4_rewrites_the_destination_port() {
     assert!(e.to_string().contains("to_port"), "{e}");
     let obj = open.load().unwrap();
     let prog = obj.program("redirect_port").unwrap();
+    let server = netns::TcpServer::start(&format!("{DST}:{PORT_B}"));
     let mut expected = 0;
     for legacy in [false, true] {
         let link = if legacy {
@@ -85,30 +43,24 @@ fn cgroup_connect4_rewrites_the_destination_port() {
             prog.attach_cgroup(&cg.dir).unwrap()
         };
         assert_eq!(link.info().unwrap().is_some(), !legacy);
-        let server = serve_once(&format!("{DST}:{PORT_B}"));
         let msg = format!("legacy-{legacy}");
-        let (ok, err) = cg.run(&mut tcp_client(DST, PORT_A, &msg));
+        let (ok, err) = cg.run(&mut netns::tcp_client(DST, PORT_A, &msg));
         assert!(ok, "client in the cgroup (legacy {legacy}): {err}");
-        let got = server.recv_timeout(Duration::from_secs(6)).ok();
-        assert_eq!(got, Some(format!("{msg}\n")), "legacy {legacy}");
+        assert_eq!(server.next(), Some(format!("{msg}\n")), "legacy {legacy}");
         expected += 1;
-        assert_eq!(counter(&obj, "redirected", 0), expected);
+        assert_eq!(common::counter(&obj, "redirected", 0), expected);
         // Other ports are left alone: PORT_B directly still works.
-        let server = serve_once(&format!("{DST}:{PORT_B}"));
-        let (ok, err) = cg.run(&mut tcp_client(DST, PORT_B, "direct"));
+        let (ok, err) = cg.run(&mut netns::tcp_client(DST, PORT_B, "direct"));
         assert!(ok, "direct to {PORT_B}: {err}");
-        assert_eq!(
-            server.recv_timeout(Duration::from_secs(6)).ok().as_deref(),
-            Some("direct\n")
-        );
-        assert_eq!(counter(&obj, "redirected", 0), expected);
+        assert_eq!(server.next().as_deref(), Some("direct\n"));
+        assert_eq!(common::counter(&obj, "redirected", 0), expected);
         // Outside the cgroup PORT_A is not rewritten: refused.
-        let o = tcp_client(DST, PORT_A, "outside").output().unwrap();
+        let o = netns::tcp_client(DST, PORT_A, "outside").output().unwrap();
         assert!(!o.status.success(), "PORT_A answered outside the cgroup");
-        drop(link);
-        let (ok, err) = cg.run(&mut tcp_client(DST, PORT_A, "after"));
+        common::detach_link(link);
+        let (ok, err) = cg.run(&mut netns::tcp_client(DST, PORT_A, "after"));
         assert!(!ok && err.contains("refused"), "after detach: {ok} {err}");
-        assert_eq!(counter(&obj, "redirected", 0), expected);
+        assert_eq!(common::counter(&obj, "redirected", 0), expected);
     }
 }
 
@@ -142,19 +94,27 @@ fn tcx_redirect_moves_pings_to_another_interface() {
         .attach_tcx(vy, TcDirection::Ingress, TcxAnchor::None)
         .unwrap();
     assert!(pair.ping(), "baseline ping");
-    assert_eq!(counter(&obj, "counts", 1), 0, "ICMP on vy before redirect");
+    assert_eq!(
+        common::counter(&obj, "counts", 1),
+        0,
+        "ICMP on vy before redirect"
+    );
     let redirect = obj
         .program("tcx_redirect")
         .unwrap()
         .attach_tcx(pair.vb(), TcDirection::Ingress, TcxAnchor::None)
         .unwrap();
     assert!(!pair.ping(), "pings reached B despite the redirect");
-    assert_eq!(counter(&obj, "counts", 0), PINGS, "redirected");
-    assert_eq!(counter(&obj, "counts", 1), PINGS, "arrived on vy");
-    drop(redirect);
+    assert_eq!(common::counter(&obj, "counts", 0), PINGS, "redirected");
+    assert_eq!(common::counter(&obj, "counts", 1), PINGS, "arrived on vy");
+    common::detach_link(redirect);
     assert!(pair.ping(), "ping after the redirect was dropped");
-    assert_eq!(counter(&obj, "counts", 0), PINGS);
-    assert_eq!(counter(&obj, "counts", 1), PINGS, "vy got pings after drop");
-    drop(arrive);
+    assert_eq!(common::counter(&obj, "counts", 0), PINGS);
+    assert_eq!(
+        common::counter(&obj, "counts", 1),
+        PINGS,
+        "vy got pings after drop"
+    );
+    common::detach_link(arrive);
     // vx/vy live in B, deleted with it.
 }

@@ -9,9 +9,9 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, ChildStdin, Command, Stdio};
-use tinybpf::{Error, Object, OpenObject, Pid, UprobeOpts};
+use std::io::Write;
+use std::process::{Child, ChildStdin};
+use tinybpf::{Error, Object, Pid, UprobeOpts};
 
 const CHILD_ENV: &str = "TINYBPF_UPROBE_CHILD";
 const SECTION: u32 = 0;
@@ -19,54 +19,17 @@ const API: u32 = 1;
 const VERSIONED: u32 = 2;
 
 fn load() -> Object {
-    OpenObject::open(common::obj("uprobe_lib.bpf.o"))
-        .unwrap()
-        .load()
-        .unwrap()
+    common::load("uprobe_lib.bpf.o")
 }
 
 fn hits(obj: &Object, slot: u32) -> u64 {
-    obj.map("hits")
-        .unwrap()
-        .get::<u32, u64>(&slot)
-        .unwrap()
-        .unwrap_or(0)
+    common::counter(obj, "hits", slot)
 }
 
 /// A child waiting to call getpid: (process, its stdin, the calling tid).
-// (The child is handed to the caller, which waits for it in `run_child`.)
-#[allow(clippy::zombie_processes)]
 fn spawn_child() -> (Child, ChildStdin, u32) {
-    let exe = std::env::current_exe().unwrap();
-    let mut child = Command::new(exe)
-        .args([
-            "child_entry_point",
-            "--exact",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CHILD_ENV, "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdin = child.stdin.take().unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    loop {
-        line.clear();
-        if out.read_line(&mut line).unwrap_or(0) == 0 {
-            let status = child.wait();
-            panic!("child exited before READY: {status:?}");
-        }
-        // (libtest may have printed "test child_entry_point ... " first.)
-        if let Some(i) = line.find("READY ") {
-            let tid = line[i + 6..].trim().parse().unwrap();
-            // Keep draining the child's stdout so it never blocks on it.
-            std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
-            return (child, stdin, tid);
-        }
-    }
+    let (child, stdin, tid, _drain) = common::spawn_ready(CHILD_ENV, "1", "READY ");
+    (child, stdin, tid.parse().unwrap())
 }
 
 /// Let the child make `n` getpid calls and exit.

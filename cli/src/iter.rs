@@ -1,6 +1,6 @@
 //! `tinybpf iter`: load one iterator program, run one pass, print its output.
 
-use crate::open::{by_name, check_programs, load, open, report_kept, LoadOpts};
+use crate::open::{load_one, report_kept, LoadOpts};
 use crate::Fail;
 use std::io::Write;
 use std::path::PathBuf;
@@ -43,12 +43,7 @@ pub struct IterArgs {
 pub fn run(a: &IterArgs) -> Result<(), Fail> {
     let path = a.obj.as_path();
     let prog = a.program.as_str();
-    let mut obj = open(path, &a.load)?;
-    let pinned = by_name(&obj, &a.load.pin_root);
-    check_programs(path, &obj, &[prog])?;
-    obj.load_only(&[prog])
-        .map_err(|e| Fail::error(format!("{}: {e}", path.display())))?;
-    let obj = load(path, obj)?;
+    let (obj, pinned) = load_one(path, &a.load, prog)?;
     let in_file = |e: tinybpf::Error| Fail::error(format!("{}: {e}", path.display()));
     let p = obj
         .program(prog)

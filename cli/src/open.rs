@@ -186,6 +186,17 @@ pub fn check_programs(path: &Path, obj: &OpenObject, wanted: &[&str]) -> Result<
     Ok(())
 }
 
+/// Open `path` and load only its program `prog` (which must exist), with
+/// the maps it pins by name (and where).
+pub fn load_one(path: &Path, opts: &LoadOpts, prog: &str) -> Result<(Object, ByName), Fail> {
+    let mut obj = open(path, opts)?;
+    let pinned = by_name(&obj, &opts.pin_root);
+    check_programs(path, &obj, &[prog])?;
+    obj.load_only(&[prog])
+        .map_err(|e| Fail::error(format!("{}: {e}", path.display())))?;
+    Ok((load(path, obj)?, pinned))
+}
+
 /// Load, reporting a rejection in full (exit 3); other errors name the file.
 pub fn load(path: &Path, obj: OpenObject) -> Result<Object, Fail> {
     let sections: Vec<(String, String)> = obj

@@ -1,7 +1,7 @@
 //! `tinybpf test-run`: load one program and run it with BPF_PROG_TEST_RUN.
 
 use crate::names;
-use crate::open::{by_name, check_programs, load, open, parse_num, report_kept, LoadOpts};
+use crate::open::{load_one, parse_num, report_kept, LoadOpts};
 use crate::Fail;
 use std::path::PathBuf;
 use tinybpf::TestRunOpts;
@@ -55,12 +55,7 @@ pub struct TestRunArgs {
 pub fn run(a: &TestRunArgs) -> Result<(), Fail> {
     let path = a.obj.as_path();
     let prog = a.program.as_str();
-    let mut obj = open(path, &a.load)?;
-    let pinned = by_name(&obj, &a.load.pin_root);
-    check_programs(path, &obj, &[prog])?;
-    obj.load_only(&[prog])
-        .map_err(|e| Fail::error(format!("{}: {e}", path.display())))?;
-    let obj = load(path, obj)?;
+    let (obj, pinned) = load_one(path, &a.load, prog)?;
     let in_file = |e: tinybpf::Error| Fail::error(format!("{}: {e}", path.display()));
     let p = obj
         .program(prog)

@@ -7,7 +7,6 @@ mod common;
 #[path = "../../tests/common/realworld.rs"]
 mod realworld;
 
-use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use tinybpf::{Map, PerfBuffer};
@@ -60,26 +59,7 @@ fn libbpf_tools_execsnoop_events_flow_while_loaded() {
             pb.poll(Duration::from_millis(100)).unwrap();
         }
     }
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(child.id() as i32),
-        nix::sys::signal::Signal::SIGINT,
-    )
-    .unwrap();
-    let status = child.wait().unwrap();
-    let mut out = String::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut out)
-        .unwrap();
-    let mut err = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut err)
-        .unwrap();
+    let (status, out, err) = common::interrupt_and_wait(&mut child);
     let _ = std::fs::remove_dir_all(&pin);
     let _ = std::fs::remove_dir_all(&dir);
     assert!(status.success(), "tinybpf load exited {status:?}: {err}");

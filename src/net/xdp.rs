@@ -182,21 +182,43 @@ impl Program {
         };
         log::debug!("{desc}: no XDP link ({link_err}); using IFLA_XDP");
         let flags = mode.flags() | XDP_FLAGS_UPDATE_IF_NOEXIST;
-        let rtnl = Rtnl::open().map_err(|e| attach_err(self, &target, e.to_string()))?;
-        set_xdp(&rtnl, ifindex, self.fd().as_raw_fd(), flags, None).map_err(|e| {
-            attach_err(
-                self,
-                &target,
-                format!(
-                    "{link_err}; then over netlink: {}",
-                    rtnl_reason("IFLA_XDP", &e)
-                ),
+        self.xdp_over_netlink(ifindex, flags, &target, desc, |e| {
+            format!(
+                "{link_err}; then over netlink: {}",
+                rtnl_reason("IFLA_XDP", e)
             )
-        })?;
+        })
+    }
+
+    /// Attach over rtnetlink (`IFLA_XDP`) even where XDP links exist: what
+    /// [`Program::attach_xdp`] falls back to on old kernels.
+    pub fn attach_xdp_netlink(&self, ifindex: u32, mode: XdpMode) -> Result<Link> {
+        let target = format!("XDP ({mode:?} mode, netlink) on interface {ifindex}");
+        let flags = mode.flags() | XDP_FLAGS_UPDATE_IF_NOEXIST;
+        let desc = format!("{} → {target}", self.name());
+        self.xdp_over_netlink(ifindex, flags, &target, desc, |e| {
+            rtnl_reason("IFLA_XDP", e)
+        })
+    }
+
+    /// Set XDP `flags` over rtnetlink (`IFLA_XDP`); the link it returns
+    /// holds a copy of the program fd and undoes the attachment on drop.
+    /// `why` words a refusal.
+    fn xdp_over_netlink(
+        &self,
+        ifindex: u32,
+        flags: u32,
+        target: &str,
+        desc: String,
+        why: impl FnOnce(&RtnlError) -> String,
+    ) -> Result<Link> {
+        let rtnl = Rtnl::open().map_err(|e| attach_err(self, target, e.to_string()))?;
+        set_xdp(&rtnl, ifindex, self.fd().as_raw_fd(), flags, None)
+            .map_err(|e| attach_err(self, target, why(&e)))?;
         let prog = self
             .fd()
             .try_clone_to_owned()
-            .map_err(|e| attach_err(self, &target, format!("dup program fd: {e}")))?;
+            .map_err(|e| attach_err(self, target, format!("dup program fd: {e}")))?;
         Ok(Link::net(
             prog,
             NetAttach::XdpNetlink {
@@ -205,29 +227,6 @@ impl Program {
                 flags,
             },
             desc,
-        ))
-    }
-
-    /// Attach over rtnetlink (`IFLA_XDP`) even where XDP links exist: what
-    /// [`Program::attach_xdp`] falls back to on old kernels.
-    pub fn attach_xdp_netlink(&self, ifindex: u32, mode: XdpMode) -> Result<Link> {
-        let target = format!("XDP ({mode:?} mode, netlink) on interface {ifindex}");
-        let flags = mode.flags() | XDP_FLAGS_UPDATE_IF_NOEXIST;
-        let rtnl = Rtnl::open().map_err(|e| attach_err(self, &target, e.to_string()))?;
-        set_xdp(&rtnl, ifindex, self.fd().as_raw_fd(), flags, None)
-            .map_err(|e| attach_err(self, &target, rtnl_reason("IFLA_XDP", &e)))?;
-        let prog = self
-            .fd()
-            .try_clone_to_owned()
-            .map_err(|e| attach_err(self, &target, format!("dup program fd: {e}")))?;
-        Ok(Link::net(
-            prog,
-            NetAttach::XdpNetlink {
-                rtnl,
-                ifindex,
-                flags,
-            },
-            format!("{} → {target}", self.name()),
         ))
     }
 }

@@ -54,15 +54,6 @@ pub fn map_ids() -> Vec<u32> {
     tinybpf::kernel::map_ids().unwrap()
 }
 
-/// Names of the programs the kernel has loaded.
-pub fn prog_names() -> Vec<String> {
-    prog_ids()
-        .into_iter()
-        .filter_map(|id| tinybpf::kernel::prog_info_by_id(id).ok())
-        .map(|i| i.name)
-        .collect()
-}
-
 /// Open file descriptors of this process.
 pub fn fd_count() -> usize {
     std::fs::read_dir("/proc/self/fd")
@@ -197,6 +188,67 @@ impl HeldIds {
     }
 }
 
+/// Wait (up to `secs`) until `done()` holds; panics with `what` if it never
+/// does.
+pub fn wait_for(what: &str, secs: u64, mut done: impl FnMut() -> bool) {
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while !done() {
+        if std::time::Instant::now() > end {
+            panic!("{what}: not so after {secs} s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
+/// Drop `link` and wait (up to 5 s) until the kernel has freed it (proof
+/// that the drop released it). A process that opened the link by id
+/// meanwhile (bpftool, or another test listing every link) holds a
+/// reference of its own, so the program can stay attached until that
+/// reference is closed, and the kernel may finish detaching (under rtnl or
+/// the cgroup mutex) a moment after the id is gone: a test that needs the
+/// program detached by then uses [`detach_link`], or waits on what the
+/// attach point reports.
+pub fn drop_link(link: tinybpf::Link) {
+    let id = link.info().unwrap().map(|i| i.id);
+    drop(link);
+    if let Some(id) = id {
+        let mine = HeldIds {
+            links: [id].into(),
+            ..HeldIds::default()
+        };
+        mine.assert_all_gone("dropped link", 5);
+    }
+}
+
+/// Detach `link` now (`Link::force_detach`, whoever else holds it), then
+/// [`drop_link`] it: traffic right after this no longer meets the program.
+pub fn detach_link(link: tinybpf::Link) {
+    link.force_detach().unwrap();
+    drop_link(link);
+}
+
+/// Send `child` SIGINT (Ctrl-C), wait for it, and read what is left on
+/// its stdout and stderr (empty for a stream not piped or already taken).
+pub fn interrupt_and_wait(
+    child: &mut std::process::Child,
+) -> (std::process::ExitStatus, String, String) {
+    use std::io::Read;
+    let _ = nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    );
+    let status = child.wait().unwrap();
+    let mut out = String::new();
+    if let Some(mut o) = child.stdout.take() {
+        o.read_to_string(&mut out).unwrap();
+    }
+    let mut err = String::new();
+    if let Some(mut e) = child.stderr.take() {
+        e.read_to_string(&mut err).unwrap();
+    }
+    (status, out, err)
+}
+
 /// Every process's held ids together (for telling another process's
 /// object from an orphan that nobody holds).
 pub fn held_by_anyone() -> HeldIds {
@@ -222,6 +274,75 @@ pub fn prog_name(id: u32) -> Option<String> {
     tinybpf::kernel::prog_info_by_id(id).ok().map(|i| i.name)
 }
 
+/// Load the committed object `name` (under `bpf/`) with default options.
+pub fn load(name: &str) -> tinybpf::Object {
+    tinybpf::OpenObject::open(obj(name))
+        .unwrap()
+        .load()
+        .unwrap()
+}
+
+/// The `u64` in slot `slot` of `obj`'s array map `map` (0 when unset).
+pub fn counter(obj: &tinybpf::Object, map: &str, slot: u32) -> u64 {
+    obj.map(map)
+        .unwrap()
+        .get::<u32, u64>(&slot)
+        .unwrap()
+        .unwrap_or(0)
+}
+
+/// This test binary re-executed into its `child_entry_point` test with
+/// `env=value` set, stdin and stdout piped. Reads the child's stdout until a
+/// line holding `marker` (libtest may print "test child_entry_point ... "
+/// before it) and returns the child, its stdin, the rest of that line after
+/// the marker, and a thread that keeps draining its stdout (so it never
+/// blocks on it; it ends when the child exits). The caller waits for the
+/// child.
+#[allow(clippy::zombie_processes)]
+pub fn spawn_ready(
+    env: &str,
+    value: &str,
+    marker: &str,
+) -> (
+    std::process::Child,
+    std::process::ChildStdin,
+    String,
+    std::thread::JoinHandle<()>,
+) {
+    use std::io::BufRead;
+    let exe = std::env::current_exe().unwrap();
+    let mut child = std::process::Command::new(exe)
+        .args([
+            "child_entry_point",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(env, value)
+        .env_remove("RUST_LOG")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdin = child.stdin.take().unwrap();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if out.read_line(&mut line).unwrap_or(0) == 0 {
+            let st = child.wait();
+            panic!("child ({env}={value}) exited before {marker:?}: {st:?}");
+        }
+        if let Some(i) = line.find(marker) {
+            let rest = line[i + marker.len()..].trim().to_string();
+            let drain = std::thread::spawn(move || {
+                let _ = std::io::copy(&mut out, &mut std::io::sink());
+            });
+            return (child, stdin, rest, drain);
+        }
+    }
+}
+
 /// Environment variable selecting [`noise_child`] in a re-executed test
 /// binary.
 pub const NOISE_ENV: &str = "TINYBPF_TEST_NOISE";
@@ -241,39 +362,13 @@ pub struct Noise {
 
 impl Noise {
     pub fn start(attach: bool) -> Noise {
-        use std::io::BufRead;
-        let exe = std::env::current_exe().unwrap();
-        let mut child = std::process::Command::new(exe)
-            .args([
-                "child_entry_point",
-                "--exact",
-                "--nocapture",
-                "--test-threads=1",
-            ])
-            .env(NOISE_ENV, if attach { "attach" } else { "load" })
-            .env_remove("RUST_LOG")
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stdin = child.stdin.take();
-        let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
-        let mut line = String::new();
-        while !line.contains("NOISE READY") {
-            line.clear();
-            if out.read_line(&mut line).unwrap_or(0) == 0 {
-                let st = child.wait();
-                panic!("noise process exited before it was ready: {st:?}");
-            }
-        }
-        let drain = std::thread::spawn(move || {
-            let _ = std::io::copy(&mut out, &mut std::io::sink());
-        });
+        let mode = if attach { "attach" } else { "load" };
+        let (child, stdin, _, drain) = spawn_ready(NOISE_ENV, mode, "NOISE READY");
         let ids = HeldIds::of(&child.id().to_string());
         assert!(!ids.progs.is_empty(), "the noise process holds no program");
         Noise {
             child,
-            stdin,
+            stdin: Some(stdin),
             drain: Some(drain),
             ids,
         }

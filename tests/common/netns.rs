@@ -4,9 +4,14 @@
 #![allow(dead_code)]
 
 use std::fs::File;
+use std::io::Read;
+use std::net::TcpListener;
 use std::os::fd::AsFd;
 use std::process::{Command, Output};
+use std::sync::atomic::AtomicBool;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::Duration;
 
 /// Echo requests per ping.
 pub const PINGS: u64 = 3;
@@ -161,4 +166,64 @@ impl Drop for TestCgroup {
             eprintln!("rmdir {}: {e}", self.dir.display());
         }
     }
+}
+
+/// A TCP listener on `addr` (in the calling thread's netns) that reports
+/// what each connection sends, until dropped. One listener serves a whole
+/// test: binding the port again could race a child forked meanwhile by
+/// another test thread, which holds the old listening socket until it execs.
+pub struct TcpServer {
+    texts: mpsc::Receiver<String>,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl TcpServer {
+    pub fn start(addr: &str) -> TcpServer {
+        let l = TcpListener::bind(addr).unwrap_or_else(|e| panic!("bind {addr}: {e}"));
+        l.set_nonblocking(true).unwrap();
+        let (tx, texts) = mpsc::channel();
+        let stop = Arc::new(AtomicBool::new(false));
+        let halt = stop.clone();
+        let thread = std::thread::spawn(move || {
+            while !halt.load(Ordering::Relaxed) {
+                let Ok((mut s, _)) = l.accept() else {
+                    std::thread::sleep(Duration::from_millis(20));
+                    continue;
+                };
+                s.set_nonblocking(false).unwrap();
+                s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+                let mut got = String::new();
+                let _ = s.read_to_string(&mut got);
+                let _ = tx.send(got);
+            }
+        });
+        TcpServer {
+            texts,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    /// What the next connection sent; None if none came within 6 s.
+    pub fn next(&self) -> Option<String> {
+        self.texts.recv_timeout(Duration::from_secs(6)).ok()
+    }
+}
+
+impl Drop for TcpServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// `bash -c 'echo MSG > /dev/tcp/ADDR/PORT'`: one TCP connect + send.
+pub fn tcp_client(addr: &str, port: u16, msg: &str) -> Command {
+    let mut c = Command::new("bash");
+    c.arg("-c")
+        .arg(format!("echo {msg} > /dev/tcp/{addr}/{port}"));
+    c
 }
