@@ -99,6 +99,10 @@ impl Mark {
             cpu_ns: cpu_ns(),
         }
     }
+    /// Wall microseconds since `self`.
+    pub fn t_since_us(&self) -> f64 {
+        self.t.elapsed().as_nanos() as f64 / 1000.0
+    }
     /// Precise CPU microseconds (user + sys) since `self`.
     pub fn cpu_since(&self) -> f64 {
         (cpu_ns() - self.cpu_ns) as f64 / 1000.0
@@ -117,6 +121,11 @@ impl Mark {
 /// Peak resident set size of this process in KiB.
 pub fn maxrss_kib() -> i64 {
     rusage().ru_maxrss
+}
+
+/// Minor page faults of the process so far.
+pub fn minflt() -> i64 {
+    rusage().ru_minflt
 }
 
 /// One result line: `{"impl":..,"mode":..,"obj":..,"k":v,...}` on stdout.
