@@ -51,18 +51,37 @@ fn class_of(kind: Kind) -> usize {
     }
 }
 
-/// Name index of one class: its named types grouped by the first byte of
-/// their name (a counting sort, so ids stay in increasing order within a
-/// group), and for each group an open-addressing table built on the first
-/// lookup of a name starting with that byte. One lookup on vmlinux thus
-/// hashes only the names sharing its first letter instead of all 15k.
+/// Name index of one class: its named types grouped by the first two
+/// bytes of their name ([`group_of`]; a counting sort, so ids stay in
+/// increasing order within a group), and for each group an open-addressing
+/// table built on the first lookup of a name in that group. One lookup on
+/// vmlinux thus hashes a few hundred names instead of all 15k.
 pub(super) struct NameIndex {
-    /// (id, name_off) of the class's named types, grouped by first byte.
+    /// (id, name_off) of the class's named types, grouped.
     entries: Vec<(u32, u32)>,
-    /// Group `b` is `entries[starts[b]..starts[b + 1]]`.
+    /// Group `g` is `entries[starts[g]..starts[g + 1]]`.
     starts: Vec<u32>,
     /// One table per group, built lazily.
     tables: Vec<OnceLock<GroupTable>>,
+}
+
+/// Number of name groups (see [`group_of`]).
+const GROUPS: usize = 1024;
+
+/// The group of a name (bytes to its NUL or the end of `s`): a hash of the
+/// first two bytes of its key (the part [`key_hash`] hashes, up to the
+/// first `___`), so every flavor of an essential name and the essential
+/// name itself fall in one group. Reads only the first eight bytes.
+fn group_of(s: &[u8]) -> usize {
+    let w = word_at(s, 0);
+    // Key bytes: stop at a NUL or at the start of "___".
+    let z = zero_bytes(w);
+    let u = zero_bytes(w ^ UNDERSCORES);
+    let starts3 = u & (u >> 8) & (u >> 16);
+    let stop = (z | starts3).trailing_zeros() / 8;
+    let b0 = if stop >= 1 { w & 0xff } else { 0 };
+    let b1 = if stop >= 2 { (w >> 8) & 0xff } else { 0 };
+    ((b0 * 0x9e37 + b1 * 0x1f3) % GROUPS as u64) as usize
 }
 
 /// Open-addressing table (linear probing, load <= 1/2) of one group: slot
@@ -197,17 +216,25 @@ impl Btf {
             } else {
                 &self.named_types
             };
-            // Counting sort by the first byte of the name (the only pass
-            // that reads every name, and only its first byte).
-            let firsts: Vec<u8> = list
+            // Counting sort by group (the only pass that reads every name,
+            // and only its first eight bytes).
+            let strs = self.strs();
+            let base_len = self.base_str_len;
+            let firsts: Vec<u16> = list
                 .iter()
-                .map(|&(_, no)| self.str_tail(no).first().copied().unwrap_or(0))
+                .map(|&(_, no)| {
+                    let s = match no.checked_sub(base_len) {
+                        Some(o) => strs.get(o as usize..).unwrap_or(&[]),
+                        None => self.str_tail(no),
+                    };
+                    group_of(s) as u16
+                })
                 .collect();
-            let mut starts = vec![0u32; 257];
+            let mut starts = vec![0u32; GROUPS + 1];
             for &b in &firsts {
                 starts[b as usize + 1] += 1;
             }
-            for b in 0..256 {
+            for b in 0..GROUPS {
                 starts[b + 1] += starts[b];
             }
             let mut pos = starts.clone();
@@ -227,17 +254,13 @@ impl Btf {
             NameIndex {
                 entries,
                 starts,
-                tables: (0..256).map(|_| OnceLock::new()).collect(),
+                tables: (0..GROUPS).map(|_| OnceLock::new()).collect(),
             }
         })
     }
 
-    /// The group of names starting with byte `b` and its table (built on
-    /// first use).
+    /// Group `b` and its table (built on first use).
     fn group<'s>(&'s self, idx: &'s NameIndex, b: usize) -> Option<(&'s [(u32, u32)], &'s GroupTable)> {
-        if b == 0 {
-            return None;
-        }
         let lo = *idx.starts.get(b)? as usize;
         let hi = *idx.starts.get(b + 1)? as usize;
         let group = idx.entries.get(lo..hi)?;
@@ -271,7 +294,7 @@ impl Btf {
     /// in increasing id order.
     fn class_ids<'s>(&'s self, class: usize, essential: &'s str) -> impl Iterator<Item = u32> + 's {
         let idx = self.index(class);
-        let b = essential.as_bytes().first().copied().unwrap_or(0) as usize;
+        let b = group_of(essential.as_bytes());
         let found = self.group(idx, b);
         let (mut s, mut left) = match found {
             Some((_, t)) => (t.slot(key_hash(essential.as_bytes())), t.slots.len()),

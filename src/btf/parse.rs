@@ -56,6 +56,36 @@ struct Walked {
     named_funcs: u32,
 }
 
+/// [`EXTRA`] packed two bits per kind (fixed part / 4, per-entry part / 4;
+/// the sizes are 0, 4, 8 or 12) and which kinds are valid (one bit each).
+const FIXED4: u64 = pack(0);
+const PER4: u64 = pack(1);
+const VALID: u32 = {
+    let mut v = 0u32;
+    let mut k = 0;
+    while k < 32 {
+        if EXTRA[k].0 != BAD_KIND {
+            v |= 1 << k;
+        }
+        k += 1;
+    }
+    v
+};
+
+const fn pack(which: usize) -> u64 {
+    let mut v = 0u64;
+    let mut k = 0;
+    while k < 32 {
+        let (fixed, per) = EXTRA[k];
+        let x = if which == 0 { fixed } else { per };
+        if fixed != BAD_KIND {
+            v |= ((x / 4) as u64 & 3) << (2 * k);
+        }
+        k += 1;
+    }
+    v
+}
+
 /// Check every type of `types` (ids from `first_id`), record where every
 /// [`SPARSE`]-th one starts and which named non-FUNC types there are.
 ///
@@ -88,16 +118,19 @@ fn walk_types(
             }
             let name_off = u32::from_le_bytes([rest[0], rest[1], rest[2], rest[3]]);
             let vlen = u16::from_le_bytes([rest[4], rest[5]]) as usize;
-            let k = rest[7] & 0x1f;
-            let (fixed, per) = EXTRA[k as usize];
-            let need = TYPE_HDR + fixed as usize + per as usize * vlen;
-            if (fixed == BAD_KIND) | (name_off as u64 >= total_str) | (rest.len() < need) {
+            let k = (rest[7] & 0x1f) as u32;
+            // Sizes from bits of constants (no table load on the chain from
+            // one type's offset to the next).
+            let fixed4 = (FIXED4 >> (2 * k)) as usize & 3;
+            let per4 = (PER4 >> (2 * k)) as usize & 3;
+            let need = TYPE_HDR + 4 * (fixed4 + per4 * vlen);
+            if (VALID >> k) & 1 == 0 || (name_off as u64 >= total_str) | (rest.len() < need) {
                 let off = types.len() - rest.len();
                 let id = first_id.wrapping_add(n);
                 return Err(parse_error(types, off, id, total_str, false));
             }
             let named = name_off != 0;
-            let func = k as u32 == KIND_FUNC;
+            let func = k == KIND_FUNC;
             named_funcs += (named & func) as u32;
             buf[nb % BUF] = (first_id.wrapping_add(n), name_off);
             nb += (named & !func) as usize;

@@ -129,6 +129,7 @@ impl Btf {
 
     /// The string section from offset `off` to its end (the base's for
     /// offsets below its length); empty if out of range.
+    #[inline]
     pub(super) fn str_tail(&self, off: u32) -> &[u8] {
         if off < self.base_str_len {
             if let Some(base) = &self.base {
