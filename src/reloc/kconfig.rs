@@ -66,7 +66,10 @@ impl KernelConfig {
     /// Parse config bytes, gunzipping them first when they are gzip data.
     pub fn from_bytes(bytes: &[u8]) -> std::result::Result<KernelConfig, InflateError> {
         if bytes.starts_with(&[0x1f, 0x8b]) {
+            #[cfg(feature = "kconfig-gz")]
             let text = crate::util::inflate::gunzip(bytes, MAX_CONFIG_SIZE)?;
+            #[cfg(not(feature = "kconfig-gz"))]
+            let text: Vec<u8> = return Err(InflateError::NotCompiledIn);
             Ok(Self::parse(&String::from_utf8_lossy(&text)))
         } else {
             Ok(Self::parse(&String::from_utf8_lossy(bytes)))
@@ -364,7 +367,13 @@ mod tests {
         assert_eq!(c.len(), 9);
         // gzip'd and plain bytes give the same config.
         let gz = crate::util::inflate::tests_support::gzip_stored(SAMPLE.as_bytes());
+        #[cfg(feature = "kconfig-gz")]
         assert_eq!(KernelConfig::from_bytes(&gz).unwrap(), c);
+        #[cfg(not(feature = "kconfig-gz"))]
+        assert_eq!(
+            KernelConfig::from_bytes(&gz).unwrap_err(),
+            InflateError::NotCompiledIn
+        );
         assert!(KernelConfig::from_bytes(&gz[..gz.len() - 3]).is_err());
     }
 
