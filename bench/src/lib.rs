@@ -123,6 +123,16 @@ pub fn maxrss_kib() -> i64 {
     rusage().ru_maxrss
 }
 
+/// CPU time of the calling thread, in nanoseconds.
+pub fn thread_cpu_ns() -> i64 {
+    // SAFETY: clock_gettime fills the timespec.
+    unsafe {
+        let mut ts: libc::timespec = std::mem::zeroed();
+        libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts);
+        ts.tv_sec * 1_000_000_000 + ts.tv_nsec
+    }
+}
+
 /// Minor page faults of the process so far.
 pub fn minflt() -> i64 {
     rusage().ru_minflt
