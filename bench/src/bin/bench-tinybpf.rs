@@ -5,6 +5,7 @@
 //!   bench-tinybpf attach-par OBJ             open+load, attach_all, detach_all (parallel close)
 //!   bench-tinybpf attach-seq OBJ             same, links dropped one by one
 //!   bench-tinybpf btf                        kernel BTF open+index+find(task_struct)
+//!   bench-tinybpf btf2                       the same a second time in one process (warm caches)
 //!   bench-tinybpf check OBJ BTF...           CO-RE relocation of OBJ against each BTF
 //!   bench-tinybpf carve EXECUTABLE OUT       write the BPF object embedded in EXECUTABLE
 
