@@ -455,8 +455,7 @@ impl<'cb, K: Callbacks<'cb>> PerfBuffer<'cb, K> {
                 Some(r) => r,
                 None => {
                     self.scratch.resize(size as usize, 0);
-                    if !copy_wrapped(read, ring.data_off, ring.data_size, tail, &mut self.scratch)
-                    {
+                    if !copy_wrapped(read, ring.data_off, ring.data_size, tail, &mut self.scratch) {
                         tail_a.store(tail, Ordering::Release);
                         return Err(invalid(format!("record at {tail} out of bounds")));
                     }

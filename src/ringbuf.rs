@@ -142,10 +142,14 @@ impl<'cb, K: Callbacks<'cb>> Ring<'cb, K> {
     /// start of the batch), not per record, and also before returning early
     /// (a stop, a record still being written, an error).
     fn consume(&mut self) -> Result<(usize, Option<i32>)> {
-        let mut cons = self.position(&self.consumer, "consumer")?.load(Ordering::Acquire);
+        let mut cons = self
+            .position(&self.consumer, "consumer")?
+            .load(Ordering::Acquire);
         let mut count = 0;
         loop {
-            let prod = self.position(&self.producer, "producer")?.load(Ordering::Acquire);
+            let prod = self
+                .position(&self.producer, "producer")?
+                .load(Ordering::Acquire);
             if cons >= prod {
                 return Ok((count, None));
             }

@@ -260,7 +260,11 @@ impl Btf {
     }
 
     /// Group `b` and its table (built on first use).
-    fn group<'s>(&'s self, idx: &'s NameIndex, b: usize) -> Option<(&'s [(u32, u32)], &'s GroupTable)> {
+    fn group<'s>(
+        &'s self,
+        idx: &'s NameIndex,
+        b: usize,
+    ) -> Option<(&'s [(u32, u32)], &'s GroupTable)> {
         let lo = *idx.starts.get(b)? as usize;
         let hi = *idx.starts.get(b + 1)? as usize;
         let group = idx.entries.get(lo..hi)?;

@@ -145,7 +145,13 @@ fn walk_types(
     named_types.extend_from_slice(&buf[..nb % BUF]);
     let off = types.len() - rest.len();
     if !rest.is_empty() {
-        return Err(parse_error(types, off, first_id.wrapping_add(n), total_str, false));
+        return Err(parse_error(
+            types,
+            off,
+            first_id.wrapping_add(n),
+            total_str,
+            false,
+        ));
     }
     // Each type takes >= 12 bytes, so n cannot wrap; ids must fit a u32.
     if n > u32::MAX - first_id {

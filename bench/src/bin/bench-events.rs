@@ -26,7 +26,10 @@ fn die(what: &str, e: impl std::fmt::Display) -> ! {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mode = args.first().map(String::as_str).unwrap_or("");
-    let n: u32 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(1_000_000);
+    let n: u32 = args
+        .get(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1_000_000);
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../bpf/bench_events.bpf.o");
     let obj = OpenObject::open(path)
         .and_then(|o| o.load())
@@ -36,7 +39,9 @@ fn main() {
         "perfbuf" => "pb_emit",
         _ => die(mode, "mode is ringbuf or perfbuf"),
     };
-    let prog = obj.program(prog_name).unwrap_or_else(|| die(prog_name, "missing"));
+    let prog = obj
+        .program(prog_name)
+        .unwrap_or_else(|| die(prog_name, "missing"));
     let mut received = 0u64;
     let mut lost = 0u64;
     let done = AtomicBool::new(false);
@@ -90,7 +95,10 @@ fn main() {
     drop(pb);
     let drops: Option<u64> = obj
         .map("drops")
-        .and_then(|m| m.get::<u32, u64>(&(if mode == "ringbuf" { 0 } else { 1 })).ok())
+        .and_then(|m| {
+            m.get::<u32, u64>(&(if mode == "ringbuf" { 0 } else { 1 }))
+                .ok()
+        })
         .flatten();
     Line::new("tinybpf", mode, "bench_events")
         .int("n", n as i64)
@@ -99,6 +107,9 @@ fn main() {
         .int("lost", lost as i64)
         .num("wall_ms", wall * 1e3)
         .num("records_per_s", received as f64 / wall)
-        .num("consumer_cpu_ms_per_m", cpu * 1e3 / (received.max(1) as f64 / 1e6))
+        .num(
+            "consumer_cpu_ms_per_m",
+            cpu * 1e3 / (received.max(1) as f64 / 1e6),
+        )
         .print();
 }
