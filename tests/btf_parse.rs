@@ -540,6 +540,11 @@ fn sparse_offsets_and_grouped_name_index() {
         };
         want.push((id, named, kind));
     }
+    // Short names whose flavor cut falls in the first two bytes.
+    for name in ["q___v1", "q", "q___v2___w", "___z", "r___", "q___v2"] {
+        let id = b.comp(false, name, 4, &[("a", int, 0, 0)]);
+        want.push((id, name.to_string(), 4));
+    }
     let btf = Btf::parse(b.bytes()).unwrap();
     assert_eq!(btf.len(), want.last().unwrap().0 + 1);
     for (id, name, kind) in &want {
@@ -571,6 +576,9 @@ fn sparse_offsets_and_grouped_name_index() {
             .collect();
         assert_eq!(got, expect, "{ess}");
     }
+    let q: Vec<u32> = btf.own_ids_by_essential_name("q").collect();
+    assert_eq!(q.len(), 3, "q___v1, q and q___v2");
+    assert_eq!(btf.own_ids_by_essential_name("q___v2").count(), 1);
     assert_eq!(btf.find_by_name_kind("tz", Kind::Struct), None);
     assert_eq!(btf.find_by_name("x9"), None);
     assert_eq!(
