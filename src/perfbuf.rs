@@ -425,10 +425,17 @@ impl<'cb, K: Callbacks<'cb>> PerfBuffer<'cb, K> {
         let head = head_a.load(Ordering::Acquire);
         let mut tail = tail_a.load(Ordering::Relaxed);
         let read = |off: usize, dst: &mut [u8]| ring.mmap.read_volatile(off, dst);
+        let mapped = ring.mmap.as_slice();
+        let mask = ring.data_size.wrapping_sub(1);
         let mut samples = 0;
+        // Records between tail and head are not written by the kernel until
+        // data_tail passes them: each is passed in place (a borrow of the
+        // mapping) unless it straddles the end of the ring, when it is
+        // copied. data_tail is published once, after the batch.
         while tail < head {
             let mut hdr = [0u8; HEADER_SIZE];
             if !copy_wrapped(read, ring.data_off, ring.data_size, tail, &mut hdr) {
+                tail_a.store(tail, Ordering::Release);
                 return Err(invalid(format!("record header at {tail} out of bounds")));
             }
             let size = u16::from_ne_bytes([hdr[6], hdr[7]]) as u64;
@@ -440,11 +447,22 @@ impl<'cb, K: Callbacks<'cb>> PerfBuffer<'cb, K> {
                     head - tail
                 )));
             }
-            self.scratch.resize(size as usize, 0);
-            if !copy_wrapped(read, ring.data_off, ring.data_size, tail, &mut self.scratch) {
-                return Err(invalid(format!("record at {tail} out of bounds")));
-            }
-            match decode_record(&self.scratch) {
+            let start = ring.data_off + (tail & mask) as usize;
+            let in_place = ((tail & mask) + size <= ring.data_size)
+                .then(|| mapped.get(start..start + size as usize))
+                .flatten();
+            let rec: &[u8] = match in_place {
+                Some(r) => r,
+                None => {
+                    self.scratch.resize(size as usize, 0);
+                    if !copy_wrapped(read, ring.data_off, ring.data_size, tail, &mut self.scratch) {
+                        tail_a.store(tail, Ordering::Release);
+                        return Err(invalid(format!("record at {tail} out of bounds")));
+                    }
+                    &self.scratch
+                }
+            };
+            match decode_record(rec) {
                 Some(PerfRecord::Sample(raw)) => {
                     samples += 1;
                     if let Some(f) = &mut self.sample {
@@ -467,8 +485,8 @@ impl<'cb, K: Callbacks<'cb>> PerfBuffer<'cb, K> {
                 ),
             }
             tail += size;
-            tail_a.store(tail, Ordering::Release);
         }
+        tail_a.store(tail, Ordering::Release);
         Ok(samples)
     }
 

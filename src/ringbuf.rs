@@ -18,7 +18,7 @@ use crate::map::Map;
 use crate::sys::{self, Epoll, EpollEvent, Mmap};
 use std::marker::PhantomData;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 /// Set in a record's length while the producer has not committed it yet.
@@ -71,8 +71,16 @@ struct Ring<'cb, K: Callbacks<'cb>> {
     size: u64,
     page: usize,
     callback: Box<K::Record>,
-    /// Reused copy of the current record.
-    scratch: Vec<u8>,
+}
+
+/// How a batch of records ended.
+enum Batch {
+    /// Every record up to the producer position was consumed.
+    Drained,
+    /// A record is still being written: stop here.
+    Busy,
+    /// The callback returned this non-zero value.
+    Stopped(i32),
 }
 
 impl<'cb, K: Callbacks<'cb>> Ring<'cb, K> {
@@ -117,7 +125,6 @@ impl<'cb, K: Callbacks<'cb>> Ring<'cb, K> {
             size,
             page,
             callback,
-            scratch: Vec::new(),
         })
     }
 
@@ -127,63 +134,83 @@ impl<'cb, K: Callbacks<'cb>> Ring<'cb, K> {
 
     /// Consume every committed record. Returns (records passed to the
     /// callback, the callback's non-zero return value if it asked to stop).
+    ///
+    /// Records are passed in place (a borrow of the mapped ring, no copy):
+    /// once committed, a record is not written by the kernel again until the
+    /// consumer position passes it. The consumer position is published once
+    /// per drained batch (everything up to the producer position read at the
+    /// start of the batch), not per record, and also before returning early
+    /// (a stop, a record still being written, an error).
     fn consume(&mut self) -> Result<(usize, Option<i32>)> {
-        let cons_pos = self
-            .consumer
-            .atomic_u64_at(0)
-            .ok_or_else(|| self.invalid("consumer page too small".into()))?;
-        let prod_pos = self
-            .producer
-            .atomic_u64_at(0)
-            .ok_or_else(|| self.invalid("producer page too small".into()))?;
-        let mask = self.size - 1;
-        let mut cons = cons_pos.load(Ordering::Acquire);
+        let mut cons = self
+            .position(&self.consumer, "consumer")?
+            .load(Ordering::Acquire);
         let mut count = 0;
         loop {
-            let prod = prod_pos.load(Ordering::Acquire);
+            let prod = self
+                .position(&self.producer, "producer")?
+                .load(Ordering::Acquire);
             if cons >= prod {
                 return Ok((count, None));
             }
+            let batch = self.drain(&mut cons, prod, &mut count);
+            self.position(&self.consumer, "consumer")?
+                .store(cons, Ordering::Release);
+            match batch? {
+                Batch::Drained => {}
+                Batch::Busy => return Ok((count, None)),
+                Batch::Stopped(r) => return Ok((count, Some(r))),
+            }
+        }
+    }
+
+    /// The position word at the start of the consumer or producer page.
+    fn position<'m>(&self, page: &'m Mmap, which: &str) -> Result<&'m AtomicU64> {
+        page.atomic_u64_at(0)
+            .ok_or_else(|| self.invalid(format!("{which} page too small")))
+    }
+
+    /// Pass the records from `*cons` up to `prod` to the callback, moving
+    /// `*cons` past each one consumed.
+    fn drain(&mut self, cons: &mut u64, prod: u64, count: &mut usize) -> Result<Batch> {
+        let mask = self.size - 1;
+        let ring = self.producer.as_slice();
+        while *cons < prod {
+            let at = *cons;
             // In bounds: page + (cons & mask) < page + size; 8-aligned.
-            let hdr_off = self.page + (cons & mask) as usize;
+            let hdr_off = self.page + (at & mask) as usize;
             let word = self
                 .producer
                 .atomic_u32_at(hdr_off)
-                .ok_or_else(|| self.invalid(format!("record header at {cons} out of bounds")))?
+                .ok_or_else(|| self.invalid(format!("record header at {at} out of bounds")))?
                 .load(Ordering::Acquire);
             let (len, discarded) = match Header::decode(word) {
-                Header::Busy => return Ok((count, None)),
+                Header::Busy => return Ok(Batch::Busy),
                 Header::Record { len, discarded } => (len, discarded),
             };
             let span = record_span(len)
                 .filter(|&s| s <= self.size)
                 .ok_or_else(|| {
                     self.invalid(format!(
-                        "record at {cons} claims {len} bytes, more than the ring"
+                        "record at {at} claims {len} bytes, more than the ring"
                     ))
                 })?;
-            let mut stop = None;
             if !discarded {
-                self.scratch.resize(len as usize, 0);
-                if !self
-                    .producer
-                    .read_volatile(hdr_off + HEADER_SIZE, &mut self.scratch)
-                {
-                    return Err(self.invalid(format!("record at {cons} runs past the mapping")));
-                }
-                log::trace!("ring buffer {}: record of {len} bytes at {cons}", self.name);
-                let r = (self.callback)(&self.scratch);
-                count += 1;
+                let start = hdr_off + HEADER_SIZE;
+                let rec = ring
+                    .get(start..start + len as usize)
+                    .ok_or_else(|| self.invalid(format!("record at {at} runs past the mapping")))?;
+                log::trace!("ring buffer {}: record of {len} bytes at {at}", self.name);
+                let r = (self.callback)(rec);
+                *count += 1;
                 if r != 0 {
-                    stop = Some(r);
+                    *cons += span;
+                    return Ok(Batch::Stopped(r));
                 }
             }
-            cons += span;
-            cons_pos.store(cons, Ordering::Release);
-            if stop.is_some() {
-                return Ok((count, stop));
-            }
+            *cons += span;
         }
+        Ok(Batch::Drained)
     }
 
     /// Bytes committed or in flight and not consumed yet.
@@ -205,8 +232,8 @@ impl<'cb, K: Callbacks<'cb>> Ring<'cb, K> {
 
 /// A reader of one or more ring buffer maps, polled together through epoll.
 ///
-/// Each map has its own callback, called with each record's bytes (a copy;
-/// discarded records are skipped). A callback returns 0 to go on; any other
+/// Each map has its own callback, called with each record's bytes (borrowed
+/// in place from the mapped ring, no copy; discarded records are skipped). A callback returns 0 to go on; any other
 /// value stops the current [`RingBuffer::poll`]/[`RingBuffer::consume`] after
 /// that record (the record counts as consumed) and is reported by
 /// [`RingBuffer::stopped`].

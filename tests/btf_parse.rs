@@ -502,3 +502,87 @@ fn vmlinux_parse_is_fast_and_finds_task_struct() {
     assert!(t.members().any(|m| m.unwrap().name == "real_parent"));
     assert!(btf.len() > 10_000);
 }
+
+/// Many types of mixed sizes (so ids fall at every position between the
+/// recorded offsets, one per 16 types), names sharing first bytes and
+/// flavors: every id decodes to what was built, and every name lookup finds
+/// the right ids in increasing order.
+#[test]
+fn sparse_offsets_and_grouped_name_index() {
+    let mut b = B::new();
+    let int = b.int("int", 4, true);
+    let mut want: Vec<(u32, String, u32)> = Vec::new(); // (id, name, kind)
+    for i in 0..300u32 {
+        let name = match i % 5 {
+            0 => format!("ta{i}"),
+            1 => format!("tb{i}___v{}", i % 3),
+            2 => format!("t{i}"),
+            3 => format!("x{}", i % 7),
+            _ => String::new(),
+        };
+        let id = match i % 4 {
+            0 => b.comp(false, &name, 8, &[("a", int, 0, 0), ("b", int, 32, 0)]),
+            1 => b.ptr(int),
+            2 => b.enum32(&name, false, &[("A", 1), ("B", 2), ("C", 3)]),
+            _ => b.array(int, int, i),
+        };
+        let kind = match i % 4 {
+            0 => 4,
+            1 => 2,
+            2 => 6,
+            _ => 3,
+        };
+        // ptr and array are anonymous whatever the name was.
+        let named = if kind == 2 || kind == 3 {
+            String::new()
+        } else {
+            name
+        };
+        want.push((id, named, kind));
+    }
+    // Short names whose flavor cut falls in the first two bytes.
+    for name in ["q___v1", "q", "q___v2___w", "___z", "r___", "q___v2"] {
+        let id = b.comp(false, name, 4, &[("a", int, 0, 0)]);
+        want.push((id, name.to_string(), 4));
+    }
+    let btf = Btf::parse(b.bytes()).unwrap();
+    assert_eq!(btf.len(), want.last().unwrap().0 + 1);
+    for (id, name, kind) in &want {
+        let t = btf.type_by_id(*id).unwrap();
+        assert_eq!((t.kind as u32, t.name), (*kind, name.as_str()), "id {id}");
+        if *kind == 3 {
+            // Arrays were built with nelems = their loop index.
+            let i = want.iter().position(|w| w.0 == *id).unwrap() as u32;
+            assert_eq!(t.array().unwrap().nelems, i);
+        }
+    }
+    for (id, name, kind) in &want {
+        if name.is_empty() {
+            continue;
+        }
+        let k = btf.type_by_id(*id).unwrap().kind;
+        let first = want
+            .iter()
+            .find(|(_, n, kk)| n == name && kk == kind)
+            .unwrap()
+            .0;
+        assert_eq!(btf.find_by_name_kind(name, k), Some(first), "{name}");
+        let ess = essential_name(name);
+        let got: Vec<u32> = btf.own_ids_by_essential_name(ess).collect();
+        let expect: Vec<u32> = want
+            .iter()
+            .filter(|(_, n, _)| !n.is_empty() && essential_name(n) == ess)
+            .map(|w| w.0)
+            .collect();
+        assert_eq!(got, expect, "{ess}");
+    }
+    let q: Vec<u32> = btf.own_ids_by_essential_name("q").collect();
+    assert_eq!(q.len(), 3, "q___v1, q and q___v2");
+    assert_eq!(btf.own_ids_by_essential_name("q___v2").count(), 1);
+    assert_eq!(btf.find_by_name_kind("tz", Kind::Struct), None);
+    assert_eq!(btf.find_by_name("x9"), None);
+    assert_eq!(
+        btf.find_by_name("x6"),
+        want.iter().find(|w| w.1 == "x6").map(|w| w.0)
+    );
+}

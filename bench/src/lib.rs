@@ -99,6 +99,10 @@ impl Mark {
             cpu_ns: cpu_ns(),
         }
     }
+    /// Wall microseconds since `self`.
+    pub fn t_since_us(&self) -> f64 {
+        self.t.elapsed().as_nanos() as f64 / 1000.0
+    }
     /// Precise CPU microseconds (user + sys) since `self`.
     pub fn cpu_since(&self) -> f64 {
         (cpu_ns() - self.cpu_ns) as f64 / 1000.0
@@ -117,6 +121,21 @@ impl Mark {
 /// Peak resident set size of this process in KiB.
 pub fn maxrss_kib() -> i64 {
     rusage().ru_maxrss
+}
+
+/// CPU time of the calling thread, in nanoseconds.
+pub fn thread_cpu_ns() -> i64 {
+    // SAFETY: clock_gettime fills the timespec.
+    unsafe {
+        let mut ts: libc::timespec = std::mem::zeroed();
+        libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts);
+        ts.tv_sec * 1_000_000_000 + ts.tv_nsec
+    }
+}
+
+/// Minor page faults of the process so far.
+pub fn minflt() -> i64 {
+    rusage().ru_minflt
 }
 
 /// One result line: `{"impl":..,"mode":..,"obj":..,"k":v,...}` on stdout.

@@ -1,6 +1,9 @@
 //! The name index: essential names (flavor suffixes stripped), the key
 //! hash, and the lookups by name built on them.
 
+use std::sync::OnceLock;
+
+use super::parse::type_len_at;
 use super::types::rd32;
 use super::{Btf, Kind};
 
@@ -48,16 +51,50 @@ fn class_of(kind: Kind) -> usize {
     }
 }
 
-/// Name index: an open-addressing table (linear probing, load <= 1/2) of
-/// type ids (0 = empty slot), keyed by [`key_hash`] of the name. Types with
-/// the same key sit in one probe run in increasing id order.
+/// Name index of one class: its named types grouped by the first two
+/// bytes of their name ([`group_of`]; a counting sort, so ids stay in
+/// increasing order within a group), and for each group an open-addressing
+/// table built on the first lookup of a name in that group. One lookup on
+/// vmlinux thus hashes a few hundred names instead of all 15k.
 pub(super) struct NameIndex {
+    /// (id, name_off) of the class's named types, grouped.
+    entries: Vec<(u32, u32)>,
+    /// Group `g` is `entries[starts[g]..starts[g + 1]]`.
+    starts: Vec<u32>,
+    /// One table per group, built lazily.
+    tables: Vec<OnceLock<GroupTable>>,
+}
+
+/// Number of name groups (see [`group_of`]).
+const GROUPS: usize = 1024;
+
+/// The group of a name (bytes to its NUL or the end of `s`): a hash of the
+/// first two bytes of its key (the part [`key_hash`] hashes, up to the
+/// first `___`), so every flavor of an essential name and the essential
+/// name itself fall in one group. Reads only the first eight bytes.
+fn group_of(s: &[u8]) -> usize {
+    let w = word_at(s, 0);
+    // Key bytes: stop at a NUL or at the start of "___".
+    let z = zero_bytes(w);
+    let u = zero_bytes(w ^ UNDERSCORES);
+    let starts3 = u & (u >> 8) & (u >> 16);
+    let stop = (z | starts3).trailing_zeros() / 8;
+    let b0 = if stop >= 1 { w & 0xff } else { 0 };
+    let b1 = if stop >= 2 { (w >> 8) & 0xff } else { 0 };
+    ((b0 * 0x9e37 + b1 * 0x1f3) % GROUPS as u64) as usize
+}
+
+/// Open-addressing table (linear probing, load <= 1/2) of one group: slot
+/// values are 1 + the entry's index within the group (0 = empty), keyed by
+/// [`key_hash`] of the name. Entries with the same key sit in one probe run
+/// in increasing id order.
+struct GroupTable {
     /// log2 of `slots.len()` (>= 1).
     bits: u32,
     slots: Vec<u32>,
 }
 
-impl NameIndex {
+impl GroupTable {
     fn slot(&self, h: u64) -> usize {
         (h >> (64 - self.bits)) as usize
     }
@@ -148,105 +185,142 @@ fn key_len(s: &[u8]) -> usize {
 }
 
 impl Btf {
+    /// (id, name_off) of the own named FUNCs: a second walk over the type
+    /// section (only attach targets and ksyms ever need it).
+    fn named_funcs_list(&self) -> Vec<(u32, u32)> {
+        let types = self.types();
+        let mut out = Vec::with_capacity(self.named_funcs as usize);
+        let mut off = 0usize;
+        for i in 0..self.count {
+            let Some(t) = types.get(off..) else { break };
+            let name_off = rd32(t, 0);
+            if name_off != 0 && t.get(7).is_some_and(|&k| (k & 0x1f) as u32 == KIND_FUNC) {
+                out.push((self.first_id + i, name_off));
+            }
+            let len = type_len_at(t);
+            if len == 0 {
+                break;
+            }
+            off += len;
+        }
+        out
+    }
+
     fn index(&self, class: usize) -> &NameIndex {
         let class = class.min(CLASS_FUNCS);
         self.index[class].get_or_init(|| {
-            let types = self.types();
-            let strs = self.strs();
-            let base_str_len = self.base_str_len;
-            // Name bytes (to the end of their string section) of own type `id`.
-            let name_of = |off: usize| -> &[u8] {
-                let name_off = rd32(types, off);
-                if name_off < base_str_len {
-                    return self.str_tail(name_off);
-                }
-                strs.get((name_off - base_str_len) as usize..)
-                    .unwrap_or(&[])
-            };
-            let n = if class == CLASS_FUNCS {
-                self.named_funcs as usize
+            let funcs;
+            let list: &[(u32, u32)] = if class == CLASS_FUNCS {
+                funcs = self.named_funcs_list();
+                &funcs
             } else {
-                self.named_types.len()
+                &self.named_types
             };
-            let cap = (n * 2).next_power_of_two().max(2);
-            let mut idx = NameIndex {
+            // Counting sort by group (the only pass that reads every name,
+            // and only its first eight bytes).
+            let strs = self.strs();
+            let base_len = self.base_str_len;
+            let firsts: Vec<u16> = list
+                .iter()
+                .map(|&(_, no)| {
+                    let s = match no.checked_sub(base_len) {
+                        Some(o) => strs.get(o as usize..).unwrap_or(&[]),
+                        None => self.str_tail(no),
+                    };
+                    group_of(s) as u16
+                })
+                .collect();
+            let mut starts = vec![0u32; GROUPS + 1];
+            for &b in &firsts {
+                starts[b as usize + 1] += 1;
+            }
+            for b in 0..GROUPS {
+                starts[b + 1] += starts[b];
+            }
+            let mut pos = starts.clone();
+            let mut entries = vec![(0u32, 0u32); list.len()];
+            for (&e, &b) in list.iter().zip(&firsts) {
+                let p = &mut pos[b as usize];
+                if let Some(slot) = entries.get_mut(*p as usize) {
+                    *slot = e;
+                }
+                *p += 1;
+            }
+            log::debug!(
+                "btf: {} name index: {} names",
+                if class == CLASS_FUNCS { "func" } else { "type" },
+                entries.len(),
+            );
+            NameIndex {
+                entries,
+                starts,
+                tables: (0..GROUPS).map(|_| OnceLock::new()).collect(),
+            }
+        })
+    }
+
+    /// Group `b` and its table (built on first use).
+    fn group<'s>(
+        &'s self,
+        idx: &'s NameIndex,
+        b: usize,
+    ) -> Option<(&'s [(u32, u32)], &'s GroupTable)> {
+        let lo = *idx.starts.get(b)? as usize;
+        let hi = *idx.starts.get(b + 1)? as usize;
+        let group = idx.entries.get(lo..hi)?;
+        if group.is_empty() {
+            return None;
+        }
+        let table = idx.tables.get(b)?.get_or_init(|| {
+            let cap = (group.len() * 2).next_power_of_two().max(2);
+            let mut tab = GroupTable {
                 bits: cap.trailing_zeros(),
                 slots: vec![0u32; cap],
             };
-            let mask = idx.mask();
-            let mut inserted = 0usize;
-            let mut insert = |idx: &mut NameIndex, id: u32, name: &[u8]| {
-                if name.first().is_none_or(|&c| c == 0) || inserted >= n {
-                    return;
-                }
-                // Never full: at most n <= cap / 2 ids go in.
-                let mut s = idx.slot(key_hash(name));
-                while let Some(slot) = idx.slots.get_mut(s) {
+            let mask = tab.mask();
+            for (j, &(_, no)) in group.iter().enumerate() {
+                // Never full: the group fills at most half the slots.
+                let mut s = tab.slot(key_hash(self.str_tail(no)));
+                while let Some(slot) = tab.slots.get_mut(s) {
                     if *slot == 0 {
-                        *slot = id;
+                        *slot = j as u32 + 1;
                         break;
                     }
                     s = (s + 1) & mask;
                 }
-                inserted += 1;
-            };
-            if class == CLASS_FUNCS {
-                for (i, &off) in self.offsets.iter().enumerate() {
-                    let off = off as usize;
-                    if types
-                        .get(off + 7)
-                        .is_some_and(|&k| (k & 0x1f) as u32 == KIND_FUNC)
-                        && rd32(types, off) != 0
-                    {
-                        insert(&mut idx, self.first_id + i as u32, name_of(off));
-                    }
-                }
-            } else {
-                for &id in &self.named_types {
-                    let Some(&off) = self.offsets.get((id - self.first_id) as usize) else {
-                        continue;
-                    };
-                    insert(&mut idx, id, name_of(off as usize));
-                }
             }
-            log::debug!(
-                "btf: {} name index built: {inserted} types",
-                if class == CLASS_FUNCS { "func" } else { "type" }
-            );
-            idx
-        })
+            tab
+        });
+        Some((group, table))
     }
 
     /// Own types of index class `class` whose essential name is `essential`,
     /// in increasing id order.
     fn class_ids<'s>(&'s self, class: usize, essential: &'s str) -> impl Iterator<Item = u32> + 's {
         let idx = self.index(class);
-        let mask = idx.mask();
-        let mut s = idx.slot(key_hash(essential.as_bytes()));
-        let mut left = idx.slots.len();
+        let b = group_of(essential.as_bytes());
+        let found = self.group(idx, b);
+        let (mut s, mut left) = match found {
+            Some((_, t)) => (t.slot(key_hash(essential.as_bytes())), t.slots.len()),
+            None => (0, 0),
+        };
         std::iter::from_fn(move || {
+            let (group, t) = found?;
             while left > 0 {
                 left -= 1;
-                let id = *idx.slots.get(s)?;
-                if id == 0 {
+                let v = *t.slots.get(s)? as usize;
+                if v == 0 {
                     return None;
                 }
-                s = (s + 1) & mask;
-                let name = self.raw_str(self.name_off(id));
+                s = (s + 1) & t.mask();
+                let &(id, no) = group.get(v.checked_sub(1)?)?;
+                let name = self.raw_str(no);
                 if &name[..essential_len(name)] == essential.as_bytes() {
                     return Some(id);
                 }
             }
             None
         })
-    }
-
-    /// `name_off` of own type `id` (0 if out of range).
-    fn name_off(&self, id: u32) -> u32 {
-        id.checked_sub(self.first_id)
-            .and_then(|i| self.offsets.get(i as usize))
-            .map(|&off| rd32(self.types(), off as usize))
-            .unwrap_or(0)
     }
 
     /// Own types (not the base's) whose essential name (flavor suffix

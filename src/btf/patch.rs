@@ -20,7 +20,11 @@ impl Btf {
                 expected: expect.as_str(),
             });
         }
-        Ok(self.types_start + self.offsets[(id - self.first_id) as usize] as usize)
+        let off = self.own_offset(id).ok_or(BtfError::NoSuchType {
+            id,
+            last: self.next_id().saturating_sub(1),
+        })?;
+        Ok(self.types_start + off)
     }
 
     pub(super) fn write32(&mut self, id: u32, at: usize, v: u32) -> Result<(), BtfError> {

@@ -1,9 +1,9 @@
 //! Lookups by type id and string offset, and the questions answered by
 //! following type chains (modifiers, sizes).
 
-use super::parse::extra_len;
+use super::parse::{extra_len, type_len_at};
 use super::types::rd32;
-use super::{Btf, BtfError, Kind, Type, MAX_CHAIN, PTR_SIZE, TYPE_HDR};
+use super::{Btf, BtfError, Kind, Type, MAX_CHAIN, PTR_SIZE, SPARSE, TYPE_HDR};
 
 impl Btf {
     /// The NUL-terminated string at `off` (split BTF: offsets continue
@@ -52,11 +52,10 @@ impl Btf {
                 btf: self,
             });
         }
-        let idx = (id - self.first_id) as usize;
-        let off = *self.offsets.get(idx).ok_or(BtfError::NoSuchType {
+        let off = self.own_offset(id).ok_or(BtfError::NoSuchType {
             id,
             last: self.next_id().saturating_sub(1),
-        })? as usize;
+        })?;
         let types = self.types();
         let name_off = rd32(types, off);
         let info = rd32(types, off + 4);
@@ -82,6 +81,22 @@ impl Btf {
             extra,
             btf: self,
         })
+    }
+
+    /// Offset in the type section of own type `id`: the nearest recorded
+    /// offset at or before it, then a step over each type in between (at
+    /// most `SPARSE - 1`).
+    pub(super) fn own_offset(&self, id: u32) -> Option<usize> {
+        let i = id.checked_sub(self.first_id)? as usize;
+        if i >= self.count as usize {
+            return None;
+        }
+        let types = self.types();
+        let mut off = *self.sparse.get(i / SPARSE)? as usize;
+        for _ in 0..i % SPARSE {
+            off += type_len_at(types.get(off..)?);
+        }
+        Some(off)
     }
 
     /// Name of type `id` ("" if anonymous).
@@ -114,6 +129,7 @@ impl Btf {
 
     /// The string section from offset `off` to its end (the base's for
     /// offsets below its length); empty if out of range.
+    #[inline]
     pub(super) fn str_tail(&self, off: u32) -> &[u8] {
         if off < self.base_str_len {
             if let Some(base) = &self.base {

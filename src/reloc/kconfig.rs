@@ -18,6 +18,18 @@ pub use crate::util::inflate::InflateError;
 pub use crate::util::release::version_code;
 use std::collections::HashMap;
 
+/// Decompress a gzip'd kernel config (`kconfig-gz` feature).
+#[cfg(feature = "kconfig-gz")]
+fn gunzip_config(bytes: &[u8]) -> std::result::Result<Vec<u8>, InflateError> {
+    crate::util::inflate::gunzip(bytes, MAX_CONFIG_SIZE)
+}
+
+/// Without the `kconfig-gz` feature, gzip'd configs are an error.
+#[cfg(not(feature = "kconfig-gz"))]
+fn gunzip_config(_bytes: &[u8]) -> std::result::Result<Vec<u8>, InflateError> {
+    Err(InflateError::NotCompiledIn)
+}
+
 /// A `.kconfig` value that cannot be computed or encoded; the message names
 /// the extern and what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -66,8 +78,9 @@ impl KernelConfig {
     /// Parse config bytes, gunzipping them first when they are gzip data.
     pub fn from_bytes(bytes: &[u8]) -> std::result::Result<KernelConfig, InflateError> {
         if bytes.starts_with(&[0x1f, 0x8b]) {
-            let text = crate::util::inflate::gunzip(bytes, MAX_CONFIG_SIZE)?;
-            Ok(Self::parse(&String::from_utf8_lossy(&text)))
+            Ok(Self::parse(&String::from_utf8_lossy(&gunzip_config(
+                bytes,
+            )?)))
         } else {
             Ok(Self::parse(&String::from_utf8_lossy(bytes)))
         }
@@ -364,7 +377,13 @@ mod tests {
         assert_eq!(c.len(), 9);
         // gzip'd and plain bytes give the same config.
         let gz = crate::util::inflate::tests_support::gzip_stored(SAMPLE.as_bytes());
+        #[cfg(feature = "kconfig-gz")]
         assert_eq!(KernelConfig::from_bytes(&gz).unwrap(), c);
+        #[cfg(not(feature = "kconfig-gz"))]
+        assert_eq!(
+            KernelConfig::from_bytes(&gz).unwrap_err(),
+            InflateError::NotCompiledIn
+        );
         assert!(KernelConfig::from_bytes(&gz[..gz.len() - 3]).is_err());
     }
 

@@ -6,12 +6,24 @@
 //! naming what was wrong and where (byte offset in the input); no input can
 //! make it panic. Speed is secondary: Huffman codes are decoded canonically,
 //! one bit at a time, which is plenty for a few hundred KiB.
+//!
+//! Only linked with the `kconfig-gz` feature (on by default); without it
+//! [`InflateError`] is all that is used, and gzip data is
+//! [`InflateError::NotCompiledIn`].
+#![cfg_attr(not(feature = "kconfig-gz"), allow(dead_code))]
 
 use thiserror::Error;
 
 /// What was wrong with a compressed stream. `at` is a byte offset in the input.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum InflateError {
+    #[error(
+        "the kernel config is gzip-compressed (/proc/config.gz) and this build of tinybpf \
+         has no `kconfig-gz` feature: rebuild with default features, or provide \
+         /boot/config-$(uname -r)"
+    )]
+    /// gzip input, but the decoder was left out (`kconfig-gz` feature off).
+    NotCompiledIn,
     #[error("compressed data truncated at byte {at}")]
     /// The input ends inside a block.
     Truncated {

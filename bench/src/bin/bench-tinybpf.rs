@@ -5,12 +5,15 @@
 //!   bench-tinybpf attach-par OBJ             open+load, attach_all, detach_all (parallel close)
 //!   bench-tinybpf attach-seq OBJ             same, links dropped one by one
 //!   bench-tinybpf btf                        kernel BTF open+index+find(task_struct)
+//!   bench-tinybpf btf2                       the same a second time in one process (warm caches)
 //!   bench-tinybpf check OBJ BTF...           CO-RE relocation of OBJ against each BTF
 //!   bench-tinybpf carve EXECUTABLE OUT       write the BPF object embedded in EXECUTABLE
 
 use std::process::exit;
 use tinybpf::btf::{Btf, Kind};
-use tinybpf_bench::{heap_live, heap_peak, heap_reset_peak, maxrss_kib, obj_label, Line, Mark};
+use tinybpf_bench::{
+    heap_live, heap_peak, heap_reset_peak, maxrss_kib, minflt, obj_label, Line, Mark,
+};
 
 #[global_allocator]
 static A: tinybpf_bench::Counting = tinybpf_bench::Counting;
@@ -80,6 +83,8 @@ fn main() {
             let base = heap_reset_peak();
             let m = Mark::now();
             let btf = mmap_btf("/sys/kernel/btf/vmlinux");
+            let parse_us = m.t_since_us();
+            let heap_parse = heap_peak() - base;
             let id = btf
                 .find_by_name_kind("task_struct", Kind::Struct)
                 .unwrap_or_else(|| die("btf", "task_struct not found"));
@@ -93,9 +98,25 @@ fn main() {
                 .int("sys_us", sys)
                 .int("heap_peak", (heap_peak() - base) as i64)
                 .int("heap_retained", retained as i64)
+                .num("parse_us", parse_us)
+                .int("heap_parse", heap_parse as i64)
+                .int("minflt", minflt())
                 .int("types", btf.len() as i64)
                 .int("id", id as i64)
                 .print();
+        }
+        "btf2" => {
+            let b1 = mmap_btf("/sys/kernel/btf/vmlinux");
+            let m = Mark::now();
+            let btf = mmap_btf("/sys/kernel/btf/vmlinux");
+            let p2 = m.t_since_us();
+            let m = Mark::now();
+            let _ = btf.find_by_name_kind("task_struct", Kind::Struct);
+            let f2 = m.t_since_us();
+            let m = Mark::now();
+            let _ = b1.find_by_name_kind("task_struct", Kind::Struct);
+            let f1 = m.t_since_us();
+            println!("second parse {p2} us; find on second {f2} us, then on first {f1}");
         }
         "check" => {
             // What `tinybpf check` does per kernel: parse the object, parse the

@@ -1,0 +1,78 @@
+#!/usr/bin/env python3
+"""Whole-process open+load: tinybpf CLI vs bpftool vs a minimal libbpf
+loader (bench/c/load_libbpf.c), interleaved, one fresh process per run.
+
+usage: python3 bench/whole.py ROUNDS OBJ...   (as root; run from the repo)
+
+Each run is spawned by bench/c/spawn.c (posix_spawn + wait4): wall is the
+monotonic clock around spawn..reap (process start-up, dynamic linking and
+exit included), CPU and peak RSS are the kernel's accounting of the child
+(ru_utime + ru_stime, ru_maxrss). bpftool needs a pin path: it pins
+under /sys/fs/bpf/tinybpf-whole, removed after each run (outside the
+timing). Prints a markdown table of medians (Q1-Q3) and ratios of medians.
+"""
+import os, shutil, statistics, subprocess, sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TINYBPF = os.path.join(ROOT, "target/release/tinybpf")
+LIBBPF = os.path.join(ROOT, "bench/target/load_libbpf")
+SPAWN = os.path.join(ROOT, "bench/target/spawn")
+PIN = "/sys/fs/bpf/tinybpf-whole"
+
+
+def cmd(impl, obj):
+    if impl == "tinybpf":
+        return [TINYBPF, "load", obj, "--no-attach", "--duration", "0"]
+    if impl == "bpftool":
+        return [shutil.which("bpftool"), "prog", "loadall", obj, PIN]
+    return [LIBBPF, obj]
+
+
+def run(argv):
+    out = subprocess.run([SPAWN] + argv, capture_output=True, text=True)
+    if os.path.exists(PIN):
+        shutil.rmtree(PIN)
+    if out.returncode != 0:
+        raise SystemExit(f"failed ({out.returncode}): {' '.join(argv)}")
+    wall_us, user_us, sys_us, rss_kib = out.stdout.split()
+    return float(wall_us) / 1e3, (int(user_us) + int(sys_us)) / 1e3, int(rss_kib) / 1024
+
+
+def q(v):
+    v = sorted(v)
+    qs = statistics.quantiles(v, n=4) if len(v) > 1 else [v[0]] * 3
+    return qs[1], qs[0], qs[2]
+
+
+def main():
+    rounds = int(sys.argv[1])
+    objs = sys.argv[2:]
+    impls = ["tinybpf", "bpftool", "libbpf"]
+    res = {(o, i): [] for o in objs for i in impls}
+    load0 = open("/proc/loadavg").read().split()[0]
+    for r in range(rounds + 1):  # round 0: warm-up, not counted
+        order = impls[r % 3:] + impls[:r % 3]
+        for o in objs:
+            for i in order:
+                m = run(cmd(i, o))
+                if r > 0:
+                    res[(o, i)].append(m)
+    load1 = open("/proc/loadavg").read().split()[0]
+    print(f"<!-- {rounds} rounds; 1-min load average {load0} at start, {load1} at end -->")
+    print("| object | impl | wall ms | CPU ms (user+sys) | peak RSS MiB | tinybpf/x wall | tinybpf/x CPU |")
+    print("|---|---|---|---|---|---|---|")
+    for o in objs:
+        tw = statistics.median(m[0] for m in res[(o, "tinybpf")])
+        tc = statistics.median(m[1] for m in res[(o, "tinybpf")])
+        for i in impls:
+            ms = res[(o, i)]
+            w, c, p = (q([m[k] for m in ms]) for k in range(3))
+            ratio = "" if i == "tinybpf" else f"{tw / w[0]:.2f} | {tc / c[0]:.2f}" if c[0] else f"{tw / w[0]:.2f} | –"
+            if i == "tinybpf":
+                ratio = " | "
+            name = os.path.basename(o).replace(".bpf.o", "")
+            print(f"| {name} | {i} | {w[0]:.2f} ({w[1]:.2f}–{w[2]:.2f}) | {c[0]:.2f} ({c[1]:.2f}–{c[2]:.2f}) "
+                  f"| {p[0]:.1f} ({p[1]:.1f}–{p[2]:.1f}) | {ratio} |")
+
+
+main()
