@@ -248,6 +248,44 @@ if [ -n "$mobj" ]; then
     fi
 fi
 
+# Behaviour: freplace (BPF trampolines). freplace_target's xdp_main returns
+# verdict() = XDP_PASS (2); while freplace's new_verdict (XDP_DROP, 1) is
+# attached to it by id the same program returns 1, and 2 again afterwards.
+# The target is pinned and run by bpftool (not by tinybpf).
+FT=$(obj_path freplace_target)
+FR=$(obj_path freplace)
+if [ -z "$FT" ] || [ -z "$FR" ]; then
+    mark beh freplace - na "object not in the list"
+else
+    head -c 64 /dev/zero >"$TMP/pkt"
+    verdict() { timeout "$T" "$BPFTOOL" prog run pinned "$PIN/ft/progs/xdp_main" data_in "$TMP/pkt" 2>&1 |
+        sed -n 's/.*Return value: \([0-9]*\).*/\1/p'; }
+    rm -rf "$PIN/ft"
+    if ! timeout "$T" "$TINYBPF" load "$FT" --no-attach --pin "$PIN/ft" --duration 0 >"$TMP/beh" 2>&1; then
+        mark beh freplace - fail "target: $(tinybpf_reason "$TMP/beh")"
+    else
+        tid=$("$BPFTOOL" prog show pinned "$PIN/ft/progs/xdp_main" | sed -n '1s/^\([0-9]*\):.*/\1/p')
+        v0=$(verdict)
+        timeout "$T" "$TINYBPF" load "$FR" --attach-prog "$tid" --duration 8 >"$TMP/beh" 2>&1 &
+        fpid=$!
+        i=0
+        while [ $i -lt $((T * 2)) ] && kill -0 $fpid 2>/dev/null && ! grep -q holding "$TMP/beh"; do
+            sleep 0.5
+            i=$((i + 1))
+        done
+        v1=$(verdict)
+        wait $fpid
+        frc=$?
+        v2=$(verdict)
+        if [ "$v0" = 2 ] && [ "$v1" = 1 ] && [ "$v2" = 2 ] && [ $frc -eq 0 ]; then
+            mark beh freplace - ok "verdict of target id $tid: $v0, $v1 with new_verdict attached, $v2 after"
+        else
+            mark beh freplace - fail "verdicts $v0/$v1/$v2 (want 2/1/2), load exit $frc: $(tinybpf_reason "$TMP/beh")"
+        fi
+    fi
+    rm -rf "$PIN/ft"
+fi
+
 sh "$(dirname "$0")/structops-check.sh" "$EXDIR" # @@KM|beh|tcp_cc*: see structops-check.sh
 
 mark info end - - "$(date +%s)"

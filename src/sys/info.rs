@@ -241,8 +241,20 @@ pub fn btf_info(fd: BorrowedFd<'_>) -> SysResult<BtfInfo> {
     };
     // The kernel writes at most `name_len` bytes to `name`, which lives until
     // after the call.
-    sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &mut attr)
-        .map_err(|e| SysError::new("BPF_OBJ_GET_INFO_BY_FD", e))?;
+    match sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &mut attr) {
+        Ok(_) => {}
+        // Before 5.11 `struct bpf_btf_info` ends before `name`: a longer
+        // info with a non-zero tail is E2BIG. Ask again for btf/btf_size/id
+        // only (no name, not kernel BTF: those kernels have none by id).
+        Err(Errno::E2BIG) => {
+            info = raw::BtfInfoRaw::default();
+            attr.info_len = core::mem::offset_of!(raw::BtfInfoRaw, name) as u32;
+            attr.info = &mut info as *mut raw::BtfInfoRaw as u64;
+            sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &mut attr)
+                .map_err(|e| SysError::new("BPF_OBJ_GET_INFO_BY_FD", e))?;
+        }
+        Err(e) => return Err(SysError::new("BPF_OBJ_GET_INFO_BY_FD", e)),
+    }
     Ok(BtfInfo {
         id: info.id,
         btf_size: info.btf_size,
