@@ -14,11 +14,12 @@ mod skel {
     include!("skel/execsnoop.skel.rs");
 }
 
-use skel::{c_str, ExecsnoopSkel};
+use skel::ExecsnoopSkel;
 use std::cell::Cell;
 use std::process::ExitCode;
 use std::time::Duration;
 use tinybpf::events::Interrupt;
+use tinybpf::skeleton::c_str;
 use tinybpf::{PerfBuffer, Pod, RingBuffer};
 
 /// `struct exec_event` of bpf/execsnoop.bpf.c (96 bytes).

@@ -153,6 +153,7 @@ mod program;
 pub mod reloc;
 mod ringbuf;
 pub mod skel;
+pub mod skeleton;
 mod sys;
 pub mod tracefs;
 pub mod uprobe;

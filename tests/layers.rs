@@ -42,7 +42,7 @@ fn allowed(layer: &str) -> Option<Vec<&'static str>> {
             v.extend_from_slice(RUNTIME);
             v
         }
-        "open" | "lib" | "kernel" => return None,
+        "open" | "lib" | "kernel" | "skeleton" => return None,
         other => panic!(
             "src/{other}: a top-level module missing from the layer table in tests/layers.rs \
              (and docs/architecture.md): give it a row"

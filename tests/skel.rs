@@ -59,7 +59,7 @@ fn globals_through_the_skeleton() {
     let mut open = GlobalsSkel::open().unwrap();
     // Initial values come from the object.
     assert_eq!({ open.rodata().multiplier }, 1);
-    assert_eq!(globals_skel::c_str(&open.rodata().greeting), "hi");
+    assert_eq!(tinybpf::skeleton::c_str(&open.rodata().greeting), "hi");
     assert_eq!({ open.data().counter }, 7);
     open.rodata_mut().multiplier = 3;
     open.data_mut().counter = 100;

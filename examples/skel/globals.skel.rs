@@ -3,134 +3,12 @@
 #[allow(dead_code, unused_imports, unused_mut, missing_docs, non_snake_case, non_upper_case_globals, clippy::all)]
 mod imp {
 use tinybpf::{Map, Object, OpenObject, Pod, Program, Result};
+use tinybpf::skeleton::{c_str, initial, OpenMap, OpenProgram, PerCpuMap, TypedMap};
 
 /// The object's bytes.
 pub const OBJECT: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/bpf/globals.bpf.o"));
 /// The object's name.
 pub const NAME: &str = "globals";
-
-
-/// Bytes up to the first NUL as text (invalid UTF-8 replaced).
-pub fn c_str(b: &[u8]) -> std::borrow::Cow<'_, str> {
-    let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
-    String::from_utf8_lossy(&b[..end])
-}
-
-/// The initial contents of a global section, as `T`.
-fn initial<T: Pod>(obj: &OpenObject, section: &str, zero: T) -> T {
-    let Some(m) = obj.spec().maps.iter().find(|m| m.section == section && m.data.is_some()) else {
-        return zero;
-    };
-    let mut b = m.initial.clone();
-    b.resize(core::mem::size_of::<T>(), 0);
-    T::from_bytes(&b).unwrap_or(zero)
-}
-
-/// A map with typed keys and values (`Deref`s to the [`Map`]).
-#[derive(Clone, Copy)]
-pub struct TypedMap<'a, K, V> {
-    map: &'a Map,
-    _t: core::marker::PhantomData<(K, V)>,
-}
-
-impl<'a, K: Pod, V: Pod> TypedMap<'a, K, V> {
-    /// The value of `key`.
-    pub fn get(&self, key: &K) -> Result<Option<V>> {
-        self.map.get(key)
-    }
-    /// Set `key` to `value` (`flags`: `tinybpf::map_flags`).
-    pub fn set(&self, key: &K, value: &V, flags: u64) -> Result<()> {
-        self.map.set(key, value, flags)
-    }
-    /// Delete `key`; whether it was there.
-    pub fn remove(&self, key: &K) -> Result<bool> {
-        self.map.remove(key)
-    }
-    /// The keys.
-    pub fn keys(&self) -> impl Iterator<Item = Result<K>> + 'a {
-        self.map.keys().filter_map(|k| match k {
-            Ok(b) => K::from_bytes(&b).map(Ok),
-            Err(e) => Some(Err(e)),
-        })
-    }
-}
-
-impl<K, V> core::ops::Deref for TypedMap<'_, K, V> {
-    type Target = Map;
-    fn deref(&self) -> &Map {
-        self.map
-    }
-}
-
-/// A per-CPU map with typed keys and values (one value per possible CPU).
-#[derive(Clone, Copy)]
-pub struct PerCpuMap<'a, K, V> {
-    map: &'a Map,
-    _t: core::marker::PhantomData<(K, V)>,
-}
-
-impl<'a, K: Pod, V: Pod> PerCpuMap<'a, K, V> {
-    /// The values of `key`, one per possible CPU.
-    pub fn get(&self, key: &K) -> Result<Option<Vec<V>>> {
-        self.map.get_percpu(key)
-    }
-    /// Set `key` to one value per possible CPU.
-    pub fn set(&self, key: &K, values: &[V], flags: u64) -> Result<()> {
-        self.map.set_percpu(key, values, flags)
-    }
-    /// Delete `key`; whether it was there.
-    pub fn remove(&self, key: &K) -> Result<bool> {
-        self.map.remove(key)
-    }
-    /// The keys.
-    pub fn keys(&self) -> impl Iterator<Item = Result<K>> + 'a {
-        self.map.keys().filter_map(|k| match k {
-            Ok(b) => K::from_bytes(&b).map(Ok),
-            Err(e) => Some(Err(e)),
-        })
-    }
-}
-
-impl<K, V> core::ops::Deref for PerCpuMap<'_, K, V> {
-    type Target = Map;
-    fn deref(&self) -> &Map {
-        self.map
-    }
-}
-
-/// A program before load.
-pub struct OpenProgram<'a> {
-    obj: &'a mut OpenObject,
-    name: &'static str,
-}
-
-impl OpenProgram<'_> {
-    /// The program's name.
-    pub fn name(&self) -> &'static str {
-        self.name
-    }
-    /// Whether the program is loaded (all are by default).
-    pub fn set_autoload(self, load: bool) -> Result<()> {
-        self.obj.set_autoload(self.name, load)
-    }
-}
-
-/// A map before load.
-pub struct OpenMap<'a> {
-    obj: &'a mut OpenObject,
-    name: &'static str,
-}
-
-impl OpenMap<'_> {
-    /// The map's name in the object.
-    pub fn name(&self) -> &'static str {
-        self.name
-    }
-    /// Change the map's `max_entries`.
-    pub fn set_max_entries(self, n: u32) -> Result<()> {
-        self.obj.set_max_entries(self.name, n)
-    }
-}
 
 /// The globals of `.rodata` (12 bytes): set before load, read-only after.
 #[repr(C)]
@@ -274,15 +152,15 @@ pub struct OpenProgs<'a> {
 impl OpenProgs<'_> {
     /// `xdp_count` (`SEC("xdp")`).
     pub fn xdp_count(&mut self) -> OpenProgram<'_> {
-        OpenProgram { obj: self.obj, name: "xdp_count" }
+        OpenProgram::new(self.obj, "xdp_count")
     }
     /// `xdp_calls` (`SEC("xdp")`).
     pub fn xdp_calls(&mut self) -> OpenProgram<'_> {
-        OpenProgram { obj: self.obj, name: "xdp_calls" }
+        OpenProgram::new(self.obj, "xdp_calls")
     }
     /// `xdp_loop` (`SEC("xdp")`).
     pub fn xdp_loop(&mut self) -> OpenProgram<'_> {
-        OpenProgram { obj: self.obj, name: "xdp_loop" }
+        OpenProgram::new(self.obj, "xdp_loop")
     }
 }
 
@@ -294,15 +172,15 @@ pub struct OpenMaps<'a> {
 impl OpenMaps<'_> {
     /// `.rodata` (array, 1 entries).
     pub fn rodata(&mut self) -> OpenMap<'_> {
-        OpenMap { obj: self.obj, name: ".rodata" }
+        OpenMap::new(self.obj, ".rodata")
     }
     /// `.data` (array, 1 entries).
     pub fn data(&mut self) -> OpenMap<'_> {
-        OpenMap { obj: self.obj, name: ".data" }
+        OpenMap::new(self.obj, ".data")
     }
     /// `.bss` (array, 1 entries).
     pub fn bss(&mut self) -> OpenMap<'_> {
-        OpenMap { obj: self.obj, name: ".bss" }
+        OpenMap::new(self.obj, ".bss")
     }
 }
 

@@ -202,145 +202,19 @@ pub(super) fn skeleton(spec: &ObjectSpec, name: &str, include: &str) -> String {
          // The object's programs, maps and globals, typed; see tinybpf::skel.\n\
          #[allow(dead_code, unused_imports, unused_mut, missing_docs, non_snake_case, non_upper_case_globals, clippy::all)]\n\
          mod imp {{\n\
-         use tinybpf::{{Map, Object, OpenObject, Pod, Program, Result}};\n\n\
+         use tinybpf::{{Map, Object, OpenObject, Pod, Program, Result}};\n\
+         use tinybpf::skeleton::{{c_str, initial, OpenMap, OpenProgram, PerCpuMap, TypedMap}};\n\n\
          /// The object's bytes.\n\
          pub const OBJECT: &[u8] = include_bytes!({include});\n\
          /// The object's name.\n\
          pub const NAME: &str = {name:?};\n"
     );
-    o.push_str(COMMON);
     o.push_str(&tg.out);
     open_struct(&mut o, spec, &skel, &open_skel, &sections, &maps);
     loaded_struct(&mut o, spec, &skel, &sections, &maps);
     o.push_str("}\n#[allow(unused_imports)]\npub use imp::*;\n");
     o
 }
-
-/// Helpers every skeleton has.
-const COMMON: &str = r#"
-/// Bytes up to the first NUL as text (invalid UTF-8 replaced).
-pub fn c_str(b: &[u8]) -> std::borrow::Cow<'_, str> {
-    let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
-    String::from_utf8_lossy(&b[..end])
-}
-
-/// The initial contents of a global section, as `T`.
-fn initial<T: Pod>(obj: &OpenObject, section: &str, zero: T) -> T {
-    let Some(m) = obj.spec().maps.iter().find(|m| m.section == section && m.data.is_some()) else {
-        return zero;
-    };
-    let mut b = m.initial.clone();
-    b.resize(core::mem::size_of::<T>(), 0);
-    T::from_bytes(&b).unwrap_or(zero)
-}
-
-/// A map with typed keys and values (`Deref`s to the [`Map`]).
-#[derive(Clone, Copy)]
-pub struct TypedMap<'a, K, V> {
-    map: &'a Map,
-    _t: core::marker::PhantomData<(K, V)>,
-}
-
-impl<'a, K: Pod, V: Pod> TypedMap<'a, K, V> {
-    /// The value of `key`.
-    pub fn get(&self, key: &K) -> Result<Option<V>> {
-        self.map.get(key)
-    }
-    /// Set `key` to `value` (`flags`: `tinybpf::map_flags`).
-    pub fn set(&self, key: &K, value: &V, flags: u64) -> Result<()> {
-        self.map.set(key, value, flags)
-    }
-    /// Delete `key`; whether it was there.
-    pub fn remove(&self, key: &K) -> Result<bool> {
-        self.map.remove(key)
-    }
-    /// The keys.
-    pub fn keys(&self) -> impl Iterator<Item = Result<K>> + 'a {
-        self.map.keys().filter_map(|k| match k {
-            Ok(b) => K::from_bytes(&b).map(Ok),
-            Err(e) => Some(Err(e)),
-        })
-    }
-}
-
-impl<K, V> core::ops::Deref for TypedMap<'_, K, V> {
-    type Target = Map;
-    fn deref(&self) -> &Map {
-        self.map
-    }
-}
-
-/// A per-CPU map with typed keys and values (one value per possible CPU).
-#[derive(Clone, Copy)]
-pub struct PerCpuMap<'a, K, V> {
-    map: &'a Map,
-    _t: core::marker::PhantomData<(K, V)>,
-}
-
-impl<'a, K: Pod, V: Pod> PerCpuMap<'a, K, V> {
-    /// The values of `key`, one per possible CPU.
-    pub fn get(&self, key: &K) -> Result<Option<Vec<V>>> {
-        self.map.get_percpu(key)
-    }
-    /// Set `key` to one value per possible CPU.
-    pub fn set(&self, key: &K, values: &[V], flags: u64) -> Result<()> {
-        self.map.set_percpu(key, values, flags)
-    }
-    /// Delete `key`; whether it was there.
-    pub fn remove(&self, key: &K) -> Result<bool> {
-        self.map.remove(key)
-    }
-    /// The keys.
-    pub fn keys(&self) -> impl Iterator<Item = Result<K>> + 'a {
-        self.map.keys().filter_map(|k| match k {
-            Ok(b) => K::from_bytes(&b).map(Ok),
-            Err(e) => Some(Err(e)),
-        })
-    }
-}
-
-impl<K, V> core::ops::Deref for PerCpuMap<'_, K, V> {
-    type Target = Map;
-    fn deref(&self) -> &Map {
-        self.map
-    }
-}
-
-/// A program before load.
-pub struct OpenProgram<'a> {
-    obj: &'a mut OpenObject,
-    name: &'static str,
-}
-
-impl OpenProgram<'_> {
-    /// The program's name.
-    pub fn name(&self) -> &'static str {
-        self.name
-    }
-    /// Whether the program is loaded (all are by default).
-    pub fn set_autoload(self, load: bool) -> Result<()> {
-        self.obj.set_autoload(self.name, load)
-    }
-}
-
-/// A map before load.
-pub struct OpenMap<'a> {
-    obj: &'a mut OpenObject,
-    name: &'static str,
-}
-
-impl OpenMap<'_> {
-    /// The map's name in the object.
-    pub fn name(&self) -> &'static str {
-        self.name
-    }
-    /// Change the map's `max_entries`.
-    pub fn set_max_entries(self, n: u32) -> Result<()> {
-        self.obj.set_max_entries(self.name, n)
-    }
-}
-
-"#;
 
 fn open_struct(
     o: &mut String,
@@ -423,13 +297,13 @@ fn open_struct(
     for p in &spec.programs {
         let m = method(&mut used, &p.name);
         let _ = writeln!(o, "    /// `{}` (`SEC(\"{}\")`).", p.name, p.section);
-        let _ = writeln!(o, "    pub fn {m}(&mut self) -> OpenProgram<'_> {{\n        OpenProgram {{ obj: self.obj, name: {:?} }}\n    }}", p.name);
+        let _ = writeln!(o, "    pub fn {m}(&mut self) -> OpenProgram<'_> {{\n        OpenProgram::new(self.obj, {:?})\n    }}", p.name);
     }
     let _ = writeln!(o, "}}\n");
     let _ = writeln!(o, "/// The maps before load.\npub struct OpenMaps<'a> {{\n    obj: &'a mut OpenObject,\n}}\n\nimpl OpenMaps<'_> {{");
     for m in maps {
         let _ = writeln!(o, "    /// {}.", m.doc);
-        let _ = writeln!(o, "    pub fn {}(&mut self) -> OpenMap<'_> {{\n        OpenMap {{ obj: self.obj, name: {:?} }}\n    }}", m.method, m.symbol);
+        let _ = writeln!(o, "    pub fn {}(&mut self) -> OpenMap<'_> {{\n        OpenMap::new(self.obj, {:?})\n    }}", m.method, m.symbol);
     }
     let _ = writeln!(o, "}}\n");
 }
@@ -527,7 +401,7 @@ fn loaded_struct(
             }
             Some((k, v, percpu)) => {
                 let w = if *percpu { "PerCpuMap" } else { "TypedMap" };
-                let _ = writeln!(o, "    pub fn {}(&self) -> {w}<'a, {k}, {v}> {{\n        {w} {{ map: self.at({i}), _t: core::marker::PhantomData }}\n    }}", m.method);
+                let _ = writeln!(o, "    pub fn {}(&self) -> {w}<'a, {k}, {v}> {{\n        {w}::new(self.at({i}))\n    }}", m.method);
             }
         }
     }
