@@ -3,7 +3,7 @@
 //! unresolved relocations, `tinybpf::reloc::core::reach`).
 
 use crate::info::parse_object;
-use crate::table::Table;
+use crate::table::{func_at, Table};
 use crate::Fail;
 use std::path::{Path, PathBuf};
 use tinybpf::obj::ObjectSpec;
@@ -62,20 +62,6 @@ pub fn read_target(path: Option<&Path>) -> Result<CoreTarget, Fail> {
         Some(p) => CoreTarget::file(p),
     }
     .map_err(|e| Fail::error(e.to_string()))
-}
-
-/// The function (program or subprogram) holding instruction `insn` of `section`.
-pub fn func_at<'a>(spec: &'a ObjectSpec, section: &str, insn: usize) -> &'a str {
-    spec.code
-        .iter()
-        .find(|c| c.name == section)
-        .and_then(|c| {
-            c.funcs
-                .iter()
-                .find(|(_, start, len)| insn >= *start && insn < start + len)
-        })
-        .map(|(n, _, _)| n.as_str())
-        .unwrap_or("?")
 }
 
 /// Relocate a copy of the object's code against `target` (the library's

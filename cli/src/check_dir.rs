@@ -5,7 +5,7 @@
 //! (`relocate_copy` with `CoreTarget::Custom`) plus the reachability
 //! classification, exactly as `check --btf FILE` does one by one.
 
-use crate::check::func_at;
+use crate::table::func_at;
 use crate::table::Table;
 use crate::Fail;
 use std::path::{Path, PathBuf};

@@ -57,6 +57,20 @@ impl Table {
     }
 }
 
+/// The function (program or subprogram) holding instruction `insn` of `section`.
+pub fn func_at<'a>(spec: &'a tinybpf::obj::ObjectSpec, section: &str, insn: usize) -> &'a str {
+    spec.code
+        .iter()
+        .find(|c| c.name == section)
+        .and_then(|c| {
+            c.funcs
+                .iter()
+                .find(|(_, start, len)| insn >= *start && insn < start + len)
+        })
+        .map(|(n, _, _)| n.as_str())
+        .unwrap_or("?")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,6 +5,7 @@ use std::sync::OnceLock;
 
 use super::parse::type_len_at;
 use super::types::rd32;
+use super::types::KIND_FUNC;
 use super::{Btf, Kind};
 
 /// Length of the essential part of a name: `foo___bar` -> `foo` (the last
@@ -41,7 +42,6 @@ fn essential_len(b: &[u8]) -> usize {
 /// their own, built only when a FUNC is looked up; CO-RE never needs it.
 const CLASS_TYPES: usize = 0;
 const CLASS_FUNCS: usize = 1;
-pub(super) const KIND_FUNC: u32 = Kind::Func as u32;
 
 fn class_of(kind: Kind) -> usize {
     if kind == Kind::Func {

@@ -3,8 +3,8 @@
 
 use std::sync::{Arc, OnceLock};
 
-use super::index::KIND_FUNC;
 use super::types::rd32;
+use super::types::KIND_FUNC;
 use super::{Btf, BtfError, Kind, Storage, BTF_MAGIC, HDR_MIN, SPARSE, TYPE_HDR};
 
 /// First bytes of an ELF file.

@@ -434,3 +434,6 @@ impl<'a> Type<'a> {
         }
     }
 }
+
+/// `BTF_KIND_FUNC` as the number in a type's info word (for the walks).
+pub(super) const KIND_FUNC: u32 = Kind::Func as u32;
