@@ -2,7 +2,7 @@
 
 use crate::error::{Error, Result};
 use crate::sys;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::Path;
 
 /// How a program is attached.
@@ -193,11 +193,12 @@ impl Drop for Link {
 /// register it: BPF_LINK_CREATE for `.struct_ops.link` maps (`BPF_F_LINK`),
 /// the update itself for `.struct_ops` ones (the link deletes the element
 /// when dropped).
-pub(crate) fn attach_struct_ops(obj: &crate::object::Object, name: &str) -> Result<Link> {
-    let map = obj.map(name).ok_or_else(|| Error::NotFound {
-        kind: "map",
-        name: name.into(),
-    })?;
+/// `prog_fd` gives the fd of a loaded program by name.
+pub(crate) fn attach_struct_ops(
+    map: &crate::map::Map,
+    name: &str,
+    prog_fd: &dyn Fn(&str) -> Option<std::os::fd::RawFd>,
+) -> Result<Link> {
     let layout = map.struct_ops().ok_or_else(|| {
         Error::Invalid(format!(
             "map {name} is not a struct_ops map (a SEC(\".struct_ops\") or SEC(\".struct_ops.link\") variable)"
@@ -211,13 +212,12 @@ pub(crate) fn attach_struct_ops(obj: &crate::object::Object, name: &str) -> Resu
     };
     let mut value = layout.value.clone();
     for p in &layout.progs {
-        let prog = obj.program(&p.program).ok_or_else(|| {
+        let fd = prog_fd(&p.program).ok_or_else(|| {
             Error::Invalid(format!(
                 "struct_ops map {name}: member {} needs program {}, which was not loaded (autoload off?)",
                 p.member, p.program
             ))
-        })?;
-        let fd = prog.fd().as_raw_fd() as u64;
+        })? as u64;
         let at = p.offset as usize;
         value
             .get_mut(at..at + 8)

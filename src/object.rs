@@ -159,7 +159,15 @@ impl Object {
     /// `.struct_ops` one by that write. The link is kept in the object;
     /// dropping it (or the object) unregisters the map.
     pub fn attach_struct_ops(&mut self, map: &str) -> Result<&Link> {
-        let l = crate::link::attach_struct_ops(self, map)?;
+        let m = self.map(map).ok_or_else(|| Error::NotFound {
+            kind: "map",
+            name: map.into(),
+        })?;
+        let prog_fd = |p: &str| {
+            self.program(p)
+                .map(|p| std::os::fd::AsRawFd::as_raw_fd(&p.fd()))
+        };
+        let l = crate::link::attach_struct_ops(m, map, &prog_fd)?;
         self.links.push(l);
         Ok(self.links.last().expect("just pushed"))
     }
