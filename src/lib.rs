@@ -132,6 +132,7 @@
 #![deny(missing_docs)]
 
 pub mod abi;
+mod auto_attach;
 pub mod btf;
 mod callback;
 pub mod error;

@@ -19,16 +19,24 @@ pub(crate) enum LinkFd {
     /// A perf event with the program set by ioctl (kernels without perf links).
     PerfIoctl { perf: OwnedFd },
     /// Attached over netlink or BPF_PROG_ATTACH (see `crate::net`); `prog`
-    /// is a copy of the program's fd.
+    /// is a copy of the program's fd; `attach` knows how to undo it.
     Net {
         prog: OwnedFd,
-        attach: crate::net::NetAttach,
+        attach: Box<dyn Detach>,
         /// Set once detached (by `force_detach`), so drop does not repeat it.
         detached: std::sync::atomic::AtomicBool,
     },
     /// A struct_ops map registered by its update (no BPF link): a copy of
     /// the map's fd; deleting its element unregisters it.
     StructOpsMap { map: sys::MapFd },
+}
+
+/// An attachment made without a BPF link, undone when its [`Link`] is
+/// dropped or force-detached. Implemented where such attachments are made
+/// (`crate::net`), so this file needs none of their machinery.
+pub(crate) trait Detach: std::fmt::Debug + Send + Sync {
+    /// Undo the attachment of program `prog`; the error is the reason.
+    fn detach(&self, prog: &OwnedFd) -> std::result::Result<(), String>;
 }
 
 /// An attached program: a BPF link, or a perf event carrying the program on
@@ -58,7 +66,7 @@ use crate::sys::LinkInfo;
 
 impl Link {
     /// An attachment made without a BPF link (see `crate::net`).
-    pub(crate) fn net(prog: OwnedFd, attach: crate::net::NetAttach, desc: String) -> Link {
+    pub(crate) fn net(prog: OwnedFd, attach: Box<dyn Detach>, desc: String) -> Link {
         Link {
             fd: LinkFd::Net {
                 prog,

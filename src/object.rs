@@ -172,6 +172,28 @@ impl Object {
         Ok(self.links.last().expect("just pushed"))
     }
 
+    /// Attach `program` (a `SEC("usdt")` program using `<bpf/usdt.bpf.h>`) to
+    /// USDT probe `provider:name` of `binary`; the links stay in the object.
+    /// Returns how many probe sites were attached.
+    pub fn attach_usdt(
+        &mut self,
+        program: &str,
+        binary: &str,
+        provider: &str,
+        name: &str,
+        opts: &crate::usdt::UsdtOpts,
+    ) -> Result<usize> {
+        let p = self.program(program).ok_or_else(|| Error::NotFound {
+            kind: "program",
+            name: program.into(),
+        })?;
+        let specs = crate::usdt::specs_map(&self.maps, program)?;
+        let links = p.attach_usdt(specs, binary, provider, name, opts)?;
+        let n = links.len();
+        self.links.extend(links);
+        Ok(n)
+    }
+
     /// Take the links out (they then live as long as the caller keeps them).
     pub fn take_links(&mut self) -> Vec<Link> {
         std::mem::take(&mut self.links)

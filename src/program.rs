@@ -5,7 +5,7 @@ use crate::error::{AttachError, Error, Result};
 use crate::link::{Link, LinkFd};
 use crate::obj::section::{attach_type, prog_type};
 pub use crate::obj::ProbeKind;
-use crate::obj::{AttachTarget, ProgKind};
+use crate::obj::ProgKind;
 use crate::sys::{self, PerfEventAttr};
 use crate::tracefs;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
@@ -194,80 +194,15 @@ impl Program {
         Error::sys(format!("program {}{why}", self.name), e)
     }
 
-    fn attach_err(&self, target: impl Into<String>, reason: impl Into<AttachError>) -> Error {
+    pub(crate) fn attach_err(
+        &self,
+        target: impl Into<String>,
+        reason: impl Into<AttachError>,
+    ) -> Error {
         Error::Attach {
             program: self.name.clone(),
             target: target.into(),
             reason: reason.into(),
-        }
-    }
-
-    /// Whether the section says where to attach.
-    pub fn auto_attachable(&self) -> bool {
-        !matches!(
-            self.kind.target,
-            AttachTarget::None | AttachTarget::PerfEvent
-        ) || crate::usdt::parse_section(&self.section).is_some()
-    }
-
-    /// Attach where the section name says (libbpf's auto-attach).
-    pub fn attach(&self) -> Result<Link> {
-        if crate::usdt::parse_section(&self.section).is_some() {
-            return Err(self.attach_err(
-                &self.section,
-                AttachError::NotPossible(
-                    "USDT programs need their object's __bpf_usdt_specs map: use Object::attach or Object::attach_usdt",
-                ),
-            ));
-        }
-        match self.kind.target.clone() {
-            AttachTarget::Tracepoint { category, name } => self.attach_tracepoint(&category, &name),
-            AttachTarget::RawTracepoint { name } => self.attach_raw_tracepoint(&name),
-            AttachTarget::Btf { name } => self.attach_btf(&name),
-            AttachTarget::Kprobe { func, offset, kind } => self.attach_kprobe(&func, offset, kind),
-            AttachTarget::Uprobe {
-                path,
-                symbol,
-                offset,
-                kind,
-            } => {
-                self.attach_uprobe_symbol(&path, &symbol, offset, UprobeOpts::default().kind(kind))
-            }
-            AttachTarget::UprobeMulti { path, pattern, ret } => {
-                self.attach_uprobe_multi(&crate::multi::UprobeMultiOpts {
-                    binary: path,
-                    pattern,
-                    ret,
-                    ..Default::default()
-                })
-            }
-            AttachTarget::KprobeMulti { pattern, ret } => {
-                self.attach_kprobe_multi(&crate::multi::KprobeMultiOpts {
-                    pattern,
-                    ret,
-                    ..Default::default()
-                })
-            }
-            AttachTarget::PerfEvent => Err(self.attach_err(
-                &self.section,
-                AttachError::NotPossible(
-                    "perf_event programs need a perf event: use attach_perf_event",
-                ),
-            )),
-            AttachTarget::None if self.kind.prog_type == crate::abi::prog_type::STRUCT_OPS => {
-                Err(self.attach_err(
-                    &self.section,
-                    AttachError::NotPossible(
-                        "a struct_ops program is registered with its struct_ops map: use Object::attach_struct_ops(MAP) or attach_all",
-                    ),
-                ))
-            }
-            AttachTarget::None => Err(self.attach_err(
-                &self.section,
-                AttachError::NotPossible(
-                    "the section does not say where to attach (not auto-attachable)",
-                ),
-            )),
         }
     }
 
@@ -322,8 +257,13 @@ impl Program {
     /// fixed at load time through attach_btf_id).
     pub fn attach_btf(&self, name: &str) -> Result<Link> {
         let target = format!("{} {name}", self.section.split('/').next().unwrap_or(""));
-        if self.is_iter() {
-            return self.attach_iter(&crate::iter::IterOpts::All);
+        if self.kind.expected_attach_type == attach_type::TRACE_ITER {
+            return Err(self.attach_err(
+                &target,
+                AttachError::NotPossible(
+                    "an iterator program is attached with attach_iter (or attach)",
+                ),
+            ));
         }
         let fd =
             if self.kind.prog_type == prog_type::LSM || self.kind.prog_type == prog_type::TRACING {

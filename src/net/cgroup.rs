@@ -70,10 +70,10 @@ impl Program {
             .map_err(|e| attach_err(self, target, e.to_string()))?;
         Ok(Link::net(
             prog,
-            NetAttach::ProgAttach {
+            Box::new(NetAttach::ProgAttach {
                 target: dir,
                 attach_type: at,
-            },
+            }),
             desc,
         ))
     }

@@ -35,7 +35,7 @@ pub fn ifindex(name: &str) -> Result<u32> {
     sys::if_nametoindex(name).map_err(|e| Error::sys(format!("interface {name:?}"), e))
 }
 
-/// An attachment made without a BPF link, undone by [`NetAttach::detach`].
+/// An attachment made without a BPF link, undone when its link is dropped.
 #[derive(Debug)]
 pub(crate) enum NetAttach {
     /// XDP set through `IFLA_XDP` (kernels without XDP links).
@@ -60,9 +60,8 @@ pub(crate) fn rtnl_reason(what: &str, e: &RtnlError) -> String {
     format!("{what}: {e}")
 }
 
-impl NetAttach {
-    /// Undo the attachment of program `prog`.
-    pub(crate) fn detach(&self, prog: &OwnedFd) -> std::result::Result<(), String> {
+impl crate::link::Detach for NetAttach {
+    fn detach(&self, prog: &OwnedFd) -> std::result::Result<(), String> {
         match self {
             NetAttach::XdpNetlink {
                 rtnl,

@@ -45,10 +45,10 @@ impl Program {
             .map_err(|e| attach_err(self, &target, e.to_string()))?;
         Ok(Link::net(
             prog,
-            NetAttach::ProgAttach {
+            Box::new(NetAttach::ProgAttach {
                 target: map_fd,
                 attach_type: at,
-            },
+            }),
             desc,
         ))
     }

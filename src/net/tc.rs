@@ -404,11 +404,11 @@ impl Program {
         };
         Ok(Link::net(
             prog,
-            NetAttach::TcFilter {
+            Box::new(NetAttach::TcFilter {
                 rtnl,
                 filter,
                 qdisc_created: created,
-            },
+            }),
             format!("{} → {target}", self.name()),
         ))
     }

@@ -221,11 +221,11 @@ impl Program {
             .map_err(|e| attach_err(self, target, format!("dup program fd: {e}")))?;
         Ok(Link::net(
             prog,
-            NetAttach::XdpNetlink {
+            Box::new(NetAttach::XdpNetlink {
                 rtnl,
                 ifindex,
                 flags,
-            },
+            }),
             desc,
         ))
     }

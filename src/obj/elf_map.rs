@@ -1,4 +1,5 @@
-//! iproute2's legacy map definition, `struct bpf_elf_map`: the five fields
+//! The legacy `maps` section ([`legacy_maps`]) and iproute2's extension of
+//! its map definition, `struct bpf_elf_map`: the five fields
 //! of `bpf_map_def` followed by `id`, `pinning`, `inner_id` and `inner_idx`
 //! (36 bytes), as tc/ip objects and cilium/ebpf understand them:
 //!
@@ -12,7 +13,7 @@
 //!   inner-map template; `inner_idx` on that inner map is the outer slot it
 //!   is stored in after loading (`0xffffffff`, iproute2's -1: nowhere).
 
-use super::error::ParseError;
+use super::error::{sec_err, ParseError};
 use super::maps::{MapSpec, Pinning, SlotTarget};
 use crate::abi::map_type;
 
@@ -151,6 +152,63 @@ pub(crate) fn apply(maps: &mut [MapSpec], extras: &[ElfMapExtra]) -> Result<(), 
         maps[i].inner = Some(Box::new(template));
     }
     Ok(())
+}
+
+/// Maps of the legacy `maps` section: `struct bpf_map_def { type, key_size,
+/// value_size, max_entries, map_flags }`, one per symbol, all the same size,
+/// possibly extended to iproute2's `struct bpf_elf_map` (see `elf_map`).
+pub(crate) fn legacy_maps(
+    section: &str,
+    bytes: &[u8],
+    syms: &[(&str, u64)],
+    elf_index: usize,
+) -> Result<Vec<MapSpec>, ParseError> {
+    if syms.is_empty() {
+        return Ok(Vec::new());
+    }
+    let def_size = bytes.len() / syms.len();
+    if def_size == 0 || def_size % 4 != 0 {
+        return Err(sec_err(
+            section,
+            format!("map definition size {def_size} is not valid"),
+        ));
+    }
+    let mut out = Vec::new();
+    let mut extras = Vec::new();
+    for (name, off) in syms {
+        let off = *off as usize;
+        let end = off
+            .checked_add(def_size)
+            .filter(|&e| e <= bytes.len())
+            .ok_or_else(|| ParseError::Map {
+                map: name.to_string(),
+                reason: "definition outside section".into(),
+            })?;
+        let raw = &bytes[off..end];
+        let mut f = [0u32; 5];
+        for (i, v) in f.iter_mut().enumerate() {
+            if let Some(c) = raw.get(i * 4..i * 4 + 4) {
+                *v = u32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+            }
+        }
+        // iproute2's struct bpf_elf_map extends the definition.
+        extras.push(parse_extra(name, raw)?);
+        out.push(MapSpec {
+            name: name.to_string(),
+            symbol: name.to_string(),
+            section: section.to_string(),
+            map_type: f[0],
+            key_size: f[1],
+            value_size: f[2],
+            max_entries: f[3],
+            map_flags: f[4],
+            elf_section: Some(elf_index),
+            sec_offset: off as u64,
+            ..Default::default()
+        });
+    }
+    apply(&mut out, &extras)?;
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -1,11 +1,11 @@
-//! Map specs: from the legacy `maps` section, BTF `.maps`, and global data.
+//! Map specs: what one map of an object is, whether it comes from the legacy
+//! `maps` section (`elf_map`), BTF `.maps` (`btf_maps`), global data, or a
+//! `.struct_ops` variable (`struct_ops`).
 
-use super::error::{sec_err, ParseError};
+use crate::abi::map_type;
 
 /// Largest global-data section we accept (the kernel's own limit is lower).
 pub const MAX_DATA_SIZE: u64 = 1 << 29;
-
-use crate::abi::map_type;
 
 /// Map flags used by the loader.
 pub const BPF_F_NO_PREALLOC: u32 = 1 << 0;
@@ -87,7 +87,7 @@ pub struct MapSpec {
     /// Initial bytes of a data map (empty for `.bss`).
     pub initial: Vec<u8>,
     /// A `.struct_ops*` variable (map type `BPF_MAP_TYPE_STRUCT_OPS`).
-    pub struct_ops: Option<Box<super::struct_ops::StructOpsSpec>>,
+    pub struct_ops: Option<Box<StructOpsSpec>>,
     pub(crate) elf_section: Option<usize>,
     pub(crate) sec_offset: u64,
     pub(crate) values_offset: Option<u64>,
@@ -163,61 +163,32 @@ impl MapSpec {
     }
 }
 
-/// Maps of the legacy `maps` section: `struct bpf_map_def { type, key_size,
-/// value_size, max_entries, map_flags }`, one per symbol, all the same size,
-/// possibly extended to iproute2's `struct bpf_elf_map` (see `elf_map`).
-pub(crate) fn legacy_maps(
-    section: &str,
-    bytes: &[u8],
-    syms: &[(&str, u64)],
-    elf_index: usize,
-) -> Result<Vec<MapSpec>, ParseError> {
-    if syms.is_empty() {
-        return Ok(Vec::new());
-    }
-    let def_size = bytes.len() / syms.len();
-    if def_size == 0 || def_size % 4 != 0 {
-        return Err(sec_err(
-            section,
-            format!("map definition size {def_size} is not valid"),
-        ));
-    }
-    let mut out = Vec::new();
-    let mut extras = Vec::new();
-    for (name, off) in syms {
-        let off = *off as usize;
-        let end = off
-            .checked_add(def_size)
-            .filter(|&e| e <= bytes.len())
-            .ok_or_else(|| ParseError::Map {
-                map: name.to_string(),
-                reason: "definition outside section".into(),
-            })?;
-        let raw = &bytes[off..end];
-        let mut f = [0u32; 5];
-        for (i, v) in f.iter_mut().enumerate() {
-            if let Some(c) = raw.get(i * 4..i * 4 + 4) {
-                *v = u32::from_le_bytes([c[0], c[1], c[2], c[3]]);
-            }
-        }
-        // iproute2's struct bpf_elf_map extends the definition.
-        extras.push(super::elf_map::parse_extra(name, raw)?);
-        out.push(MapSpec {
-            name: name.to_string(),
-            symbol: name.to_string(),
-            section: section.to_string(),
-            map_type: f[0],
-            key_size: f[1],
-            value_size: f[2],
-            max_entries: f[3],
-            map_flags: f[4],
-            elf_section: Some(elf_index),
-            sec_offset: off as u64,
-            ..Default::default()
-        });
-    }
-    super::elf_map::apply(&mut out, &extras)?;
-    Ok(out)
+/// A function-pointer member of a struct_ops variable set to a program.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StructOpsFunc {
+    /// The member's name (`ssthresh`).
+    pub member: String,
+    /// Byte offset of the member in the object's struct.
+    pub offset: u32,
+    /// The program (function symbol) it points at.
+    pub program: String,
+}
+
+/// One struct_ops variable, as the object defines it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StructOpsSpec {
+    /// The struct's name (`tcp_congestion_ops`): the kernel's value type is
+    /// `bpf_struct_ops_<type_name>`.
+    pub type_name: String,
+    /// The struct's type id in the object's BTF.
+    pub type_id: u32,
+    /// The variable's bytes in the section (function pointers are 0).
+    pub data: Vec<u8>,
+    /// Function-pointer members set to programs, by offset.
+    pub funcs: Vec<StructOpsFunc>,
+    /// In `.struct_ops.link`: registered through BPF_LINK_CREATE (the map
+    /// has `BPF_F_LINK`); otherwise by updating the map.
+    pub link: bool,
 }
 
 #[cfg(test)]

@@ -19,13 +19,12 @@ pub(crate) mod struct_ops;
 pub use error::ParseError;
 pub use ksyms::KsymType;
 pub use maps::{
-    data_map_name, kernel_name, DataKind, MapSpec, Pinning, SlotTarget, BPF_F_MMAPABLE,
-    BPF_F_NO_PREALLOC, BPF_F_RDONLY_PROG, MAX_DATA_SIZE,
+    data_map_name, kernel_name, DataKind, MapSpec, Pinning, SlotTarget, StructOpsFunc,
+    StructOpsSpec, BPF_F_MMAPABLE, BPF_F_NO_PREALLOC, BPF_F_RDONLY_PROG, MAX_DATA_SIZE,
 };
 pub use section::{prog_kind, AttachTarget, ProbeKind, ProgKind};
 pub use struct_ops::{
-    program_use as struct_ops_program_use, StructOpsFunc, StructOpsLayout, StructOpsProg,
-    StructOpsSpec, BPF_F_LINK,
+    program_use as struct_ops_program_use, StructOpsLayout, StructOpsProg, BPF_F_LINK,
 };
 
 use crate::abi::insn::{Insn, BPF_PSEUDO_CALL, BPF_PSEUDO_FUNC, INSN_SIZE, LD_IMM64};
@@ -458,7 +457,7 @@ impl ObjectSpec {
                 .map(|s| (s.name.as_str(), s.value))
                 .collect();
             defs.sort_by_key(|d| d.1);
-            for m in maps::legacy_maps(&sname, &bytes, &defs, idx)? {
+            for m in elf_map::legacy_maps(&sname, &bytes, &defs, idx)? {
                 spec.maps.push(m);
             }
         }

@@ -6,7 +6,7 @@
 //! kernel's BTF (`crate::reloc::struct_ops`).
 
 use super::error::{sec_err, ParseError};
-use super::maps::MapSpec;
+use super::maps::{MapSpec, StructOpsFunc, StructOpsSpec};
 use super::{ObjectSpec, Sym};
 use crate::abi::map_type;
 use crate::btf::{Btf, Kind};
@@ -14,34 +14,6 @@ use object::{Object, ObjectSection};
 
 /// `BPF_F_LINK`: the struct_ops map is registered through a BPF link.
 pub const BPF_F_LINK: u32 = 1 << 13;
-
-/// A function-pointer member of a struct_ops variable set to a program.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StructOpsFunc {
-    /// The member's name (`ssthresh`).
-    pub member: String,
-    /// Byte offset of the member in the object's struct.
-    pub offset: u32,
-    /// The program (function symbol) it points at.
-    pub program: String,
-}
-
-/// One struct_ops variable, as the object defines it.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct StructOpsSpec {
-    /// The struct's name (`tcp_congestion_ops`): the kernel's value type is
-    /// `bpf_struct_ops_<type_name>`.
-    pub type_name: String,
-    /// The struct's type id in the object's BTF.
-    pub type_id: u32,
-    /// The variable's bytes in the section (function pointers are 0).
-    pub data: Vec<u8>,
-    /// Function-pointer members set to programs, by offset.
-    pub funcs: Vec<StructOpsFunc>,
-    /// In `.struct_ops.link`: registered through BPF_LINK_CREATE (the map
-    /// has `BPF_F_LINK`); otherwise by updating the map.
-    pub link: bool,
-}
 
 /// A struct_ops variable laid out for the running kernel: the value written
 /// to the map (program fds go in at [`StructOpsProg::offset`] at attach).

@@ -8,7 +8,6 @@ use crate::error::{Error, Result};
 use crate::link::Link;
 use crate::map::Map;
 use crate::obj::section::attach_type;
-use crate::object::Object;
 use crate::program::Program;
 use crate::sys::{self, PerfEventAttr};
 use std::collections::HashMap;
@@ -166,7 +165,7 @@ impl Program {
 }
 
 /// The `__bpf_usdt_specs` map of an object, or an error saying what is missing.
-fn specs_map<'a>(maps: &'a [Map], program: &str) -> Result<&'a Map> {
+pub(crate) fn specs_map<'a>(maps: &'a [Map], program: &str) -> Result<&'a Map> {
     maps.iter()
         .find(|m| m.symbol() == SPECS_MAP || m.name() == SPECS_MAP)
         .ok_or_else(|| Error::Attach {
@@ -189,28 +188,4 @@ pub(crate) fn auto_attach(programs: &[Program], maps: &[Map]) -> Result<Vec<Link
         links.extend(p.attach_usdt(specs, path, provider, name, &UsdtOpts::default())?);
     }
     Ok(links)
-}
-
-impl Object {
-    /// Attach `program` (a `SEC("usdt")` program using `<bpf/usdt.bpf.h>`) to
-    /// USDT probe `provider:name` of `binary`; the links stay in the object.
-    /// Returns how many probe sites were attached.
-    pub fn attach_usdt(
-        &mut self,
-        program: &str,
-        binary: &str,
-        provider: &str,
-        name: &str,
-        opts: &UsdtOpts,
-    ) -> Result<usize> {
-        let p = self.program(program).ok_or_else(|| Error::NotFound {
-            kind: "program",
-            name: program.into(),
-        })?;
-        let specs = specs_map(&self.maps, program)?;
-        let links = p.attach_usdt(specs, binary, provider, name, opts)?;
-        let n = links.len();
-        self.links.extend(links);
-        Ok(n)
-    }
 }
