@@ -135,10 +135,10 @@ impl Program {
             return Err(Error::Attach {
                 program: self.name.clone(),
                 target: format!("an iterator{}", opts.describe()),
-                reason: AttachError::Other(format!(
-                    "section {:?} is not an iterator: iterators are SEC(\"iter/<kind>\") programs",
-                    self.section
-                )),
+                reason: AttachError::WrongSection {
+                    section: self.section.clone(),
+                    why: "is not an iterator: iterators are SEC(\"iter/<kind>\") programs",
+                },
             });
         }
         let target = format!("iterator {kind}{}", opts.describe());
@@ -155,20 +155,16 @@ impl Program {
             extra,
         )
         .map_err(|e| {
-            let why = match e.errno {
+            let hint = match e.errno {
                 nix::errno::Errno::EINVAL if matches!(opts, IterOpts::All) => {
-                    " (hint: map element iterators need IterOpts::Map)"
+                    Some("hint: map element iterators need IterOpts::Map")
                 }
                 nix::errno::Errno::EINVAL => {
-                    " (hint: this iterator kind may not take these parameters)"
+                    Some("hint: this iterator kind may not take these parameters")
                 }
-                _ => "",
+                _ => None,
             };
-            Error::Attach {
-                program: self.name.clone(),
-                target: target.clone(),
-                reason: AttachError::Other(format!("{e}{why}")),
-            }
+            self.attach_err(&target, AttachError::sys_hint(e, hint))
         })?;
         log::debug!("attached {} as {target}", self.name);
         Ok(Link::bpf(fd, None, format!("{} → {target}", self.name)))

@@ -1,6 +1,6 @@
 //! Links: an attached program. Dropping a link detaches it.
 
-use crate::error::{Error, Result};
+use crate::error::{AttachError, Error, Result};
 use crate::sys;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::Path;
@@ -36,7 +36,7 @@ pub(crate) enum LinkFd {
 /// (`crate::net`), so this file needs none of their machinery.
 pub(crate) trait Detach: std::fmt::Debug + Send + Sync {
     /// Undo the attachment of program `prog`; the error is the reason.
-    fn detach(&self, prog: &OwnedFd) -> std::result::Result<(), String>;
+    fn detach(&self, prog: &OwnedFd) -> std::result::Result<(), AttachError>;
 }
 
 /// An attached program: a BPF link, or a perf event carrying the program on
@@ -152,9 +152,10 @@ impl Link {
                 if detached.swap(true, std::sync::atomic::Ordering::SeqCst) {
                     return Ok(());
                 }
-                attach
-                    .detach(prog)
-                    .map_err(|r| Error::Invalid(format!("detach {}: {r}", self.desc)))
+                attach.detach(prog).map_err(|reason| Error::Detach {
+                    link: self.desc.clone(),
+                    reason,
+                })
             }
             LinkFd::StructOpsMap { map } => map
                 .delete(&0u32.to_le_bytes())
@@ -213,7 +214,7 @@ pub(crate) fn attach_struct_ops(
         ))
     })?;
     let target = format!("struct_ops {name}");
-    let err = |reason: crate::error::AttachError| Error::Attach {
+    let err = |reason: AttachError| Error::Attach {
         program: name.to_string(),
         target: target.clone(),
         reason,
@@ -258,12 +259,10 @@ pub(crate) fn attach_struct_ops(
             let _ = map.map_fd().delete(&0u32.to_le_bytes());
             err(e.into())
         };
-        let dup = map.fd().try_clone_to_owned().map_err(|e| {
-            unreg(sys::SysError::new(
-                "F_DUPFD_CLOEXEC",
-                nix::errno::Errno::from_raw(e.raw_os_error().unwrap_or(0)),
-            ))
-        })?;
+        let dup = map
+            .fd()
+            .try_clone_to_owned()
+            .map_err(|e| unreg(sys::SysError::from_io("F_DUPFD_CLOEXEC", &e)))?;
         let mfd = sys::MapFd::new(dup).map_err(unreg)?;
         log::debug!("struct_ops map {name} registered by its update");
         Ok(Link {

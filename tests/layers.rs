@@ -41,9 +41,10 @@ fn allowed(layer: &str) -> Option<Vec<&'static str>> {
         // Skeleton generator: pure (its Builder spawns clang with std only).
         "skel" => vec!["obj", "btf", "abi", "util"],
         // The crate's error wraps every layer's error type (data only),
-        // including the leaf run-time ones (tracefs, uprobe import only sys).
+        // including the leaf run-time ones (tracefs, uprobe, netlink import
+        // only sys).
         "error" => vec![
-            "sys", "obj", "btf", "reloc", "abi", "util", "tracefs", "uprobe",
+            "sys", "obj", "btf", "reloc", "abi", "util", "tracefs", "uprobe", "netlink",
         ],
         // Feature probes: tiny programs, maps and BTF loaded once per process.
         "features" => vec!["sys", "abi", "obj", "btf", "util", "error"],

@@ -58,7 +58,8 @@ pub(crate) fn ext_target(
             e,
         )
     })?;
-    let id = crate::multi::target_func_id(fd.as_fd(), &func).map_err(|e| invalid(e.to_string()))?;
+    let id =
+        crate::multi::target_func_id(fd.as_fd(), &func, &format!("freplace program {prog}: "))?;
     log::debug!(
         "freplace program {prog}: replaces {func} (BTF id {id}) of program {}",
         target.prog_id

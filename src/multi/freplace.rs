@@ -1,9 +1,8 @@
 //! `freplace` links: an extension program (`BPF_PROG_TYPE_EXT`) replacing a
 //! global function of another loaded program (needs BPF trampolines).
 
-use super::attach_err;
 use crate::btf::{Btf, Kind};
-use crate::error::{Error, Result};
+use crate::error::{AttachError, Error, Result};
 use crate::link::Link;
 use crate::obj::section::prog_type;
 use crate::program::Program;
@@ -20,21 +19,31 @@ pub(crate) fn func_btf_id(btf: &Btf, func: &str) -> std::result::Result<u32, Str
     })
 }
 
-/// The BTF id of `func` in the BTF of the program open at `target`.
-pub(crate) fn target_func_id(target: BorrowedFd<'_>, func: &str) -> Result<u32> {
-    let info = sys::prog_info(target).map_err(|e| Error::sys("freplace target program", e))?;
+/// The BTF id of `func` in the BTF of the program open at `target`;
+/// `who` (`"freplace program p: "`, or empty) prefixes every message.
+pub(crate) fn target_func_id(target: BorrowedFd<'_>, func: &str, who: &str) -> Result<u32> {
+    let info = sys::prog_info(target)
+        .map_err(|e| Error::sys(format!("{who}freplace target program"), e))?;
     if info.btf_id == 0 {
         return Err(Error::Invalid(format!(
-            "target program {} was loaded without BTF: nothing can replace its functions",
+            "{who}target program {} was loaded without BTF: nothing can replace its functions",
             info.id
         )));
     }
     let bytes = sys::btf_get_fd_by_id(info.btf_id)
         .and_then(|b| sys::btf_data(b.as_fd()))
-        .map_err(|e| Error::sys(format!("BTF {} of program {}", info.btf_id, info.id), e))?;
-    let btf = Btf::parse(bytes)
-        .map_err(|e| Error::Invalid(format!("BTF of program {}: {e}", info.id)))?;
-    func_btf_id(&btf, func).map_err(|m| Error::Invalid(format!("target program {}: {m}", info.id)))
+        .map_err(|e| {
+            Error::sys(
+                format!("{who}BTF {} of program {}", info.btf_id, info.id),
+                e,
+            )
+        })?;
+    let btf = Btf::parse(bytes).map_err(|source| Error::Btf {
+        what: format!("{who}BTF {} of program {}", info.btf_id, info.id),
+        source,
+    })?;
+    func_btf_id(&btf, func)
+        .map_err(|m| Error::Invalid(format!("{who}target program {}: {m}", info.id)))
 }
 
 impl Program {
@@ -44,13 +53,15 @@ impl Program {
     pub fn attach_freplace(&self, target: BorrowedFd<'_>, func: &str) -> Result<Link> {
         let desc = format!("freplace {func}");
         if self.kind.prog_type != prog_type::EXT {
-            return Err(attach_err(
-                self,
-                &desc,
-                format!("not an freplace program (section {:?})", self.section),
+            return Err(self.attach_err(
+                desc,
+                AttachError::WrongSection {
+                    section: self.section.clone(),
+                    why: "is not an freplace program",
+                },
             ));
         }
-        let id = target_func_id(target, func)?;
+        let id = target_func_id(target, func, "")?;
         let fd = sys::link_create(
             self.fd(),
             sys::LinkTarget::Fd(target),
@@ -58,18 +69,19 @@ impl Program {
             0,
             sys::LinkCreateExtra::TargetBtfId(id),
         )
-        .map_err(|e| attach_err(self, &desc, format!("{e}{}", no_trampoline_hint(&e))))?;
+        .map_err(|e| {
+            let hint = no_trampoline_hint(&e);
+            self.attach_err(&desc, AttachError::sys_hint(e, hint))
+        })?;
         Ok(Link::bpf(fd, None, format!("{} → {desc}", self.name)))
     }
 }
 
 /// Why an freplace/fentry-style call failed, when it is the kernel's lack
 /// of BPF trampolines.
-pub(crate) fn no_trampoline_hint(e: &sys::SysError) -> &'static str {
-    if e.not_supported() {
-        " (this kernel has no BPF trampolines for this architecture/config: \
-         freplace, fentry and fexit cannot attach here)"
-    } else {
-        ""
-    }
+pub(crate) fn no_trampoline_hint(e: &sys::SysError) -> Option<&'static str> {
+    e.not_supported().then_some(
+        "this kernel has no BPF trampolines for this architecture/config: \
+         freplace, fentry and fexit cannot attach here",
+    )
 }

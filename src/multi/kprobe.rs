@@ -1,8 +1,8 @@
 //! `kprobe.multi` / `kretprobe.multi`: one link, many kernel functions
 //! (`BPF_TRACE_KPROBE_MULTI`, Linux 5.18+ with `CONFIG_FPROBE`).
 
-use super::{attach_err, MULTI_RETURN};
-use crate::error::Result;
+use super::MULTI_RETURN;
+use crate::error::{AttachError, Result};
 use crate::link::Link;
 use crate::obj::section::attach_type;
 use crate::program::Program;
@@ -57,8 +57,9 @@ pub(crate) fn kallsyms_text_functions(text: &str) -> String {
 
 /// The traceable kernel functions, one per line: tracefs's
 /// `available_filter_functions`, or the text symbols of `/proc/kallsyms`
-/// where tracefs cannot be read.
-fn kernel_functions() -> std::result::Result<String, String> {
+/// where tracefs cannot be read (the error is then /proc/kallsyms's; why
+/// tracefs could not be read is logged).
+fn kernel_functions() -> std::result::Result<String, AttachError> {
     let tracefs = crate::tracefs::tracefs_dir()
         .map_err(|e| e.to_string())
         .and_then(|d| {
@@ -72,7 +73,14 @@ fn kernel_functions() -> std::result::Result<String, String> {
             log::debug!("kprobe.multi: {why}; using /proc/kallsyms");
             std::fs::read_to_string("/proc/kallsyms")
                 .map(|t| kallsyms_text_functions(&t))
-                .map_err(|e| format!("{why}; /proc/kallsyms: {e}"))
+                .map_err(|e| {
+                    log::warn!("kprobe.multi: tracefs: {why}");
+                    AttachError::io_step(
+                        "expand the pattern: tracefs's available_filter_functions \
+                         could not be read (see the log), nor /proc/kallsyms",
+                        e,
+                    )
+                })
         }
     }
 }
@@ -94,57 +102,58 @@ impl Program {
             format!("{what} ({} functions)", opts.symbols.len())
         };
         if self.kind.expected_attach_type != attach_type::TRACE_KPROBE_MULTI {
-            return Err(attach_err(
-                self,
-                &target,
-                format!(
-                    "the program was not loaded for kprobe.multi (section {:?}); \
-                     use a SEC(\"kprobe.multi/...\") program",
-                    self.section
-                ),
+            return Err(self.attach_err(
+                target,
+                AttachError::WrongSection {
+                    section: self.section.clone(),
+                    why: "was not loaded for kprobe.multi: \
+                          use a SEC(\"kprobe.multi/...\") program",
+                },
             ));
         }
         let names: Vec<String> = if !opts.symbols.is_empty() {
             opts.symbols.clone()
         } else if opts.pattern.is_empty() {
-            return Err(attach_err(self, &target, "give a pattern or symbols"));
+            return Err(self.attach_err(target, AttachError::NotGiven("a pattern or symbols")));
         } else if !is_glob(&opts.pattern) {
             vec![opts.pattern.clone()]
         } else {
-            let text = kernel_functions().map_err(|e| {
-                attach_err(self, &target, format!("{e} (needed to expand the pattern)"))
-            })?;
+            let text = kernel_functions().map_err(|e| self.attach_err(&target, e))?;
             let hits: Vec<String> = filter_function_names(&text)
                 .into_iter()
                 .filter(|n| glob_match(&opts.pattern, n))
                 .map(str::to_string)
                 .collect();
             if hits.is_empty() {
-                return Err(attach_err(
-                    self,
-                    &target,
-                    format!("no traceable kernel function matches {:?}", opts.pattern),
+                return Err(self.attach_err(
+                    target,
+                    AttachError::NoMatch {
+                        what: "traceable kernel function".into(),
+                        pattern: opts.pattern.clone(),
+                    },
                 ));
             }
             log::debug!("{target}: {} functions", hits.len());
             hits
         };
         if !opts.cookies.is_empty() && opts.cookies.len() != names.len() {
-            return Err(attach_err(
-                self,
-                &target,
-                format!(
-                    "{} cookies for {} functions: give one per symbol",
-                    opts.cookies.len(),
-                    names.len()
-                ),
+            return Err(self.attach_err(
+                target,
+                AttachError::CookieCount {
+                    cookies: opts.cookies.len(),
+                    targets: names.len(),
+                    of: "functions",
+                    fix: "give one per symbol",
+                },
             ));
         }
         let cnames = names
             .iter()
             .map(|n| CString::new(n.as_str()))
             .collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(|_| attach_err(self, &target, "NUL in a function name"))?;
+            .map_err(|_| {
+                self.attach_err(&target, AttachError::NotPossible("NUL in a function name"))
+            })?;
         let ptrs: Vec<*const std::ffi::c_char> = cnames.iter().map(|c| c.as_ptr()).collect();
         let fd = sys::link_create(
             self.fd(),
@@ -159,13 +168,11 @@ impl Program {
             },
         )
         .map_err(|e| {
-            let hint = if e.not_supported() {
-                " (kprobes are not available in this kernel (CONFIG_KPROBES / CONFIG_FPROBE \
-                 off, or a kernel older than 5.18): kprobe.multi needs fprobe support)"
-            } else {
-                ""
-            };
-            attach_err(self, &target, format!("{e}{hint}"))
+            let hint = e.not_supported().then_some(
+                "kprobes are not available in this kernel (CONFIG_KPROBES / CONFIG_FPROBE \
+                 off, or a kernel older than 5.18): kprobe.multi needs fprobe support",
+            );
+            self.attach_err(&target, AttachError::sys_hint(e, hint))
         })?;
         Ok(Link::bpf(fd, None, format!("{} → {target}", self.name)))
     }

@@ -16,17 +16,5 @@ pub(crate) use freplace::target_func_id;
 pub use kprobe::KprobeMultiOpts;
 pub use uprobe::UprobeMultiOpts;
 
-use crate::error::Error;
-use crate::program::Program;
-
 /// `BPF_F_UPROBE_MULTI_RETURN` / `BPF_F_KPROBE_MULTI_RETURN`.
 const MULTI_RETURN: u32 = 1;
-
-/// An attach failure of `prog` on `target`.
-fn attach_err(prog: &Program, target: &str, reason: impl Into<String>) -> Error {
-    Error::Attach {
-        program: prog.name.clone(),
-        target: target.to_string(),
-        reason: crate::error::AttachError::Other(reason.into()),
-    }
-}

@@ -1,12 +1,13 @@
 //! `uprobe.multi` / `uretprobe.multi`: one link, many functions of one
 //! binary (`BPF_TRACE_UPROBE_MULTI`, Linux 6.6+).
 
-use super::{attach_err, MULTI_RETURN};
-use crate::error::Result;
+use super::MULTI_RETURN;
+use crate::error::{AttachError, Result};
 use crate::link::Link;
 use crate::obj::section::attach_type;
 use crate::program::Program;
 use crate::sys;
+use crate::uprobe::UprobeError;
 use crate::util::glob::glob_match;
 
 /// Where [`Program::attach_uprobe_multi`] attaches.
@@ -45,36 +46,46 @@ impl Program {
             format!("{what} {} ({} offsets)", opts.binary, opts.offsets.len())
         };
         if self.kind.expected_attach_type != attach_type::TRACE_UPROBE_MULTI {
-            return Err(attach_err(
-                self,
-                &target,
-                format!(
-                    "the program was not loaded for uprobe.multi (section {:?}); \
-                     use a SEC(\"uprobe.multi/...\") program",
-                    self.section
-                ),
+            return Err(self.attach_err(
+                target,
+                AttachError::WrongSection {
+                    section: self.section.clone(),
+                    why: "was not loaded for uprobe.multi: \
+                          use a SEC(\"uprobe.multi/...\") program",
+                },
             ));
         }
         let pid = i32::try_from(opts.pid).unwrap_or(-1);
         let path = crate::uprobe::resolve_binary(&opts.binary, (pid > 0).then_some(pid))
-            .map_err(|e| attach_err(self, &target, e.to_string()))?;
-        let abs =
-            std::fs::canonicalize(&path).map_err(|e| attach_err(self, &target, e.to_string()))?;
+            .map_err(|e| self.attach_err(&target, e))?;
+        let fail = |e: UprobeError| self.attach_err(&target, e);
+        let io = |p: &std::path::Path| {
+            let path = p.to_path_buf();
+            move |source| fail(UprobeError::Io { path, source })
+        };
+        let abs = std::fs::canonicalize(&path).map_err(io(&path))?;
         let offsets: Vec<u64> = if opts.offsets.is_empty() {
             if opts.pattern.is_empty() {
-                return Err(attach_err(self, &target, "give a pattern or offsets"));
+                return Err(self.attach_err(&target, AttachError::NotGiven("a pattern or offsets")));
             }
-            let data = std::fs::read(&abs).map_err(|e| attach_err(self, &target, e.to_string()))?;
+            let data = std::fs::read(&abs).map_err(io(&abs))?;
             let pattern = opts.pattern.as_str();
             let hits = crate::uprobe::elf_sym::elf_matching_offsets(&data, &|name| {
                 glob_match(pattern, name)
             })
-            .map_err(|e| attach_err(self, &target, format!("{}: {e}", abs.display())))?;
+            .map_err(|source| {
+                fail(UprobeError::Symbol {
+                    path: abs.clone(),
+                    source,
+                })
+            })?;
             if hits.is_empty() {
-                return Err(attach_err(
-                    self,
+                return Err(self.attach_err(
                     &target,
-                    format!("no function of {} matches {pattern:?}", abs.display()),
+                    AttachError::NoMatch {
+                        what: format!("function of {}", abs.display()),
+                        pattern: pattern.to_string(),
+                    },
                 ));
             }
             log::debug!(
@@ -90,18 +101,18 @@ impl Program {
             opts.offsets.clone()
         };
         if !opts.cookies.is_empty() && opts.cookies.len() != offsets.len() {
-            return Err(attach_err(
-                self,
+            return Err(self.attach_err(
                 &target,
-                format!(
-                    "{} cookies for {} offsets: give one per offset (cookies need explicit offsets)",
-                    opts.cookies.len(),
-                    offsets.len()
-                ),
+                AttachError::CookieCount {
+                    cookies: opts.cookies.len(),
+                    targets: offsets.len(),
+                    of: "offsets",
+                    fix: "give one per offset (cookies need explicit offsets)",
+                },
             ));
         }
         let c = std::ffi::CString::new(abs.as_os_str().as_encoded_bytes())
-            .map_err(|_| attach_err(self, &target, "NUL in path"))?;
+            .map_err(|_| self.attach_err(&target, AttachError::NotPossible("NUL in path")))?;
         let fd = sys::link_create(
             self.fd(),
             sys::LinkTarget::None,
@@ -117,12 +128,9 @@ impl Program {
             },
         )
         .map_err(|e| {
-            let hint = if e.not_supported() || e.errno == nix::errno::Errno::EINVAL {
-                " (uprobe.multi links need Linux 6.6+ with CONFIG_UPROBES)"
-            } else {
-                ""
-            };
-            attach_err(self, &target, format!("{e}{hint}"))
+            let hint = (e.not_supported() || e.errno == nix::errno::Errno::EINVAL)
+                .then_some("uprobe.multi links need Linux 6.6+ with CONFIG_UPROBES");
+            self.attach_err(&target, AttachError::sys_hint(e, hint))
         })?;
         Ok(Link::bpf(fd, None, format!("{} → {target}", self.name)))
     }

@@ -68,10 +68,10 @@ impl Program {
     /// filter, priority 1 handle 1, on kernels without tcx), cgroup programs
     /// to `target.cgroup`.
     pub fn attach_net(&self, target: &NetTarget) -> Result<Link> {
-        let missing = |what: &str| Error::Attach {
+        let missing = |what: &'static str| Error::Attach {
             program: self.name().to_string(),
             target: self.section().to_string(),
-            reason: crate::error::AttachError::Net(format!("{what} not given")),
+            reason: crate::error::AttachError::NotGiven(what),
         };
         match self.net_hook() {
             Some(NetHook::Xdp) => {

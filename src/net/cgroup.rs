@@ -2,14 +2,13 @@
 //! back to `BPF_PROG_ATTACH` with `BPF_F_ALLOW_MULTI` where the kernel has
 //! no cgroup links (EINVAL).
 
-use crate::error::Result;
+use crate::error::{AttachError, Result};
 use crate::link::Link;
 use crate::program::Program;
 use crate::sys;
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::Path;
 
-use super::xdp::attach_err;
 use super::NetAttach;
 
 const BPF_F_ALLOW_MULTI: u32 = 1 << 1;
@@ -22,9 +21,7 @@ impl Program {
         let path = cgroup.as_ref();
         let at = self.kind().expected_attach_type;
         let target = format!("cgroup {} (attach type {at})", path.display());
-        let dir: OwnedFd = std::fs::File::open(path)
-            .map_err(|e| attach_err(self, &target, format!("open the cgroup directory: {e}")))?
-            .into();
+        let dir = self.open_cgroup(path, &target)?;
         let desc = format!("{} → {target}", self.name());
         match sys::link_create(
             self.fd(),
@@ -37,7 +34,7 @@ impl Program {
             Err(e) if e.errno == nix::errno::Errno::EINVAL => {
                 log::debug!("{desc}: no cgroup link ({e}); using BPF_PROG_ATTACH");
             }
-            Err(e) => return Err(attach_err(self, &target, e.to_string())),
+            Err(e) => return Err(self.attach_err(target, e)),
         }
         self.attach_cgroup_legacy_fd(dir, at, desc, &target)
     }
@@ -48,11 +45,15 @@ impl Program {
         let path = cgroup.as_ref();
         let at = self.kind().expected_attach_type;
         let target = format!("cgroup {} (attach type {at}, prog_attach)", path.display());
-        let dir: OwnedFd = std::fs::File::open(path)
-            .map_err(|e| attach_err(self, &target, format!("open the cgroup directory: {e}")))?
-            .into();
+        let dir = self.open_cgroup(path, &target)?;
         let desc = format!("{} → {target}", self.name());
         self.attach_cgroup_legacy_fd(dir, at, desc, &target)
+    }
+
+    fn open_cgroup(&self, path: &Path, target: &str) -> Result<OwnedFd> {
+        std::fs::File::open(path).map(OwnedFd::from).map_err(|e| {
+            self.attach_err(target, AttachError::io_step("open the cgroup directory", e))
+        })
     }
 
     fn attach_cgroup_legacy_fd(
@@ -65,9 +66,9 @@ impl Program {
         let prog = self
             .fd()
             .try_clone_to_owned()
-            .map_err(|e| attach_err(self, target, format!("dup program fd: {e}")))?;
+            .map_err(|e| self.attach_err(target, AttachError::io_step("copy the program fd", e)))?;
         sys::prog_attach(dir.as_fd(), self.fd(), at, BPF_F_ALLOW_MULTI)
-            .map_err(|e| attach_err(self, target, e.to_string()))?;
+            .map_err(|e| self.attach_err(target, e))?;
         Ok(Link::net(
             prog,
             Box::new(NetAttach::ProgAttach {

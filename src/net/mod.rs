@@ -19,8 +19,8 @@ pub mod sockmap;
 pub mod tc;
 pub mod xdp;
 
-use crate::error::{Error, Result};
-use crate::netlink::{Rtnl, RtnlError};
+use crate::error::{AttachError, Error, Result};
+use crate::netlink::Rtnl;
 use crate::sys;
 use std::os::fd::{AsFd, OwnedFd};
 
@@ -55,20 +55,19 @@ pub(crate) enum NetAttach {
     ProgAttach { target: OwnedFd, attach_type: u32 },
 }
 
-/// A netlink error as the reason of an attach failure.
-pub(crate) fn rtnl_reason(what: &str, e: &RtnlError) -> String {
-    format!("{what}: {e}")
-}
-
 impl crate::link::Detach for NetAttach {
-    fn detach(&self, prog: &OwnedFd) -> std::result::Result<(), String> {
+    fn detach(&self, prog: &OwnedFd) -> std::result::Result<(), AttachError> {
         match self {
             NetAttach::XdpNetlink {
                 rtnl,
                 ifindex,
                 flags,
-            } => xdp::netlink_detach(rtnl, *ifindex, *flags, prog)
-                .map_err(|e| rtnl_reason("IFLA_XDP detach", &e)),
+            } => xdp::netlink_detach(rtnl, *ifindex, *flags, prog).map_err(|source| {
+                AttachError::Netlink {
+                    step: "IFLA_XDP detach",
+                    source,
+                }
+            }),
             NetAttach::TcFilter {
                 rtnl,
                 filter,
@@ -78,7 +77,7 @@ impl crate::link::Detach for NetAttach {
                 target,
                 attach_type,
             } => sys::prog_detach(target.as_fd(), Some(prog.as_fd()), *attach_type)
-                .map_err(|e| e.to_string()),
+                .map_err(AttachError::from),
         }
     }
 }

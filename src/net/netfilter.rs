@@ -1,13 +1,11 @@
 //! Netfilter hooks through BPF links (`BPF_NETFILTER`, 6.4+), in the
 //! network namespace of the calling thread.
 
-use crate::error::Result;
+use crate::error::{AttachError, Result};
 use crate::link::Link;
 use crate::obj::section::attach_type;
 use crate::program::Program;
 use crate::sys;
-
-use super::xdp::attach_err;
 
 /// `BPF_F_NETFILTER_IP_DEFRAG`.
 const BPF_F_NETFILTER_IP_DEFRAG: u32 = 1;
@@ -85,12 +83,9 @@ impl Program {
             },
         )
         .map_err(|e| {
-            let hint = if e.errno == nix::errno::Errno::EINVAL {
-                " (netfilter links need Linux 6.4+ with CONFIG_NETFILTER_BPF_LINK)"
-            } else {
-                ""
-            };
-            attach_err(self, &target, format!("{e}{hint}"))
+            let hint = (e.errno == nix::errno::Errno::EINVAL)
+                .then_some("netfilter links need Linux 6.4+ with CONFIG_NETFILTER_BPF_LINK");
+            self.attach_err(&target, AttachError::sys_hint(e, hint))
         })?;
         Ok(Link::bpf(fd, None, format!("{} → {target}", self.name())))
     }

@@ -1,13 +1,11 @@
 //! Programs attached to a network namespace (`sk_lookup`,
 //! `flow_dissector`) through BPF links on the namespace's fd.
 
-use crate::error::Result;
+use crate::error::{AttachError, Result};
 use crate::link::Link;
 use crate::program::Program;
 use crate::sys;
 use std::os::fd::{AsFd, OwnedFd};
-
-use super::xdp::attach_err;
 
 impl Program {
     /// Attach this `sk_lookup` or `flow_dissector` program to the network
@@ -22,7 +20,7 @@ impl Program {
             0,
             sys::LinkCreateExtra::None,
         )
-        .map_err(|e| attach_err(self, &target, e.to_string()))?;
+        .map_err(|e| self.attach_err(&target, e))?;
         Ok(Link::bpf(fd, None, format!("{} → {target}", self.name())))
     }
 
@@ -30,10 +28,9 @@ impl Program {
     pub fn attach_netns_current(&self) -> Result<Link> {
         let ns: OwnedFd = std::fs::File::open("/proc/thread-self/ns/net")
             .map_err(|e| {
-                attach_err(
-                    self,
+                self.attach_err(
                     "network namespace",
-                    format!("open /proc/thread-self/ns/net: {e}"),
+                    AttachError::io_step("open /proc/thread-self/ns/net", e),
                 )
             })?
             .into();

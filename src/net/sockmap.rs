@@ -2,14 +2,13 @@
 //! (6.10+), or `BPF_PROG_ATTACH` with the map's fd where the kernel has no
 //! sockmap links.
 
-use crate::error::Result;
+use crate::error::{AttachError, Result};
 use crate::link::Link;
 use crate::map::Map;
 use crate::program::Program;
 use crate::sys;
 use std::os::fd::AsFd;
 
-use super::xdp::attach_err;
 use super::NetAttach;
 
 impl Program {
@@ -31,18 +30,19 @@ impl Program {
             Err(e) if e.errno == nix::errno::Errno::EINVAL => {
                 log::debug!("{desc}: no sockmap link ({e}); using BPF_PROG_ATTACH");
             }
-            Err(e) => return Err(attach_err(self, &target, e.to_string())),
+            Err(e) => return Err(self.attach_err(target, e)),
         }
+        let dup = |step, e| self.attach_err(&target, AttachError::io_step(step, e));
         let map_fd = map
             .fd()
             .try_clone_to_owned()
-            .map_err(|e| attach_err(self, &target, format!("dup map fd: {e}")))?;
+            .map_err(|e| dup("copy the map fd", e))?;
         let prog = self
             .fd()
             .try_clone_to_owned()
-            .map_err(|e| attach_err(self, &target, format!("dup program fd: {e}")))?;
+            .map_err(|e| dup("copy the program fd", e))?;
         sys::prog_attach(map_fd.as_fd(), self.fd(), at, 0)
-            .map_err(|e| attach_err(self, &target, e.to_string()))?;
+            .map_err(|e| self.attach_err(&target, e))?;
         Ok(Link::net(
             prog,
             Box::new(NetAttach::ProgAttach {

@@ -1,7 +1,7 @@
 //! tc: tcx links (`BPF_TCX_INGRESS`/`EGRESS`, 6.6+) with ordering anchors,
 //! and legacy `clsact` + `cls_bpf` (direct action) over rtnetlink.
 
-use crate::error::{Error, Result};
+use crate::error::{AttachError, Error, Result};
 use crate::link::Link;
 use crate::netlink::msg::{self, NLM_F_CREATE, NLM_F_EXCL};
 use crate::netlink::{Rtnl, RtnlError};
@@ -9,8 +9,7 @@ use crate::program::Program;
 use crate::sys;
 use std::os::fd::AsRawFd;
 
-use super::xdp::attach_err;
-use super::{rtnl_reason, NetAttach};
+use super::NetAttach;
 
 const BPF_TCX_INGRESS: u32 = 46;
 const BPF_TCX_EGRESS: u32 = 47;
@@ -187,28 +186,31 @@ fn filter_info(priority: u16) -> u32 {
 /// The `cls_bpf` filters on the clsact hook of `ifindex` (in the calling
 /// thread's network namespace). An interface without clsact has none.
 pub fn tc_filters(ifindex: u32, direction: TcDirection) -> Result<Vec<TcFilter>> {
-    let what = format!("tc filters of interface {ifindex}");
-    let rtnl = Rtnl::open().map_err(|e| Error::Invalid(rtnl_reason(&what, &e)))?;
-    dump_filters(&rtnl, ifindex, direction).map_err(|e| Error::Invalid(format!("{what}: {e}")))
+    Rtnl::open()
+        .and_then(|rtnl| dump_filters(&rtnl, ifindex, direction))
+        .map_err(|source| Error::Netlink {
+            what: format!("tc filters of interface {ifindex}"),
+            source,
+        })
 }
 
 fn dump_filters(
     rtnl: &Rtnl,
     ifindex: u32,
     direction: TcDirection,
-) -> std::result::Result<Vec<TcFilter>, String> {
+) -> std::result::Result<Vec<TcFilter>, RtnlError> {
     let replies = match rtnl.get(RTM_GETTFILTER, true, |b| {
         b.header(&msg::tcmsg(ifindex as i32, 0, parent(direction), 0));
     }) {
         Ok(r) => r,
         // No clsact qdisc: no filters.
         Err(e) if matches!(e.errno(), Some(libc::EINVAL) | Some(libc::ENOENT)) => Vec::new(),
-        Err(e) => return Err(e.to_string()),
+        Err(e) => return Err(e),
     };
     let mut out = Vec::new();
     for (_, p) in replies {
-        let (_, handle, _, info) = msg::parse_tcmsg(&p).map_err(|e| e.to_string())?;
-        let attrs = msg::parse_attrs(p.get(20..).unwrap_or_default()).map_err(|e| e.to_string())?;
+        let (_, handle, _, info) = msg::parse_tcmsg(&p)?;
+        let attrs = msg::parse_attrs(p.get(20..).unwrap_or_default())?;
         let kind = msg::find_attr(&attrs, TCA_KIND).map(|a| a.str());
         // The dump lists each priority's head without a handle too.
         if kind.as_deref() != Some("bpf") || handle == 0 {
@@ -223,7 +225,7 @@ fn dump_filters(
             name: String::new(),
         };
         if let Some(o) = msg::find_attr(&attrs, TCA_OPTIONS) {
-            for a in msg::parse_attrs(o.value).map_err(|e| e.to_string())? {
+            for a in msg::parse_attrs(o.value)? {
                 match a.ty {
                     TCA_BPF_ID => f.prog_id = a.u32().unwrap_or(0),
                     TCA_BPF_NAME => f.name = a.str(),
@@ -242,7 +244,8 @@ pub(crate) fn legacy_detach(
     rtnl: &Rtnl,
     f: &TcFilter,
     qdisc_created: bool,
-) -> std::result::Result<(), String> {
+) -> std::result::Result<(), AttachError> {
+    let netlink = |step| move |source| AttachError::Netlink { step, source };
     rtnl.request(RTM_DELTFILTER, 0, |b| {
         b.header(&msg::tcmsg(
             f.ifindex as i32,
@@ -252,12 +255,13 @@ pub(crate) fn legacy_detach(
         ));
         b.attr_str(TCA_KIND, "bpf");
     })
-    .map_err(|e| rtnl_reason("RTM_DELTFILTER", &e))?;
+    .map_err(netlink("RTM_DELTFILTER"))?;
     if !qdisc_created {
         return Ok(());
     }
-    let left = dump_filters(rtnl, f.ifindex, TcDirection::Ingress)?.len()
-        + dump_filters(rtnl, f.ifindex, TcDirection::Egress)?.len();
+    let left = dump_filters(rtnl, f.ifindex, TcDirection::Ingress)
+        .and_then(|i| Ok(i.len() + dump_filters(rtnl, f.ifindex, TcDirection::Egress)?.len()))
+        .map_err(netlink("list the filters left on clsact"))?;
     if left > 0 {
         log::debug!("clsact on {} still has {left} filter(s): kept", f.ifindex);
         return Ok(());
@@ -266,7 +270,7 @@ pub(crate) fn legacy_detach(
         b.header(&msg::tcmsg(f.ifindex as i32, CLSACT_HANDLE, TC_H_CLSACT, 0));
         b.attr_str(TCA_KIND, "clsact");
     })
-    .map_err(|e| rtnl_reason("RTM_DELQDISC clsact", &e))
+    .map_err(netlink("RTM_DELQDISC clsact"))
 }
 
 /// Add the clsact qdisc; `Ok(false)` if it was already there.
@@ -306,12 +310,9 @@ impl Program {
         let target = format!("tcx {direction:?} on interface {ifindex}");
         self.tcx_link(ifindex, direction, anchor, expected_revision)
             .map_err(|e| {
-                let hint = if e.errno == nix::errno::Errno::EINVAL {
-                    " (tcx needs Linux 6.6+; on older kernels use attach_tc)"
-                } else {
-                    ""
-                };
-                attach_err(self, &target, format!("{e}{hint}"))
+                let hint = (e.errno == nix::errno::Errno::EINVAL)
+                    .then_some("tcx needs Linux 6.6+; on older kernels use attach_tc");
+                self.attach_err(target, AttachError::sys_hint(e, hint))
             })
     }
 
@@ -352,15 +353,17 @@ impl Program {
             opts.priority, opts.handle
         );
         if opts.priority == 0 || opts.handle == 0 {
-            return Err(attach_err(
-                self,
-                &target,
-                "priority and handle must be non-zero (they identify the filter to delete)".into(),
+            return Err(self.attach_err(
+                target,
+                AttachError::NotPossible(
+                    "priority and handle must be non-zero (they identify the filter to delete)",
+                ),
             ));
         }
-        let rtnl = Rtnl::open().map_err(|e| attach_err(self, &target, e.to_string()))?;
-        let created = ensure_clsact(&rtnl, ifindex)
-            .map_err(|e| attach_err(self, &target, rtnl_reason("add clsact qdisc", &e)))?;
+        let netlink =
+            |step, source| self.attach_err(&target, AttachError::Netlink { step, source });
+        let rtnl = Rtnl::open().map_err(|e| netlink("open a netlink socket", e))?;
+        let created = ensure_clsact(&rtnl, ifindex).map_err(|e| netlink("add clsact qdisc", e))?;
         let filter = TcFilter {
             ifindex,
             direction,
@@ -383,23 +386,22 @@ impl Program {
             b.attr_u32(TCA_BPF_FLAGS, TCA_BPF_FLAG_ACT_DIRECT);
             b.nest_end(n);
         });
-        let undo_qdisc = |why: String| {
+        if let Err(e) = added {
             if created {
                 let _ = rtnl.request(RTM_DELQDISC, 0, |b| {
                     b.header(&msg::tcmsg(ifindex as i32, CLSACT_HANDLE, TC_H_CLSACT, 0));
                     b.attr_str(TCA_KIND, "clsact");
                 });
             }
-            attach_err(self, &target, why)
-        };
-        if let Err(e) = added {
-            return Err(undo_qdisc(rtnl_reason("add cls_bpf filter", &e)));
+            return Err(netlink("add cls_bpf filter", e));
         }
         let prog = match self.fd().try_clone_to_owned() {
             Ok(p) => p,
             Err(e) => {
                 let _ = legacy_detach(&rtnl, &filter, created);
-                return Err(attach_err(self, &target, format!("dup program fd: {e}")));
+                return Err(
+                    self.attach_err(&target, AttachError::io_step("copy the program fd", e))
+                );
             }
         };
         Ok(Link::net(

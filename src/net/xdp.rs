@@ -2,7 +2,7 @@
 //! rtnetlink `IFLA_XDP` when the kernel has no XDP links; and the query of
 //! what is attached (`RTM_GETLINK`, `IFLA_XDP_*_PROG_ID`).
 
-use crate::error::{Error, Result};
+use crate::error::{AttachError, Error, Result};
 use crate::link::Link;
 use crate::netlink::msg;
 use crate::netlink::{Rtnl, RtnlError};
@@ -11,7 +11,7 @@ use crate::program::Program;
 use crate::sys;
 use std::os::fd::{AsRawFd, OwnedFd};
 
-use super::{rtnl_reason, NetAttach};
+use super::NetAttach;
 
 const RTM_GETLINK: u16 = 18;
 const RTM_SETLINK: u16 = 19;
@@ -90,21 +90,24 @@ impl XdpQuery {
 /// The XDP programs attached to interface `ifindex` (of the calling
 /// thread's network namespace).
 pub fn xdp_query(ifindex: u32) -> Result<XdpQuery> {
-    let what = format!("XDP query of interface {ifindex}");
-    let rtnl = Rtnl::open().map_err(|e| Error::Invalid(rtnl_reason(&what, &e)))?;
-    let replies = rtnl
-        .get(RTM_GETLINK, false, |b| {
-            b.header(&msg::ifinfomsg(0, ifindex as i32));
-        })
-        .map_err(|e| Error::Invalid(rtnl_reason(&what, &e)))?;
+    query(ifindex).map_err(|source| Error::Netlink {
+        what: format!("XDP query of interface {ifindex}"),
+        source,
+    })
+}
+
+fn query(ifindex: u32) -> std::result::Result<XdpQuery, RtnlError> {
+    let rtnl = Rtnl::open()?;
+    let replies = rtnl.get(RTM_GETLINK, false, |b| {
+        b.header(&msg::ifinfomsg(0, ifindex as i32));
+    })?;
     let mut q = XdpQuery::default();
     for (_, payload) in replies {
-        let attrs = msg::parse_attrs(payload.get(16..).unwrap_or_default())
-            .map_err(|e| Error::Invalid(format!("{what}: {e}")))?;
+        let attrs = msg::parse_attrs(payload.get(16..).unwrap_or_default())?;
         let Some(xdp) = msg::find_attr(&attrs, IFLA_XDP) else {
             continue;
         };
-        for a in msg::parse_attrs(xdp.value).map_err(|e| Error::Invalid(format!("{what}: {e}")))? {
+        for a in msg::parse_attrs(xdp.value)? {
             match a.ty {
                 IFLA_XDP_ATTACHED => q.attached = a.u8().unwrap_or(0),
                 IFLA_XDP_PROG_ID => q.prog_id = a.u32().unwrap_or(0),
@@ -178,16 +181,18 @@ impl Program {
         ) {
             Ok(fd) => return Ok(Link::bpf(fd, None, desc)),
             Err(e) if e.errno == nix::errno::Errno::EINVAL => e,
-            Err(e) => return Err(attach_err(self, &target, e.to_string())),
+            Err(e) => return Err(self.attach_err(target, e)),
         };
         log::debug!("{desc}: no XDP link ({link_err}); using IFLA_XDP");
         let flags = mode.flags() | XDP_FLAGS_UPDATE_IF_NOEXIST;
-        self.xdp_over_netlink(ifindex, flags, &target, desc, |e| {
-            format!(
-                "{link_err}; then over netlink: {}",
-                rtnl_reason("IFLA_XDP", e)
-            )
-        })
+        // The link attempt can only have failed with EINVAL here: say so.
+        self.xdp_over_netlink(
+            ifindex,
+            flags,
+            &target,
+            desc,
+            "BPF_LINK_CREATE: Invalid argument (EINVAL: no XDP links); then over netlink: IFLA_XDP",
+        )
     }
 
     /// Attach over rtnetlink (`IFLA_XDP`) even where XDP links exist: what
@@ -196,29 +201,28 @@ impl Program {
         let target = format!("XDP ({mode:?} mode, netlink) on interface {ifindex}");
         let flags = mode.flags() | XDP_FLAGS_UPDATE_IF_NOEXIST;
         let desc = format!("{} → {target}", self.name());
-        self.xdp_over_netlink(ifindex, flags, &target, desc, |e| {
-            rtnl_reason("IFLA_XDP", e)
-        })
+        self.xdp_over_netlink(ifindex, flags, &target, desc, "IFLA_XDP")
     }
 
     /// Set XDP `flags` over rtnetlink (`IFLA_XDP`); the link it returns
     /// holds a copy of the program fd and undoes the attachment on drop.
-    /// `why` words a refusal.
+    /// `step` names the request in a refusal.
     fn xdp_over_netlink(
         &self,
         ifindex: u32,
         flags: u32,
         target: &str,
         desc: String,
-        why: impl FnOnce(&RtnlError) -> String,
+        step: &'static str,
     ) -> Result<Link> {
-        let rtnl = Rtnl::open().map_err(|e| attach_err(self, target, e.to_string()))?;
+        let netlink = |step, source| self.attach_err(target, AttachError::Netlink { step, source });
+        let rtnl = Rtnl::open().map_err(|e| netlink("open a netlink socket", e))?;
         set_xdp(&rtnl, ifindex, self.fd().as_raw_fd(), flags, None)
-            .map_err(|e| attach_err(self, target, why(&e)))?;
+            .map_err(|e| netlink(step, e))?;
         let prog = self
             .fd()
             .try_clone_to_owned()
-            .map_err(|e| attach_err(self, target, format!("dup program fd: {e}")))?;
+            .map_err(|e| self.attach_err(target, AttachError::io_step("copy the program fd", e)))?;
         Ok(Link::net(
             prog,
             Box::new(NetAttach::XdpNetlink {
@@ -228,13 +232,5 @@ impl Program {
             }),
             desc,
         ))
-    }
-}
-
-pub(crate) fn attach_err(p: &Program, target: &str, reason: String) -> Error {
-    Error::Attach {
-        program: p.name().to_string(),
-        target: target.to_string(),
-        reason: crate::error::AttachError::Net(reason),
     }
 }

@@ -3,8 +3,8 @@
 //! BPF cookie (libbpf's `usdt.bpf.h` ABI).
 
 use super::arg::encode_spec;
-use super::{parse_section, probes, UsdtProbe};
-use crate::error::{Error, Result};
+use super::{parse_section, probes, UsdtError, UsdtProbe};
+use crate::error::{AttachError, Error, Result};
 use crate::link::Link;
 use crate::map::Map;
 use crate::obj::section::attach_type;
@@ -54,7 +54,7 @@ impl Program {
     /// Attach this program to every site of USDT probe `provider:name` in
     /// `binary` (a path, or a library name resolved as for uprobes).
     /// `specs` is the object's `__bpf_usdt_specs` map (see
-    /// [`Object::attach_usdt`], which finds it). One link per site.
+    /// [`Object::attach_usdt`](crate::Object::attach_usdt), which finds it). One link per site.
     pub fn attach_usdt(
         &self,
         specs: &Map,
@@ -64,31 +64,32 @@ impl Program {
         opts: &UsdtOpts,
     ) -> Result<Vec<Link>> {
         let target = format!("usdt {binary}:{provider}:{name}");
-        let fail = |reason: String| Error::Attach {
-            program: self.name.clone(),
-            target: target.clone(),
-            reason: crate::error::AttachError::Other(reason),
-        };
+        let fail = |reason: AttachError| self.attach_err(&target, reason);
         let pid = (opts.pid > 0).then_some(opts.pid);
-        let path = crate::uprobe::resolve_binary(binary, pid).map_err(|e| fail(e.to_string()))?;
+        let path = crate::uprobe::resolve_binary(binary, pid).map_err(|e| fail(e.into()))?;
         let sites: Vec<UsdtProbe> = probes(&path)
-            .map_err(|e| fail(e.to_string()))?
+            .map_err(|e| fail(e.into()))?
             .into_iter()
             .filter(|p| p.provider == provider && p.name == name)
             .collect();
         if sites.is_empty() {
-            return Err(fail(format!(
-                "{} has no USDT probe {provider}:{name} (see its .note.stapsdt: readelf -n)",
-                path.display()
-            )));
+            return Err(fail(
+                UsdtError::NoProbe {
+                    path: path.clone(),
+                    probe: format!("{provider}:{name}"),
+                }
+                .into(),
+            ));
         }
         if specs.value_size() as usize != super::arg::SPEC_SIZE {
-            return Err(fail(format!(
-                "map {} has {}-byte values, not the {} of struct __bpf_usdt_spec",
-                specs.name(),
-                specs.value_size(),
-                super::arg::SPEC_SIZE
-            )));
+            return Err(fail(
+                UsdtError::SpecSize {
+                    map: specs.name().to_string(),
+                    value_size: specs.value_size(),
+                    expected: super::arg::SPEC_SIZE,
+                }
+                .into(),
+            ));
         }
         // Sites with the same argument spec share one spec id.
         let mut distinct: Vec<&str> = sites.iter().map(|s| s.args_text.as_str()).collect();
@@ -97,11 +98,13 @@ impl Program {
         let map_id = specs.id()?;
         let first = alloc_spec_ids(map_id, distinct.len() as u32, specs.max_entries()).ok_or_else(
             || {
-                fail(format!(
-                    "map {} is full ({} specs): raise BPF_USDT_MAX_SPEC_CNT",
-                    specs.name(),
-                    specs.max_entries()
-                ))
+                fail(
+                    UsdtError::SpecsFull {
+                        map: specs.name().to_string(),
+                        capacity: specs.max_entries(),
+                    }
+                    .into(),
+                )
             },
         )?;
         for (i, text) in distinct.iter().enumerate() {
@@ -112,13 +115,15 @@ impl Program {
             let id = first + i as u32;
             specs.update(&id.to_le_bytes(), &encode_spec(&site.args, opts.cookie), 0)?;
         }
-        let pmu = sys::ProbePmu::read("uprobe").map_err(|e| {
-            fail(format!(
-                "this kernel has no uprobe PMU ({e}); it needs CONFIG_UPROBE_EVENTS"
-            ))
+        let pmu = sys::ProbePmu::read("uprobe").map_err(|source| {
+            fail(AttachError::NoPmu {
+                what: "uprobe PMU",
+                config: "CONFIG_UPROBE_EVENTS",
+                source,
+            })
         })?;
         let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes())
-            .map_err(|_| fail("NUL in path".into()))?;
+            .map_err(|_| fail(AttachError::NotPossible("NUL in path")))?;
         let cpu = if opts.pid == -1 { 0 } else { -1 };
         let mut links = Vec::new();
         for site in &sites {
@@ -129,9 +134,11 @@ impl Program {
             let mut attr = PerfEventAttr::uprobe(pmu, &c, site.offset, false);
             if site.semaphore_offset != 0 {
                 let shift = sys::uprobe_ref_ctr_shift().map_err(|e| {
-                    fail(format!(
-                        "the probe has a semaphore but this kernel takes no ref_ctr_offset ({e}; 4.20+)"
-                    ))
+                    fail(AttachError::Sys {
+                        step: Some("the probe has a semaphore"),
+                        source: e,
+                        hint: Some("this kernel takes no uprobe ref_ctr_offset: semaphores need Linux 4.20+"),
+                    })
                 })?;
                 attr.config |= site.semaphore_offset << shift;
             }
@@ -141,8 +148,11 @@ impl Program {
                 path.display(),
                 site.offset
             );
+            // Failures at one site name it in the target.
+            let at_site =
+                |e: AttachError| self.attach_err(format!("{target} (site {:#x})", site.offset), e);
             let perf = sys::perf_event_open(&attr, opts.pid, cpu, None, 0)
-                .map_err(|e| fail(format!("site {:#x}: {e}", site.offset)))?;
+                .map_err(|e| at_site(e.into()))?;
             let link = sys::link_create(
                 self.fd(),
                 sys::LinkTarget::Fd(perf.as_fd()),
@@ -153,8 +163,9 @@ impl Program {
                 },
             )
             .map_err(|e| {
-                fail(format!(
-                    "{e} (USDT programs need perf links with BPF cookies: Linux 5.15+)"
+                at_site(AttachError::sys_hint(
+                    e,
+                    Some("USDT programs need perf links with BPF cookies: Linux 5.15+"),
                 ))
             })?;
             log::debug!("{desc}: spec id {id}, args {:?}", site.args_text);
@@ -171,9 +182,10 @@ pub(crate) fn specs_map<'a>(maps: &'a [Map], program: &str) -> Result<&'a Map> {
         .ok_or_else(|| Error::Attach {
             program: program.to_string(),
             target: "usdt".into(),
-            reason: crate::error::AttachError::Other(format!(
-                "the object has no {SPECS_MAP} map: USDT programs use <bpf/usdt.bpf.h> (BPF_USDT, bpf_usdt_arg)"
-            )),
+            // SPECS_MAP, spelled out: the message is static.
+            reason: AttachError::NotPossible(
+                "the object has no __bpf_usdt_specs map: USDT programs use <bpf/usdt.bpf.h> (BPF_USDT, bpf_usdt_arg)",
+            ),
         })
 }
 

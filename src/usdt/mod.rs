@@ -24,37 +24,9 @@ pub(crate) use attach::{auto_attach, specs_map};
 pub use attach::{UsdtOpts, SPECS_MAP};
 pub use note::{parse_probes, UsdtProbe};
 
-use std::path::{Path, PathBuf};
-use thiserror::Error;
+use std::path::Path;
 
-/// Why USDT probes could not be read.
-#[derive(Debug, Error)]
-pub enum UsdtError {
-    /// The binary could not be read.
-    #[error("{}: {source}", .path.display())]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// What the OS said.
-        source: std::io::Error,
-    },
-    /// Not a (64-bit, x86-64) ELF file, or malformed headers.
-    #[error("not a readable x86-64 ELF file: {0}")]
-    Elf(String),
-    /// A malformed `.note.stapsdt`.
-    #[error(".note.stapsdt: {0}")]
-    Note(String),
-    /// An argument spec this loader cannot read.
-    #[error("probe {probe}: arguments {spec:?}: {reason}")]
-    Arg {
-        /// `provider:name`.
-        probe: String,
-        /// The whole argument string.
-        spec: String,
-        /// What is wrong.
-        reason: String,
-    },
-}
+pub use crate::error::UsdtError;
 
 /// The USDT probes of the binary at `path`.
 pub fn probes(path: &Path) -> Result<Vec<UsdtProbe>, UsdtError> {

@@ -2,11 +2,12 @@
 //!
 //! Every layer keeps its own typed error ([`ParseError`], [`BtfError`],
 //! [`CoreError`], [`LinkError`], [`KconfigError`], [`TracefsError`],
-//! [`UprobeError`], [`SysError`]); [`enum@Error`] wraps them, adds which program,
-//! map or file it was about, and returns the wrapped error from
-//! [`std::error::Error::source`].
+//! [`UprobeError`], [`RtnlError`], [`UsdtError`], [`SysError`]);
+//! [`enum@Error`] wraps them, adds which program, map or file it was about,
+//! and returns the wrapped error from [`std::error::Error::source`].
 
 use crate::btf::BtfError;
+pub use crate::netlink::RtnlError;
 use crate::obj::ParseError;
 use crate::reloc::core::CoreError;
 use crate::reloc::kconfig::KconfigError;
@@ -18,6 +19,9 @@ use crate::uprobe::UprobeError;
 use nix::errno::Errno;
 use std::path::PathBuf;
 use thiserror::Error;
+
+mod attach;
+pub use attach::{AttachError, UsdtError};
 
 /// Everything that can go wrong between a path and attached programs.
 #[derive(Debug, Error)]
@@ -153,6 +157,25 @@ pub enum Error {
         /// Why not.
         #[source]
         reason: AttachError,
+    },
+    /// An attachment made without a BPF link (netlink XDP, a legacy tc
+    /// filter, `BPF_PROG_ATTACH`) could not be undone.
+    #[error("detach {link}: {reason}")]
+    Detach {
+        /// The link's description (program and target).
+        link: String,
+        /// Why not.
+        #[source]
+        reason: AttachError,
+    },
+    /// An rtnetlink query (the XDP query, the tc filter list) failed.
+    #[error("{what}: {source}")]
+    Netlink {
+        /// What was asked (`"XDP query of interface 3"`, ...).
+        what: String,
+        /// The socket call's failure, or the kernel's errno and
+        /// extended-ack text.
+        source: RtnlError,
     },
     /// tracefs could not be found, mounted or read.
     #[error("tracefs: {0}")]
@@ -293,69 +316,6 @@ pub enum MapUsageError {
     },
 }
 
-/// Why a program could not be attached (inside [`Error::Attach`]).
-#[derive(Debug, Error)]
-#[non_exhaustive]
-pub enum AttachError {
-    /// A system call failed (perf_event_open, BPF_LINK_CREATE, ...).
-    #[error(transparent)]
-    Sys(#[from] SysError),
-    /// The tracepoint's id could not be read from tracefs (boxed: it is
-    /// large, and errors travel in every `Result`).
-    #[error(transparent)]
-    Tracefs(Box<TracefsError>),
-    /// The uprobe's binary or symbol could not be resolved (boxed).
-    #[error(transparent)]
-    Uprobe(Box<UprobeError>),
-    /// The uprobe's binary could not be found.
-    #[error(transparent)]
-    Io(#[from] std::io::Error),
-    /// The kernel lacks the probe PMU this attach needs.
-    #[error("this kernel has no {what} ({source}); it needs {config}")]
-    NoPmu {
-        /// `"kprobe support"` or `"uprobe PMU"`.
-        what: &'static str,
-        /// The kernel option that provides it.
-        config: &'static str,
-        /// Reading the PMU's sysfs files failed.
-        source: SysError,
-    },
-    /// This program cannot be attached this way; the message says why.
-    #[error("{0}")]
-    NotPossible(&'static str),
-    /// A networking attach (XDP, tc, cgroup, sockets, netfilter, netns)
-    /// failed; the message carries the kernel's reason (errno, or the
-    /// netlink extended-ack text).
-    #[error("{0}")]
-    Net(String),
-    /// Another attach kind (iterators, USDT) failed; the message says why.
-    #[error("{0}")]
-    Other(String),
-}
-
-impl From<TracefsError> for AttachError {
-    fn from(e: TracefsError) -> AttachError {
-        AttachError::Tracefs(Box::new(e))
-    }
-}
-
-impl From<UprobeError> for AttachError {
-    fn from(e: UprobeError) -> AttachError {
-        AttachError::Uprobe(Box::new(e))
-    }
-}
-
-impl AttachError {
-    /// The errno behind this error, if a system call failed.
-    pub fn errno(&self) -> Option<Errno> {
-        match self {
-            AttachError::Sys(e) | AttachError::NoPmu { source: e, .. } => Some(e.errno),
-            AttachError::Io(e) => e.raw_os_error().map(Errno::from_raw),
-            _ => None,
-        }
-    }
-}
-
 impl From<KconfigError> for Error {
     fn from(source: KconfigError) -> Error {
         Error::Kconfig { path: None, source }
@@ -384,7 +344,8 @@ impl Error {
             | Error::Sys { source, .. }
             | Error::Permission { source, .. } => Some(source.errno),
             Error::Io { source, .. } => source.raw_os_error().map(Errno::from_raw),
-            Error::Attach { reason, .. } => reason.errno(),
+            Error::Attach { reason, .. } | Error::Detach { reason, .. } => reason.errno(),
+            Error::Netlink { source, .. } => source.errno().map(Errno::from_raw),
             _ => None,
         }
     }
@@ -513,6 +474,112 @@ mod tests {
         );
         assert!(e.source().unwrap().is::<KernelBtfError>());
         assert_eq!(e.errno(), None);
+    }
+
+    #[test]
+    fn typed_attach_errors_keep_their_source_and_say_why() {
+        use crate::netlink::msg::NetlinkError;
+        use std::error::Error as _;
+        let rtnl = RtnlError::Netlink(NetlinkError::Kernel {
+            errno: libc::ENODEV,
+            message: Some("Cannot find device".into()),
+        });
+        let e = Error::Attach {
+            program: "p".into(),
+            target: "tc Ingress on interface 9".into(),
+            reason: AttachError::Netlink {
+                step: "add clsact qdisc",
+                source: rtnl.clone(),
+            },
+        };
+        assert_eq!(
+            e.to_string(),
+            format!("attach p to tc Ingress on interface 9: add clsact qdisc: {rtnl}")
+        );
+        assert!(e.to_string().contains("(Cannot find device)"), "{e}");
+        assert_eq!(e.errno(), Some(Errno::ENODEV));
+        let reason = e.source().unwrap();
+        assert_eq!(reason.source().unwrap().downcast_ref(), Some(&rtnl));
+
+        let sys = SysError::new("BPF_LINK_CREATE", Errno::EINVAL);
+        let e = AttachError::Sys {
+            step: Some("step"),
+            source: sys,
+            hint: Some("tcx needs Linux 6.6+"),
+        };
+        assert_eq!(e.to_string(), format!("step: {sys} (tcx needs Linux 6.6+)"));
+        assert_eq!(e.source().unwrap().downcast_ref(), Some(&sys));
+        assert_eq!(AttachError::from(sys).to_string(), sys.to_string());
+        assert_eq!(e.errno(), Some(Errno::EINVAL));
+
+        let io = || std::io::Error::from_raw_os_error(libc::ENOENT);
+        let e = AttachError::io_step("open the cgroup directory", io());
+        assert_eq!(
+            e.to_string(),
+            format!("open the cgroup directory: {}", io())
+        );
+        assert!(e.source().unwrap().is::<std::io::Error>());
+        assert_eq!(e.errno(), Some(Errno::ENOENT));
+
+        assert_eq!(
+            AttachError::NotGiven("an interface (--iface)").to_string(),
+            "an interface (--iface) not given"
+        );
+        assert_eq!(
+            AttachError::WrongSection {
+                section: "tp/x".into(),
+                why: "is not an iterator",
+            }
+            .to_string(),
+            "section \"tp/x\" is not an iterator"
+        );
+        assert_eq!(
+            AttachError::NoMatch {
+                what: "traceable kernel function".into(),
+                pattern: "nope_*".into(),
+            }
+            .to_string(),
+            "no traceable kernel function matches \"nope_*\""
+        );
+        assert_eq!(
+            AttachError::CookieCount {
+                cookies: 1,
+                targets: 2,
+                of: "functions",
+                fix: "give one per symbol",
+            }
+            .to_string(),
+            "1 cookies for 2 functions: give one per symbol"
+        );
+        let e = AttachError::from(UsdtError::NoProbe {
+            path: "/bin/x".into(),
+            probe: "p:n".into(),
+        });
+        assert_eq!(
+            e.to_string(),
+            "/bin/x has no USDT probe p:n (see its .note.stapsdt: readelf -n)"
+        );
+        assert!(matches!(&e, AttachError::Usdt(u) if matches!(**u, UsdtError::NoProbe { .. })));
+
+        let e = Error::Detach {
+            link: "p → XDP".into(),
+            reason: AttachError::Netlink {
+                step: "IFLA_XDP detach",
+                source: rtnl.clone(),
+            },
+        };
+        assert_eq!(
+            e.to_string(),
+            format!("detach p → XDP: IFLA_XDP detach: {rtnl}")
+        );
+        assert_eq!(e.errno(), Some(Errno::ENODEV));
+        let e = Error::Netlink {
+            what: "XDP query of interface 9".into(),
+            source: rtnl.clone(),
+        };
+        assert_eq!(e.to_string(), format!("XDP query of interface 9: {rtnl}"));
+        assert_eq!(e.source().unwrap().downcast_ref(), Some(&rtnl));
+        assert_eq!(e.errno(), Some(Errno::ENODEV));
     }
 
     #[test]
