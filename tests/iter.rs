@@ -187,7 +187,16 @@ fn iterator_errors_are_typed() {
     let prog = hello.program("handle_tp").unwrap();
     assert!(!prog.is_iter());
     let e = prog.attach_iter(&IterOpts::All).unwrap_err();
-    assert!(matches!(e, Error::Attach { .. }), "{e:?}");
+    assert!(
+        matches!(
+            &e,
+            Error::Attach {
+                reason: tinybpf::error::AttachError::WrongSection { section, .. },
+                ..
+            } if section == "tp/syscalls/sys_enter_execve"
+        ),
+        "{e:?}"
+    );
     assert!(e.to_string().contains("not an iterator"), "{e}");
     // A link that is not an iterator cannot be read.
     let link = prog.attach().unwrap();

@@ -98,6 +98,10 @@ fn uprobe_multi_bad_input_is_a_clear_error() {
     };
     match p.attach_uprobe_multi(&opts) {
         Err(Error::Attach { reason, .. }) => {
+            assert!(
+                matches!(&reason, tinybpf::error::AttachError::NoMatch { pattern, .. } if pattern == "tinybpf_no_such_fn_*"),
+                "{reason:?}"
+            );
             let reason = reason.to_string();
             assert!(reason.contains("no function of"), "{reason}");
             assert!(reason.contains("tinybpf_no_such_fn_*"), "{reason}");

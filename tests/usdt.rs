@@ -261,7 +261,16 @@ fn usdt_errors_are_typed() {
             &UsdtOpts::default(),
         )
         .unwrap_err();
-    assert!(matches!(e, Error::Attach { .. }), "{e:?}");
+    match &e {
+        Error::Attach {
+            reason: tinybpf::error::AttachError::Usdt(u),
+            ..
+        } => assert!(
+            matches!(&**u, tinybpf::usdt::UsdtError::NoProbe { probe, .. } if probe == "tinybpf_test:nope"),
+            "{u:?}"
+        ),
+        other => panic!("expected AttachError::Usdt, got {other:?}"),
+    }
     assert!(
         e.to_string().contains("no USDT probe tinybpf_test:nope"),
         "{e}"
