@@ -211,8 +211,6 @@ pub struct Btf {
     /// pass: what the type index is built from without walking every type
     /// again.
     named_types: Vec<(u32, u32)>,
-    /// Number of own named FUNCs (sizes the func index).
-    named_funcs: u32,
     /// Own named types by name, one index per class; each built on the
     /// first lookup that needs it.
     index: [OnceLock<NameIndex>; 2],

@@ -43,7 +43,13 @@ pub(super) fn type_len_at(t: &[u8]) -> usize {
 /// The error for the type at `off` of the type section (the parse loop's
 /// cold path: works out which check failed).
 #[cold]
-pub(super) fn parse_error(types: &[u8], off: usize, id: u32, total_str: u64, too_many: bool) -> BtfError {
+pub(super) fn parse_error(
+    types: &[u8],
+    off: usize,
+    id: u32,
+    total_str: u64,
+    too_many: bool,
+) -> BtfError {
     if too_many {
         return BtfError::BadHeader("too many types".into());
     }
@@ -244,7 +250,6 @@ impl Btf {
             base,
             base_str_len,
             named_types: w.named_types,
-            named_funcs: w.named_funcs,
             index: [OnceLock::new(), OnceLock::new()],
         })
     }

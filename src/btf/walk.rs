@@ -25,9 +25,11 @@ use super::types::KIND_FUNC;
 use super::{BtfError, SPARSE, TYPE_HDR};
 
 /// Most segments a walk is cut into (and entries of [`Walked::segs`]).
-pub(super) const MAX_CHAINS: usize = 4;
+pub(super) const MAX_CHAINS: usize = 8;
 /// Segments a large type section is cut into.
-const CHAINS: usize = 2;
+const CHAINS: usize = 4;
+/// Segments walked at the same time.
+const LANES: usize = 2;
 /// Least bytes per segment worth a cut (smaller sections: one chain).
 const MIN_SEGMENT: usize = 128 * 1024;
 /// Consecutive headers a cut candidate must pass as plausible.
@@ -64,22 +66,27 @@ pub(super) const fn extra(kind: usize) -> Option<(u8, u8)> {
     })
 }
 
-/// [`extra`] packed two bits per kind (fixed part / 4, per-entry part / 4;
-/// the sizes are 0, 4, 8 or 12), so the walk needs no table load on its
-/// offset-to-offset chain, and which kinds are valid (one bit each).
-const FIXED4: u64 = pack(0);
-const PER4: u64 = pack(1);
-const VALID: u32 = {
-    let mut v = 0u32;
+/// Per kind, for the fast loop: the length of a type of that kind is
+/// `(s & FIXED_MASK) + (s >> PER_SHIFT) * vlen` (invalid kinds: at least
+/// [`POISON`]), and bit `NAMED_BIT` says whether a named type of that kind
+/// goes to the name index (all valid kinds but FUNC).
+const SIZES: [u64; 32] = {
+    let mut t = [POISON; 32];
     let mut k = 0;
     while k < 32 {
-        if extra(k).is_some() {
-            v |= 1 << k;
+        if let Some((fixed, per)) = extra(k) {
+            t[k] = (TYPE_HDR as u64 + fixed as u64)
+                | (per as u64) << PER_SHIFT
+                | ((k as u32 != KIND_FUNC) as u64) << NAMED_BIT;
         }
         k += 1;
     }
-    v
+    t
 };
+const FIXED_MASK: u64 = (1 << 41) - 1;
+const NAMED_BIT: u32 = 47;
+const PER_SHIFT: u32 = 48;
+
 /// Kinds whose vlen is always 0 (int, ptr, array, fwd, typedef, volatile,
 /// const, restrict, var, float, decl_tag, type_tag): a cut-candidate check.
 const NO_VLEN: u32 = (1 << 1)
@@ -94,19 +101,6 @@ const NO_VLEN: u32 = (1 << 1)
     | (1 << 16)
     | (1 << 17)
     | (1 << 18);
-
-const fn pack(which: usize) -> u64 {
-    let mut v = 0u64;
-    let mut k = 0;
-    while k < 32 {
-        if let Some((fixed, per)) = extra(k) {
-            let x = if which == 0 { fixed } else { per };
-            v |= ((x / 4) as u64 & 3) << (2 * k);
-        }
-        k += 1;
-    }
-    v
-}
 
 /// The type section being walked and what its headers are checked against.
 #[derive(Clone, Copy)]
@@ -128,8 +122,6 @@ pub(super) struct Section<'a> {
 pub(super) struct Walked {
     /// Number of types.
     pub(super) count: u32,
-    /// Number of named FUNCs.
-    pub(super) named_funcs: u32,
     /// Sparse offset tables of the segments, one after the other.
     pub(super) sparse: Vec<u32>,
     /// (index of its first type, index of its first `sparse` entry) of
@@ -140,17 +132,28 @@ pub(super) struct Walked {
     pub(super) named_types: Vec<(u32, u32)>,
 }
 
+/// Added to a type's length when its header is invalid (unknown kind,
+/// name outside the strings): the chain then ends past the section, which
+/// marks it for an exact re-walk ([`exact`]), so the fast loop needs no
+/// check of its own. Offsets are u64: sections are at most 4 GiB.
+const POISON: u64 = 1 << 40;
+
 /// One chain: a segment walked from `start` until an offset >= `end`.
 struct Chain {
     start: usize,
     /// Offset of the next type (of the bad one if `bad`).
-    off: usize,
-    end: usize,
+    off: u64,
+    end: u64,
     /// Types walked (index within the segment of the next).
     n: u32,
-    funcs: u32,
-    /// Stopped at an invalid type (at `off`).
+    /// The round of [`run_all`] its type 0 was (or would have been) walked
+    /// in.
+    n0: u32,
+    /// Stopped at an invalid type (at `off`): set by [`exact`] only.
     bad: bool,
+    /// The fast loop met something invalid (or ran past the section): its
+    /// results are not used, the segment is walked again by [`exact`].
+    suspect: bool,
     sparse: Vec<u32>,
     /// (index within the segment, name_off) of named non-FUNC types.
     named: Vec<(u32, u32)>,
@@ -161,17 +164,18 @@ impl Chain {
         let bytes = end.saturating_sub(start);
         Chain {
             start,
-            off: start,
-            end,
+            off: start as u64,
+            end: end as u64,
             n,
-            funcs: 0,
+            n0: 0,
             bad: false,
+            suspect: false,
             sparse: Vec::with_capacity(bytes / (24 * SPARSE) + 1),
             named: Vec::with_capacity(bytes / 192),
         }
     }
     fn done(&self) -> bool {
-        self.bad || self.off >= self.end
+        self.bad || self.suspect || self.off >= self.end
     }
 }
 
@@ -268,45 +272,64 @@ pub(super) fn walk_from(sec: Section<'_>, starts: &[usize]) -> Result<Walked, Bt
     }
     run_all(types, sec.total_str, &mut chains);
 
-    let mut rest = chains.into_iter();
-    let Some(first) = rest.next() else {
-        return Err(parse_error(types, 0, sec.first_id, sec.total_str, false));
-    };
     let mut segs = [(u32::MAX, 0u32); MAX_CHAINS];
     segs[0] = (0, 0);
     let mut nsegs = 1;
-    let mut sparse = first.sparse;
-    let mut named = first.named;
-    rebase(&mut named, sec.first_id);
-    let mut count = first.n;
-    let mut funcs = first.funcs;
-    let (mut off, mut bad) = (first.off, first.bad);
-    for next in rest {
+    let mut sparse: Vec<u32> = Vec::new();
+    let mut named: Vec<(u32, u32)> = Vec::new();
+    let mut count = 0u32;
+    let (mut off, mut bad) = (0u64, false);
+    for (j, mut next) in chains.into_iter().enumerate() {
         if bad {
             break;
         }
-        if off != next.start {
-            // Cut inside a type: walk over this segment again from where
-            // the walk really is, continuing the current segment.
+        if off != next.start as u64 || next.suspect {
+            // Cut inside a type (or something invalid on the way): walk
+            // this segment again from where the walk really is, as part of
+            // the current segment; exactly if the fast loop fails.
             let seg_first = segs[nsegs - 1].0;
-            let mut c = [Chain::new(off, next.end, count - seg_first)];
-            run_all(types, sec.total_str, &mut c);
-            let [c] = c;
-            sparse.extend_from_slice(&c.sparse);
-            named.extend(c.named.iter().map(|&(i, no)| (sec.first_id + seg_first + i, no)));
+            let mut c = [Chain::new(
+                off as usize,
+                next.end as usize,
+                count - seg_first,
+            )];
+            if !next.suspect {
+                run_all(types, sec.total_str, &mut c);
+            }
+            let [mut c] = c;
+            if c.suspect || next.suspect {
+                c = Chain::new(off as usize, next.end as usize, count - seg_first);
+                exact(sec, &mut c);
+            }
+            if j == 0 {
+                (sparse, named) = (c.sparse, c.named);
+                rebase(&mut named, sec.first_id);
+            } else {
+                sparse.extend_from_slice(&c.sparse);
+                let base = sec.first_id + seg_first;
+                named.extend(c.named.iter().map(|&(i, no)| (base + i, no)));
+            }
             count = seg_first + c.n;
-            funcs += c.funcs;
             (off, bad) = (c.off, c.bad);
             continue;
         }
-        segs[nsegs] = (count, sparse.len() as u32);
-        nsegs += 1;
-        sparse.extend_from_slice(&next.sparse);
-        named.extend(next.named.iter().map(|&(i, no)| (sec.first_id + count + i, no)));
+        if j == 0 {
+            (sparse, named) = (
+                std::mem::take(&mut next.sparse),
+                std::mem::take(&mut next.named),
+            );
+            rebase(&mut named, sec.first_id);
+        } else {
+            segs[nsegs] = (count, sparse.len() as u32);
+            nsegs += 1;
+            sparse.extend_from_slice(&next.sparse);
+            let base = sec.first_id + count;
+            named.extend(next.named.iter().map(|&(i, no)| (base + i, no)));
+        }
         count += next.n;
-        funcs += next.funcs;
         (off, bad) = (next.off, next.bad);
     }
+    let off = off as usize;
     if bad || off != len {
         return Err(parse_error(
             types,
@@ -322,7 +345,6 @@ pub(super) fn walk_from(sec: Section<'_>, starts: &[usize]) -> Result<Walked, Bt
     }
     Ok(Walked {
         count,
-        named_funcs: funcs,
         sparse,
         segs,
         named_types: named,
@@ -335,92 +357,167 @@ fn rebase(named: &mut [(u32, u32)], base: u32) {
     }
 }
 
-/// Run all `chains` to their ends, interleaved: while k of them are still
-/// going, one loop steps each of those k once per iteration.
+/// Walk chain `c` one type at a time, checking each header and stopping
+/// at the first invalid one (`bad`, at `off`): the plain serial walk, for
+/// segments the fast loop found something wrong in.
+fn exact(sec: Section<'_>, c: &mut Chain) {
+    let t = sec.types;
+    while c.off < c.end {
+        let o = c.off as usize;
+        if c.n as usize % SPARSE == 0 {
+            c.sparse.push(o as u32);
+        }
+        let Some(h) = t.get(o..o + TYPE_HDR) else {
+            c.bad = true;
+            return;
+        };
+        let name_off = u32::from_le_bytes([h[0], h[1], h[2], h[3]]);
+        let vlen = u16::from_le_bytes([h[4], h[5]]) as usize;
+        let k = (h[7] & 0x1f) as u32;
+        let Some((fixed, per)) = extra(k as usize) else {
+            c.bad = true;
+            return;
+        };
+        let need = TYPE_HDR + fixed as usize + per as usize * vlen;
+        if name_off as u64 >= sec.total_str || t.len() - o < need {
+            c.bad = true;
+            return;
+        }
+        if name_off != 0 && k != KIND_FUNC {
+            c.named.push((c.n, name_off));
+        }
+        c.n += 1;
+        c.off += need as u64;
+    }
+}
+
+/// Run all `chains` to their ends, at most [`LANES`] at a time,
+/// interleaved: one loop steps each of the running chains once per round.
+/// When one ends, the next not yet started takes its lane at the next
+/// round that is a multiple of [`SPARSE`] (all running chains record their
+/// sparse offsets in the same rounds).
 fn run_all(types: &[u8], total_str: u64, chains: &mut [Chain]) {
+    // The round counter: chain `c`'s type `i` is walked in round
+    // `c.n0 + i`. The first chain starts at its own `n` (a continuation
+    // starts mid-segment), so its offsets are recorded at the right types.
+    let mut round = chains.first().map_or(0, |c| c.n);
+    let mut next = 0;
     loop {
-        let mut act: Vec<&mut Chain> = chains.iter_mut().filter(|c| !c.done()).collect();
+        let running = chains[..next].iter().filter(|c| !c.done()).count();
+        if running == 0 && next < chains.len() {
+            round = chains[next].n;
+        }
+        let mut running = running;
+        while running < LANES
+            && next < chains.len()
+            && round.wrapping_sub(chains[next].n) as usize % SPARSE == 0
+        {
+            chains[next].n0 = round.wrapping_sub(chains[next].n);
+            running += !chains[next].done() as usize;
+            next += 1;
+        }
+        if running == 0 {
+            return;
+        }
+        let more = running < LANES && next < chains.len();
+        let mut act: Vec<&mut Chain> = chains[..next].iter_mut().filter(|c| !c.done()).collect();
         match act.len() {
-            0 => return,
-            1 => run::<1>(types, total_str, &mut act),
-            2 => run::<2>(types, total_str, &mut act),
-            3 => run::<3>(types, total_str, &mut act),
-            _ => run::<4>(types, total_str, &mut act),
+            1 => run::<1>(types, total_str, &mut act, &mut round, more),
+            2 => run::<2>(types, total_str, &mut act, &mut round, more),
+            3 => run::<3>(types, total_str, &mut act, &mut round, more),
+            _ => run::<4>(types, total_str, &mut act, &mut round, more),
         }
     }
 }
 
-/// Step the `K` chains of `st` (all going, all at the same `n`) together
-/// until one of them stops.
+/// Step the `K` chains of `st` together from round `round` until one of
+/// them stops (or, if `more`, until the next round that is a multiple of
+/// [`SPARSE`]: another chain is waiting for a lane).
 ///
-/// Per type and chain: one bounds check, all validity checks folded into
-/// one cold path, no data-dependent branch (named types go to a small
-/// buffer unconditionally; only the count moves), and the sizes come from
-/// bits of constants, not a table load on the offset-to-offset chain.
+/// Per type and chain: one bounds check, one compare with the chain's end,
+/// no other branch: an invalid header adds [`POISON`] to its length (the
+/// chain stops and is walked again by [`exact`]), named types go to a small
+/// buffer unconditionally (only the count moves), and sizes come from bits
+/// of constants, not a table load.
 #[inline(never)]
-fn run<const K: usize>(types: &[u8], total_str: u64, st: &mut [&mut Chain]) {
+fn run<const K: usize>(
+    types: &[u8],
+    total_str: u64,
+    st: &mut [&mut Chain],
+    round: &mut u32,
+    more: bool,
+) {
     let Some(st) = st.get_mut(..K) else { return };
     let Ok(st) = <&mut [&mut Chain; K]>::try_from(st) else {
         return;
     };
-    let mut off = [0usize; K];
-    let mut end = [0usize; K];
-    let mut funcs = [0u32; K];
-    let mut bad = [false; K];
+    let len = types.len() as u64;
+    let mut off = [0u64; K];
+    let mut end = [0u64; K];
+    let mut top = [0u32; K];
+    let mut n0 = [0u32; K];
     let mut nb = [0usize; K];
-    let mut buf = [[(0u32, 0u32); BUF]; K];
+    // (round | name_off << 32) entries.
+    let mut buf = [[0u64; BUF]; K];
     for c in 0..K {
         off[c] = st[c].off;
         end[c] = st[c].end;
+        n0[c] = st[c].n0;
     }
-    let mut n = st[0].n;
+    let mut n = *round;
+    let mut first = true;
     loop {
         if n as usize % SPARSE == 0 {
+            if more && !first {
+                break;
+            }
             for c in 0..K {
                 st[c].sparse.push(off[c] as u32);
+                // Room for the SPARSE entries until the next check.
+                if nb[c] > BUF - SPARSE {
+                    let b = buf[c].get(..nb[c]).unwrap_or(&[]);
+                    let base = n0[c];
+                    st[c].named.extend(
+                        b.iter()
+                            .map(|&e| ((e as u32).wrapping_sub(base), (e >> 32) as u32)),
+                    );
+                    nb[c] = 0;
+                }
             }
         }
+        first = false;
         let mut stop = false;
         for c in 0..K {
-            let o = off[c];
-            let Some(h) = types.get(o..o + TYPE_HDR) else {
-                bad[c] = true;
-                stop = true;
-                continue;
-            };
-            let name_off = u32::from_le_bytes([h[0], h[1], h[2], h[3]]);
-            let vlen = u16::from_le_bytes([h[4], h[5]]) as usize;
-            let k = (h[7] & 0x1f) as u32;
-            let fixed4 = (FIXED4 >> (2 * k)) as usize & 3;
-            let per4 = (PER4 >> (2 * k)) as usize & 3;
-            let need = TYPE_HDR + 4 * (fixed4 + per4 * vlen);
-            if (VALID >> k) & 1 == 0 || (name_off as u64 >= total_str) | (types.len() - o < need) {
-                bad[c] = true;
-                stop = true;
-                continue;
-            }
-            let named = name_off != 0;
-            let func = k == KIND_FUNC;
-            funcs[c] += (named & func) as u32;
-            buf[c][nb[c] % BUF] = (n, name_off);
-            nb[c] += (named & !func) as usize;
-            if nb[c] == BUF {
-                st[c].named.extend_from_slice(&buf[c]);
-                nb[c] = 0;
-            }
-            off[c] = o + need;
+            let o = off[c] as usize;
+            // Past the end (only invalid types start in the last 7 bytes):
+            // 0, kind 0, invalid.
+            let w = types.get(o..o + 8).map_or(0, |h| {
+                u64::from_le_bytes([h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]])
+            });
+            let vlen = (w >> 32) as u16 as u64;
+            let sz = SIZES[(w >> 56) as usize & 0x1f];
+            let need = (sz & FIXED_MASK) + (sz >> PER_SHIFT) * vlen;
+            top[c] = top[c].max(w as u32);
+            buf[c][nb[c] % BUF] = (w << 32) | n as u64;
+            nb[c] += (sz >> NAMED_BIT) as usize & 1 & (w as u32 != 0) as usize;
+            off[c] += need;
             stop |= off[c] >= end[c];
         }
-        n += 1;
+        n = n.wrapping_add(1);
         if stop {
             break;
         }
     }
+    *round = n;
     for c in 0..K {
-        st[c].named.extend_from_slice(&buf[c][..nb[c] % BUF]);
+        let b = buf[c].get(..nb[c]).unwrap_or(&[]);
+        let base = n0[c];
+        st[c].named.extend(
+            b.iter()
+                .map(|&e| ((e as u32).wrapping_sub(base), (e >> 32) as u32)),
+        );
         st[c].off = off[c];
-        st[c].n = if bad[c] { n - 1 } else { n };
-        st[c].bad = bad[c];
-        st[c].funcs += funcs[c];
+        st[c].n = n.wrapping_sub(base);
+        st[c].suspect = off[c] > len || top[c] as u64 >= total_str;
     }
 }

@@ -8,12 +8,11 @@ use super::walk::{cut_points, plausible_at, walk, walk_from, Section, Walked, MA
 use super::{Btf, BtfError, BTF_MAGIC, HDR_MIN, SPARSE, TYPE_HDR};
 
 /// What the serial walk finds: every type's offset, the named non-FUNC
-/// types (id, name_off) and the number of named FUNCs.
+/// types (id, name_off).
 #[derive(Debug, PartialEq)]
 struct Serial {
     offs: Vec<usize>,
     named: Vec<(u32, u32)>,
-    funcs: u32,
 }
 
 /// The plain serial walk, written as simply as possible.
@@ -22,7 +21,6 @@ fn serial(sec: Section<'_>) -> Result<Serial, String> {
     let mut s = Serial {
         offs: vec![],
         named: vec![],
-        funcs: 0,
     };
     let mut off = 0;
     while off < t.len() {
@@ -40,9 +38,7 @@ fn serial(sec: Section<'_>) -> Result<Serial, String> {
         if t.len() - off < len {
             return Err(err());
         }
-        if name_off != 0 && k == 12 {
-            s.funcs += 1;
-        } else if name_off != 0 {
+        if name_off != 0 && k != 12 {
             s.named.push((id, name_off));
         }
         s.offs.push(off);
@@ -74,7 +70,6 @@ fn as_serial(r: Result<Walked, BtfError>, t: &[u8]) -> Result<(Serial, usize), S
     let s = Serial {
         offs: offsets(&w, t),
         named: w.named_types,
-        funcs: w.named_funcs,
     };
     Ok((s, nsegs))
 }
@@ -89,11 +84,7 @@ fn check(sec: Section<'_>, starts: &[usize], what: &str) -> usize {
             assert_eq!(w.offs.len(), g.offs.len(), "{what} {starts:?}: count");
             assert!(w == g, "{what} {starts:?}: results differ");
         }
-        _ => assert_eq!(
-            want.as_ref().err(),
-            got.as_ref().err(),
-            "{what} {starts:?}"
-        ),
+        _ => assert_eq!(want.as_ref().err(), got.as_ref().err(), "{what} {starts:?}"),
     }
     got.map(|g| g.1).unwrap_or(0)
 }
@@ -239,14 +230,19 @@ fn kernel_btf_same_as_serial() {
         // Four chains, and arbitrary (mostly wrong) cuts.
         let four = cut_points(sec, 4, 128 * 1024);
         assert_eq!(check(sec, &four, &name), 4, "{name}");
-        check(sec, &[len / 3 & !3, 2 * len / 3 & !3], &name);
+        check(sec, &[(len / 3) & !3, (2 * len / 3) & !3], &name);
         check(sec, &[4, 8, 12], &name);
         check(sec, &[len - 4], &name);
         // The parsed Btf: every id at the serial walk's offset.
         let btf = Btf::parse(b.clone()).unwrap();
         assert_eq!(btf.len() as usize, want.offs.len() + 1);
         for (i, &o) in want.offs.iter().enumerate() {
-            assert_eq!(btf.own_offset(i as u32 + 1), Some(o), "{name}: id {}", i + 1);
+            assert_eq!(
+                btf.own_offset(i as u32 + 1),
+                Some(o),
+                "{name}: id {}",
+                i + 1
+            );
         }
         assert_eq!(btf.named_types, want.named, "{name}");
     }
@@ -263,7 +259,10 @@ fn decoy_cut_is_taken_and_undone() {
     let cuts = cut_points(sec, 2, 1024);
     assert_eq!(cuts.len(), 1);
     assert!(plausible_at(sec, cuts[0]));
-    assert!(want.offs.binary_search(&cuts[0]).is_err(), "cut is a real type");
+    assert!(
+        want.offs.binary_search(&cuts[0]).is_err(),
+        "cut is a real type"
+    );
     assert_eq!(check(sec, &cuts, "decoy"), 1);
     // Four chains: the middle cut is a decoy (the others may not be).
     let cuts = cut_points(sec, 4, 1024);
@@ -342,8 +341,8 @@ fn corrupt_btf_same_errors() {
         for starts in [
             cut_points(sec, 2, 512),
             cut_points(sec, 4, 512),
-            vec![l / 2 & !3],
-            vec![4, l / 3 & !3, l * 2 / 3 & !3],
+            vec![(l / 2) & !3],
+            vec![4, (l / 3) & !3, (l * 2 / 3) & !3],
         ] {
             check(sec, &starts, "corrupt");
         }
