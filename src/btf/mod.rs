@@ -6,8 +6,8 @@
 //! index is built lazily the first time a lookup by name is needed.
 //!
 //! Files: `types` holds [`Kind`] and the borrowed views ([`Type`],
-//! [`Member`], ...), `parse` the header checks and the type-section walk,
-//! `query` lookups by id and string offset, `index` the lazily built name
+//! [`Member`], ...), `parse` the header checks, `walk` the type-section
+//! walk (segments walked as interleaved chains), `query` lookups by id and string offset, `index` the lazily built name
 //! index and lookups by name, `patch` the in-place fix-ups and
 //! [`Btf::to_bytes`]; `build` writes new BTF ([`BtfBuilder`]), `subset`
 //! writes some types of a BTF ([`Btf::write_subset`]), `sanitize`
