@@ -7,8 +7,9 @@
 //! (~14 cycles a type, most of opening vmlinux's 126k types). Here the
 //! section is cut into [`CHAINS`] segments: each cut is moved to the first
 //! 4-byte-aligned offset after it where [`PROBE`] consecutive headers look
-//! plausible ([`plausible_at`]), and all segments are walked in the same
-//! loop, one step of each per iteration, so their latency chains overlap.
+//! plausible ([`plausible_at`]), and [`LANES`] segments at a time are walked
+//! in the same loop, one step of each per iteration, so their latency
+//! chains overlap (a finished segment's lane goes to the next one).
 //! A segment's types get their ids only once the segment before it is
 //! known to end **exactly** at its start; if it ends past it instead (the
 //! cut was inside a type), that segment's results are dropped and the
@@ -436,9 +437,9 @@ fn run_all(types: &[u8], total_str: u64, chains: &mut [Chain]) {
 ///
 /// Per type and chain: one bounds check, one compare with the chain's end,
 /// no other branch: an invalid header adds [`POISON`] to its length (the
-/// chain stops and is walked again by [`exact`]), named types go to a small
-/// buffer unconditionally (only the count moves), and sizes come from bits
-/// of constants, not a table load.
+/// chain stops and is walked again by [`exact`]), a name offset check is a
+/// running maximum, named types go to a small buffer unconditionally (only
+/// the count moves), and a type's length comes from one [`SIZES`] entry.
 #[inline(never)]
 fn run<const K: usize>(
     types: &[u8],
