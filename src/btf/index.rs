@@ -189,7 +189,7 @@ impl Btf {
     /// section (only attach targets and ksyms ever need it).
     fn named_funcs_list(&self) -> Vec<(u32, u32)> {
         let types = self.types();
-        let mut out = Vec::with_capacity(self.named_funcs as usize);
+        let mut out = Vec::with_capacity(self.count as usize / 2);
         let mut off = 0usize;
         for i in 0..self.count {
             let Some(t) = types.get(off..) else { break };

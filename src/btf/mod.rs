@@ -6,8 +6,8 @@
 //! index is built lazily the first time a lookup by name is needed.
 //!
 //! Files: `types` holds [`Kind`] and the borrowed views ([`Type`],
-//! [`Member`], ...), `parse` the header checks and the type-section walk,
-//! `query` lookups by id and string offset, `index` the lazily built name
+//! [`Member`], ...), `parse` the header checks, `walk` the type-section
+//! walk (segments walked as interleaved chains), `query` lookups by id and string offset, `index` the lazily built name
 //! index and lookups by name, `patch` the in-place fix-ups and
 //! [`Btf::to_bytes`]; `build` writes new BTF ([`BtfBuilder`]), `subset`
 //! writes some types of a BTF ([`Btf::write_subset`]), `sanitize`
@@ -25,6 +25,9 @@ mod query;
 pub mod sanitize;
 mod subset;
 mod types;
+mod walk;
+#[cfg(test)]
+mod walk_tests;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -187,12 +190,17 @@ pub struct Btf {
     /// Start and length of the string section within `data`.
     strs_start: usize,
     strs_len: usize,
-    /// Offset (within the type section) of every [`SPARSE`]-th own type:
-    /// `sparse[i]` is where own type `i * SPARSE` (id `first_id + i *
-    /// SPARSE`) starts; the types in between are found by stepping over
-    /// their headers. A dense table would be 0.5 MiB for vmlinux and its
-    /// stores and page faults were a third of the parse time.
+    /// Offset (within the type section) of every [`SPARSE`]-th own type of
+    /// each segment the parse walk was cut into (see `segs`): for a segment
+    /// whose first own type is `s` and first entry here is `e`,
+    /// `sparse[e + i]` is where own type `s + i * SPARSE` starts; the types
+    /// in between are found by stepping over their headers. A dense table
+    /// would be 0.5 MiB for vmlinux and its stores and page faults were a
+    /// third of the parse time.
     sparse: Vec<u32>,
+    /// (first own type index, first `sparse` entry) of each segment, in
+    /// order; unused entries are `(u32::MAX, 0)`.
+    segs: [(u32, u32); walk::MAX_CHAINS],
     /// Number of own types.
     count: u32,
     first_id: u32,
@@ -203,8 +211,6 @@ pub struct Btf {
     /// pass: what the type index is built from without walking every type
     /// again.
     named_types: Vec<(u32, u32)>,
-    /// Number of own named FUNCs (sizes the func index).
-    named_funcs: u32,
     /// Own named types by name, one index per class; each built on the
     /// first lookup that needs it.
     index: [OnceLock<NameIndex>; 2],

@@ -4,8 +4,8 @@
 use std::sync::{Arc, OnceLock};
 
 use super::types::rd32;
-use super::types::KIND_FUNC;
-use super::{Btf, BtfError, Kind, Storage, BTF_MAGIC, HDR_MIN, SPARSE, TYPE_HDR};
+use super::walk::{self, Section};
+use super::{Btf, BtfError, Kind, Storage, BTF_MAGIC, HDR_MIN, TYPE_HDR};
 
 /// First bytes of an ELF file.
 const ELF_MAGIC: &[u8; 4] = b"\x7fELF";
@@ -14,154 +14,18 @@ const ELF_MAGIC: &[u8; 4] = b"\x7fELF";
 const BAD_KIND: u8 = 0xff;
 
 /// Bytes after the fixed 12-byte header of a type: (fixed part, per vlen
-/// entry), by kind number (0 and > 19 are invalid).
-const EXTRA: [(u8, u8); 32] = [
-    (BAD_KIND, 0), // void (invalid in the type section)
-    (4, 0),        // int
-    (0, 0),        // ptr
-    (12, 0),       // array
-    (0, 12),       // struct
-    (0, 12),       // union
-    (0, 8),        // enum
-    (0, 0),        // fwd
-    (0, 0),        // typedef
-    (0, 0),        // volatile
-    (0, 0),        // const
-    (0, 0),        // restrict
-    (0, 0),        // func
-    (0, 8),        // func_proto
-    (4, 0),        // var
-    (0, 12),       // datasec
-    (0, 0),        // float
-    (4, 0),        // decl_tag
-    (0, 0),        // type_tag
-    (0, 12),       // enum64
-    (BAD_KIND, 0),
-    (BAD_KIND, 0),
-    (BAD_KIND, 0),
-    (BAD_KIND, 0),
-    (BAD_KIND, 0),
-    (BAD_KIND, 0),
-    (BAD_KIND, 0),
-    (BAD_KIND, 0),
-    (BAD_KIND, 0),
-    (BAD_KIND, 0),
-    (BAD_KIND, 0),
-    (BAD_KIND, 0),
-];
-
-/// What the parse pass found: number of types and of named FUNCs.
-struct Walked {
-    count: u32,
-    named_funcs: u32,
-}
-
-/// [`EXTRA`] packed two bits per kind (fixed part / 4, per-entry part / 4;
-/// the sizes are 0, 4, 8 or 12) and which kinds are valid (one bit each).
-const FIXED4: u64 = pack(0);
-const PER4: u64 = pack(1);
-const VALID: u32 = {
-    let mut v = 0u32;
+/// entry), by kind number (`BAD_KIND`: 0 and > 19 are invalid).
+const EXTRA: [(u8, u8); 32] = {
+    let mut t = [(BAD_KIND, 0u8); 32];
     let mut k = 0;
     while k < 32 {
-        if EXTRA[k].0 != BAD_KIND {
-            v |= 1 << k;
+        if let Some(e) = walk::extra(k) {
+            t[k] = e;
         }
         k += 1;
     }
-    v
+    t
 };
-
-const fn pack(which: usize) -> u64 {
-    let mut v = 0u64;
-    let mut k = 0;
-    while k < 32 {
-        let (fixed, per) = EXTRA[k];
-        let x = if which == 0 { fixed } else { per };
-        if fixed != BAD_KIND {
-            v |= ((x / 4) as u64 & 3) << (2 * k);
-        }
-        k += 1;
-    }
-    v
-}
-
-/// Check every type of `types` (ids from `first_id`), record where every
-/// [`SPARSE`]-th one starts and which named non-FUNC types there are.
-///
-/// This loop is most of the cost of opening kernel BTF (vmlinux: 126k
-/// types), and it is a serial chain (each type's length gives the next
-/// one's offset), so it does as little as possible per type: one bounds
-/// check, one table lookup, all validity checks folded into one cold error
-/// path, and no data-dependent branch (named types go to a small buffer
-/// unconditionally; only the count moves).
-#[inline(never)]
-fn walk_types(
-    types: &[u8],
-    total_str: u64,
-    first_id: u32,
-    sparse: &mut Vec<u32>,
-    named_types: &mut Vec<(u32, u32)>,
-) -> Result<Walked, BtfError> {
-    const BUF: usize = 256;
-    let mut named_funcs = 0u32;
-    let mut buf = [(0u32, 0u32); BUF];
-    let mut nb = 0usize;
-    let mut n = 0u32;
-    let mut rest = types;
-    'groups: while rest.len() >= TYPE_HDR {
-        sparse.push((types.len() - rest.len()) as u32);
-        // SPARSE types per recorded offset; no per-type push.
-        for _ in 0..SPARSE {
-            if rest.len() < TYPE_HDR {
-                break 'groups;
-            }
-            let name_off = u32::from_le_bytes([rest[0], rest[1], rest[2], rest[3]]);
-            let vlen = u16::from_le_bytes([rest[4], rest[5]]) as usize;
-            let k = (rest[7] & 0x1f) as u32;
-            // Sizes from bits of constants (no table load on the chain from
-            // one type's offset to the next).
-            let fixed4 = (FIXED4 >> (2 * k)) as usize & 3;
-            let per4 = (PER4 >> (2 * k)) as usize & 3;
-            let need = TYPE_HDR + 4 * (fixed4 + per4 * vlen);
-            if (VALID >> k) & 1 == 0 || (name_off as u64 >= total_str) | (rest.len() < need) {
-                let off = types.len() - rest.len();
-                let id = first_id.wrapping_add(n);
-                return Err(parse_error(types, off, id, total_str, false));
-            }
-            let named = name_off != 0;
-            let func = k == KIND_FUNC;
-            named_funcs += (named & func) as u32;
-            buf[nb % BUF] = (first_id.wrapping_add(n), name_off);
-            nb += (named & !func) as usize;
-            if nb == BUF {
-                named_types.extend_from_slice(&buf);
-                nb = 0;
-            }
-            n = n.wrapping_add(1);
-            rest = &rest[need..];
-        }
-    }
-    named_types.extend_from_slice(&buf[..nb % BUF]);
-    let off = types.len() - rest.len();
-    if !rest.is_empty() {
-        return Err(parse_error(
-            types,
-            off,
-            first_id.wrapping_add(n),
-            total_str,
-            false,
-        ));
-    }
-    // Each type takes >= 12 bytes, so n cannot wrap; ids must fit a u32.
-    if n > u32::MAX - first_id {
-        return Err(parse_error(types, off, 0, total_str, true));
-    }
-    Ok(Walked {
-        count: n,
-        named_funcs,
-    })
-}
 
 /// Length of the type at the start of `t` (already checked by
 /// [`walk_types`]); 0 if `t` is too short to hold a header.
@@ -179,7 +43,13 @@ pub(super) fn type_len_at(t: &[u8]) -> usize {
 /// The error for the type at `off` of the type section (the parse loop's
 /// cold path: works out which check failed).
 #[cold]
-fn parse_error(types: &[u8], off: usize, id: u32, total_str: u64, too_many: bool) -> BtfError {
+pub(super) fn parse_error(
+    types: &[u8],
+    off: usize,
+    id: u32,
+    total_str: u64,
+    too_many: bool,
+) -> BtfError {
     if too_many {
         return BtfError::BadHeader("too many types".into());
     }
@@ -359,23 +229,27 @@ impl Btf {
         let total_str = base_str_len as u64 + str_len as u64;
         let types_start = hdr_len + type_off;
         let types = &b[types_start..types_start + type_len];
-        // One tight pass over every type (see walk_types).
-        let mut sparse: Vec<u32> = Vec::with_capacity(type_len / (24 * SPARSE) + 1);
-        let mut named_types: Vec<(u32, u32)> = Vec::with_capacity(type_len / 192);
-        let w = walk_types(types, total_str, first_id, &mut sparse, &mut named_types)?;
+        // One tight pass over every type (see walk).
+        let w = walk::walk(Section {
+            types,
+            total_str,
+            first_id,
+            strs,
+            base_str_len,
+        })?;
         Ok(Btf {
             data,
             types_start,
             types_len: type_len,
             strs_start,
             strs_len: str_len,
-            sparse,
+            sparse: w.sparse,
+            segs: w.segs,
             count: w.count,
             first_id,
             base,
             base_str_len,
-            named_types,
-            named_funcs: w.named_funcs,
+            named_types: w.named_types,
             index: [OnceLock::new(), OnceLock::new()],
         })
     }

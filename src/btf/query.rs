@@ -84,16 +84,24 @@ impl Btf {
     }
 
     /// Offset in the type section of own type `id`: the nearest recorded
-    /// offset at or before it, then a step over each type in between (at
-    /// most `SPARSE - 1`).
+    /// offset at or before it in its segment, then a step over each type in
+    /// between (at most `SPARSE - 1`).
     pub(super) fn own_offset(&self, id: u32) -> Option<usize> {
-        let i = id.checked_sub(self.first_id)? as usize;
-        if i >= self.count as usize {
+        let i = id.checked_sub(self.first_id)?;
+        if i >= self.count {
             return None;
         }
+        // The last segment starting at or before type i (unused: u32::MAX).
+        let mut seg = (0u32, 0u32);
+        for &s in &self.segs {
+            if s.0 <= i {
+                seg = s;
+            }
+        }
+        let local = (i - seg.0) as usize;
         let types = self.types();
-        let mut off = *self.sparse.get(i / SPARSE)? as usize;
-        for _ in 0..i % SPARSE {
+        let mut off = *self.sparse.get(seg.1 as usize + local / SPARSE)? as usize;
+        for _ in 0..local % SPARSE {
             off += type_len_at(types.get(off..)?);
         }
         Some(off)
