@@ -32,6 +32,23 @@ const HEADER_SIZE: usize = 8;
 /// Default data pages per CPU.
 pub const DEFAULT_PAGES: usize = 16;
 
+/// When the kernel wakes a reader waiting in [`PerfBuffer::poll`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Wakeup {
+    /// After every `n` samples on a CPU (`perf_event_attr.wakeup_events`).
+    Events(u32),
+    /// When a CPU's ring holds at least this many unread bytes
+    /// (`perf_event_attr.wakeup_watermark`, with the `watermark` flag).
+    Watermark(u32),
+}
+
+impl Default for Wakeup {
+    /// One wakeup per sample, as libbpf does.
+    fn default() -> Self {
+        Wakeup::Events(1)
+    }
+}
+
 /// One decoded perf record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PerfRecord<'a> {
@@ -113,9 +130,22 @@ struct CpuRing {
 }
 
 impl CpuRing {
-    fn open(map_fd: &sys::MapFd, map: &str, cpu: u32, pages: usize) -> Result<Option<CpuRing>> {
+    fn open(
+        map_fd: &sys::MapFd,
+        map: &str,
+        cpu: u32,
+        pages: usize,
+        wakeup: Wakeup,
+    ) -> Result<Option<CpuRing>> {
         let what = |s: &str| format!("perf buffer {map}: CPU {cpu}: {s}");
-        let attr = PerfEventAttr::bpf_output();
+        let mut attr = PerfEventAttr::bpf_output();
+        match wakeup {
+            Wakeup::Events(n) => attr.wakeup_events = n,
+            Wakeup::Watermark(bytes) => {
+                attr.wakeup_events = bytes;
+                attr.flags |= sys::perf::PERF_ATTR_FLAG_WATERMARK;
+            }
+        }
         let event = match sys::perf_event_open(&attr, -1, cpu as i32, None, 0) {
             Ok(fd) => fd,
             // Went offline between reading the list and now.
@@ -166,6 +196,7 @@ impl CpuRing {
 pub struct PerfBufferBuilder<'m, 'cb, K: Callbacks<'cb> = Local> {
     map: &'m Map,
     pages: usize,
+    wakeup: Wakeup,
     cpus: Option<Vec<u32>>,
     sample: Option<Box<K::Sample>>,
     lost: Option<Box<K::Lost>>,
@@ -176,6 +207,7 @@ impl<'m, 'cb, K: Callbacks<'cb>> PerfBufferBuilder<'m, 'cb, K> {
         PerfBufferBuilder {
             map,
             pages: DEFAULT_PAGES,
+            wakeup: Wakeup::default(),
             cpus: None,
             sample: None,
             lost: None,
@@ -185,6 +217,32 @@ impl<'m, 'cb, K: Callbacks<'cb>> PerfBufferBuilder<'m, 'cb, K> {
     /// Data pages per CPU: a power of two (16 by default).
     pub fn pages(mut self, pages: usize) -> Self {
         self.pages = pages;
+        self
+    }
+
+    /// Wake a waiting [`PerfBuffer::poll`] only after every `n` samples on a
+    /// CPU instead of after each one (the default, `n` = 1, as libbpf).
+    ///
+    /// Each wakeup costs the reader an `epoll_wait` return and a pass over
+    /// the rings, so with a busy producer a larger `n` drains more records
+    /// per wakeup for much less CPU. The price is latency: fewer than `n`
+    /// samples sitting in a ring wake nobody. They are not lost:
+    /// [`PerfBuffer::poll`] reads every ring when its timeout expires and
+    /// [`PerfBuffer::consume`] reads them at once, so poll with a timeout
+    /// that bounds the latency you accept, and call `consume` once at the
+    /// end to flush. `n` must be at least 1.
+    pub fn wakeup_events(mut self, n: u32) -> Self {
+        self.wakeup = Wakeup::Events(n);
+        self
+    }
+
+    /// Wake a waiting [`PerfBuffer::poll`] when a CPU's ring holds at least
+    /// `bytes` unread bytes (a watermark) instead of after each sample.
+    /// Same trade-off and flushing as [`PerfBufferBuilder::wakeup_events`];
+    /// `bytes` must be at least 1 and at most the ring's data size
+    /// (pages × page size).
+    pub fn watermark(mut self, bytes: u32) -> Self {
+        self.wakeup = Wakeup::Watermark(bytes);
         self
     }
 
@@ -231,6 +289,22 @@ impl<'m, 'cb, K: Callbacks<'cb>> PerfBufferBuilder<'m, 'cb, K> {
                 self.pages
             )));
         }
+        let data_bytes = self.pages.saturating_mul(sys::mmap::page_size());
+        match self.wakeup {
+            Wakeup::Events(0) => {
+                return Err(Error::Invalid(format!(
+                    "perf buffer {name}: wakeup_events(0): wake up after at least 1 sample"
+                )))
+            }
+            Wakeup::Watermark(b) if b == 0 || b as usize > data_bytes => {
+                return Err(Error::Invalid(format!(
+                    "perf buffer {name}: watermark of {b} bytes: give 1 to {data_bytes} \
+                     (the data size of a {}-page ring)",
+                    self.pages
+                )))
+            }
+            _ => {}
+        }
         let cpus = match self.cpus {
             Some(c) => c,
             None => online_cpus()?
@@ -266,7 +340,7 @@ impl<'m, 'cb, K: Callbacks<'cb>> PerfBufferBuilder<'m, 'cb, K> {
         };
         for cpu in cpus {
             // On error, `pb` is dropped and undoes what was done so far.
-            let Some(ring) = CpuRing::open(&pb.map_fd, &pb.name, cpu, self.pages)? else {
+            let Some(ring) = CpuRing::open(&pb.map_fd, &pb.name, cpu, self.pages, self.wakeup)? else {
                 continue;
             };
             let token = pb.rings.len() as u64;
@@ -277,10 +351,11 @@ impl<'m, 'cb, K: Callbacks<'cb>> PerfBufferBuilder<'m, 'cb, K> {
             pb.events.push(EpollEvent::empty());
         }
         log::debug!(
-            "perf buffer {}: {} CPUs, {} pages each",
+            "perf buffer {}: {} CPUs, {} pages each, wakeup {:?}",
             pb.name,
             pb.rings.len(),
-            self.pages
+            self.pages,
+            self.wakeup
         );
         Ok(pb)
     }
