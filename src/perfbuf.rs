@@ -63,6 +63,7 @@ pub enum PerfRecord<'a> {
 }
 
 /// Decode one whole record (header included). `None` when it is malformed.
+#[inline]
 pub fn decode_record(rec: &[u8]) -> Option<PerfRecord<'_>> {
     let ty = u32::from_ne_bytes(rec.get(0..4)?.try_into().ok()?);
     let size = u16::from_ne_bytes(rec.get(6..8)?.try_into().ok()?) as usize;
@@ -190,6 +191,104 @@ impl CpuRing {
             data_size,
         }))
     }
+}
+
+/// The record of `ring` at `tail` (any kind, wrapped or not): passed
+/// to the right callback. Returns its size and whether it was a sample;
+/// on error, whether to skip everything up to `head` (resynchronise).
+#[cold]
+fn other_record<'cb, K: Callbacks<'cb>>(
+    name: &str,
+    ring: &CpuRing,
+    scratch: &mut Vec<u8>,
+    on_sample: &mut Option<Box<K::Sample>>,
+    on_lost: &mut Option<Box<K::Lost>>,
+    tail: u64,
+    head: u64,
+) -> std::result::Result<(u64, bool), (bool, Error)> {
+    let cpu = ring.cpu;
+    let invalid = |s: String| Error::Invalid(format!("perf buffer {name}: CPU {cpu}: {s}"));
+    let read = |off: usize, dst: &mut [u8]| ring.mmap.read_volatile(off, dst);
+    let mut hdr = [0u8; HEADER_SIZE];
+    if !copy_wrapped(read, ring.data_off, ring.data_size, tail, &mut hdr) {
+        let e = format!("record header at {tail} out of bounds");
+        return Err((false, invalid(e)));
+    }
+    let size = u16::from_ne_bytes([hdr[6], hdr[7]]) as u64;
+    if size < HEADER_SIZE as u64 || size > head - tail {
+        // Resynchronise: drop what is there rather than loop forever.
+        let e = format!(
+            "record at {tail} has size {size} ({} bytes available)",
+            head - tail
+        );
+        return Err((true, invalid(e)));
+    }
+    scratch.resize(size as usize, 0);
+    if !copy_wrapped(read, ring.data_off, ring.data_size, tail, scratch) {
+        let e = format!("record at {tail} out of bounds");
+        return Err((false, invalid(e)));
+    }
+    let mut sample = false;
+    match decode_record(scratch) {
+        Some(PerfRecord::Sample(raw)) => {
+            sample = true;
+            if let Some(f) = on_sample {
+                f(cpu, raw);
+            }
+        }
+        Some(PerfRecord::Lost(n)) => match on_lost {
+            Some(f) => f(cpu, n),
+            None => log::warn!("perf buffer {}: CPU {cpu}: lost {n} samples", name),
+        },
+        Some(PerfRecord::Other(t)) => {
+            log::debug!("perf buffer {}: CPU {cpu}: record type {t} ignored", name)
+        }
+        None => log::warn!(
+            "perf buffer {}: CPU {cpu}: malformed record of {size} bytes skipped",
+            name
+        ),
+    }
+    Ok((size, sample))
+}
+
+/// The hot loop of a perf ring: pass each contiguous, well-formed sample
+/// from `*tail` on to `f` in place, moving `*tail` past it; stop at `head`
+/// or at the first record that is anything else (left to the caller).
+#[inline(always)]
+fn hot_samples<F: FnMut(u32, &[u8]) + ?Sized>(
+    data: &[u8],
+    mask: u64,
+    cpu: u32,
+    tail: &mut u64,
+    head: u64,
+    samples: &mut usize,
+    f: &mut F,
+) {
+    let mut at = *tail;
+    while at < head {
+        let off = (at & mask) as usize;
+        let Some(&[t0, t1, t2, t3, _, _, s0, s1]) = data.get(off..off + HEADER_SIZE) else {
+            break;
+        };
+        let size = u16::from_ne_bytes([s0, s1]) as usize;
+        if u32::from_ne_bytes([t0, t1, t2, t3]) != PERF_RECORD_SAMPLE
+            || size < HEADER_SIZE + 4
+            || size as u64 > head - at
+        {
+            break;
+        }
+        let Some(rec) = data.get(off..off + size) else {
+            break; // straddles the end of the ring
+        };
+        let raw = u32::from_ne_bytes([rec[8], rec[9], rec[10], rec[11]]) as usize;
+        let Some(raw) = rec.get(12..12 + raw) else {
+            break;
+        };
+        f(cpu, raw);
+        *samples += 1;
+        at += size as u64;
+    }
+    *tail = at;
 }
 
 /// Builder of a [`PerfBuffer`].
@@ -340,7 +439,8 @@ impl<'m, 'cb, K: Callbacks<'cb>> PerfBufferBuilder<'m, 'cb, K> {
         };
         for cpu in cpus {
             // On error, `pb` is dropped and undoes what was done so far.
-            let Some(ring) = CpuRing::open(&pb.map_fd, &pb.name, cpu, self.pages, self.wakeup)? else {
+            let Some(ring) = CpuRing::open(&pb.map_fd, &pb.name, cpu, self.pages, self.wakeup)?
+            else {
                 continue;
             };
             let token = pb.rings.len() as u64;
@@ -489,80 +589,72 @@ impl<'cb, K: Callbacks<'cb>> PerfBuffer<'cb, K> {
             return Ok(0);
         };
         let cpu = ring.cpu;
-        let invalid =
-            |s: String| Error::Invalid(format!("perf buffer {}: CPU {cpu}: {s}", self.name));
         let (Some(head_a), Some(tail_a)) = (
             ring.mmap.atomic_u64_at(DATA_HEAD),
             ring.mmap.atomic_u64_at(DATA_TAIL),
         ) else {
-            return Err(invalid("metadata page too small".into()));
+            return Err(self.invalid(cpu, "metadata page too small".into()));
         };
         let head = head_a.load(Ordering::Acquire);
         let mut tail = tail_a.load(Ordering::Relaxed);
-        let read = |off: usize, dst: &mut [u8]| ring.mmap.read_volatile(off, dst);
-        let mapped = ring.mmap.as_slice();
+        let Some(data) = ring
+            .mmap
+            .as_slice()
+            .get(ring.data_off..ring.data_off + ring.data_size as usize)
+        else {
+            return Err(self.invalid(cpu, "data area past the mapping".into()));
+        };
         let mask = ring.data_size.wrapping_sub(1);
         let mut samples = 0;
         // Records between tail and head are not written by the kernel until
-        // data_tail passes them: each is passed in place (a borrow of the
-        // mapping) unless it straddles the end of the ring, when it is
-        // copied. data_tail is published once, after the batch.
+        // data_tail passes them: each sample is passed in place (a borrow
+        // of the mapping). The hot loop takes contiguous, well-formed
+        // samples; anything else (a record straddling the end of the ring,
+        // a lost record, another type, a malformed one) goes through
+        // `other_record`, one at a time. data_tail is published once, after
+        // the batch.
         while tail < head {
-            let mut hdr = [0u8; HEADER_SIZE];
-            if !copy_wrapped(read, ring.data_off, ring.data_size, tail, &mut hdr) {
-                tail_a.store(tail, Ordering::Release);
-                return Err(invalid(format!("record header at {tail} out of bounds")));
-            }
-            let size = u16::from_ne_bytes([hdr[6], hdr[7]]) as u64;
-            if size < HEADER_SIZE as u64 || size > head - tail {
-                // Resynchronise: drop what is there rather than loop forever.
-                tail_a.store(head, Ordering::Release);
-                return Err(invalid(format!(
-                    "record at {tail} has size {size} ({} bytes available)",
-                    head - tail
-                )));
-            }
-            let start = ring.data_off + (tail & mask) as usize;
-            let in_place = ((tail & mask) + size <= ring.data_size)
-                .then(|| mapped.get(start..start + size as usize))
-                .flatten();
-            let rec: &[u8] = match in_place {
-                Some(r) => r,
-                None => {
-                    self.scratch.resize(size as usize, 0);
-                    if !copy_wrapped(read, ring.data_off, ring.data_size, tail, &mut self.scratch) {
-                        tail_a.store(tail, Ordering::Release);
-                        return Err(invalid(format!("record at {tail} out of bounds")));
-                    }
-                    &self.scratch
-                }
-            };
-            match decode_record(rec) {
-                Some(PerfRecord::Sample(raw)) => {
-                    samples += 1;
-                    if let Some(f) = &mut self.sample {
-                        f(cpu, raw);
-                    }
-                }
-                Some(PerfRecord::Lost(n)) => match &mut self.lost {
-                    Some(f) => f(cpu, n),
-                    None => log::warn!("perf buffer {}: CPU {cpu}: lost {n} samples", self.name),
-                },
-                Some(PerfRecord::Other(t)) => {
-                    log::debug!(
-                        "perf buffer {}: CPU {cpu}: record type {t} ignored",
-                        self.name
-                    )
-                }
-                None => log::warn!(
-                    "perf buffer {}: CPU {cpu}: malformed record of {size} bytes skipped",
-                    self.name
+            match &mut self.sample {
+                Some(f) => hot_samples(data, mask, cpu, &mut tail, head, &mut samples, &mut **f),
+                None => hot_samples(
+                    data,
+                    mask,
+                    cpu,
+                    &mut tail,
+                    head,
+                    &mut samples,
+                    &mut |_, _| {},
                 ),
             }
-            tail += size;
+            if tail >= head {
+                break;
+            }
+            let (sample, lost) = (&mut self.sample, &mut self.lost);
+            match other_record::<K>(
+                &self.name,
+                ring,
+                &mut self.scratch,
+                sample,
+                lost,
+                tail,
+                head,
+            ) {
+                Ok((size, sample)) => {
+                    tail += size;
+                    samples += sample as usize;
+                }
+                Err((resync, e)) => {
+                    tail_a.store(if resync { head } else { tail }, Ordering::Release);
+                    return Err(e);
+                }
+            }
         }
         tail_a.store(tail, Ordering::Release);
         Ok(samples)
+    }
+
+    fn invalid(&self, cpu: u32, s: String) -> Error {
+        Error::Invalid(format!("perf buffer {}: CPU {cpu}: {s}", self.name))
     }
 
     /// The epoll fd: readable when some CPU's ring has data.
