@@ -265,6 +265,10 @@ fn hot_samples<F: FnMut(u32, &[u8]) + ?Sized>(
     f: &mut F,
 ) {
     let mut at = *tail;
+    // The size of the last sample: the guess for the next (value
+    // speculation, as in the ring buffer's loop: the next header's address
+    // does not wait for this header's load).
+    let mut stride = 0u64;
     while at < head {
         let off = (at & mask) as usize;
         let Some(&[t0, t1, t2, t3, _, _, s0, s1]) = data.get(off..off + HEADER_SIZE) else {
@@ -286,7 +290,13 @@ fn hot_samples<F: FnMut(u32, &[u8]) + ?Sized>(
         };
         f(cpu, raw);
         *samples += 1;
-        at += size as u64;
+        let size = size as u64;
+        if size == std::hint::black_box(stride) {
+            at += stride;
+        } else {
+            stride = crate::ringbuf::new_stride(size);
+            at += stride;
+        }
     }
     *tail = at;
 }

@@ -149,6 +149,14 @@ fn walk<F: FnMut(&[u8]) -> i32 + ?Sized>(
     }
 }
 
+/// A record of another size than the one before (out of line: see `drain`;
+/// the perf buffer's loop uses it too).
+#[cold]
+#[inline(never)]
+pub(crate) fn new_stride(span: u64) -> u64 {
+    span
+}
+
 /// The hot loop: pass the records from `*cons` up to `prod` to `f`, moving
 /// `*cons` past each one consumed.
 #[allow(clippy::too_many_arguments)]
@@ -165,6 +173,9 @@ fn drain<F: FnMut(&[u8]) -> i32 + ?Sized>(
 ) -> Batch {
     let mut at = *cons;
     let mut n = 0;
+    // The span of the last record: the guess for the next one (records are
+    // mostly of one size). See the end of the loop.
+    let mut stride = 0u64;
     let batch = loop {
         if at >= prod {
             break Batch::Drained;
@@ -187,7 +198,20 @@ fn drain<F: FnMut(&[u8]) -> i32 + ?Sized>(
                 break Batch::Stopped(r);
             }
         }
-        at += span;
+        // Value speculation: the next header's address would depend on this
+        // header's load (a chain of dependent loads, one per record). Adding
+        // the guessed stride instead, checked by a well-predicted branch,
+        // lets the CPU load the next headers before this one arrives.
+        // `black_box` keeps the compiler from knowing that `stride` equals
+        // `span` on the likely path, and the out-of-line call keeps it from
+        // turning the branch into a conditional move (which would wait for
+        // the load again).
+        if span == std::hint::black_box(stride) {
+            at += stride;
+        } else {
+            stride = new_stride(span);
+            at += stride;
+        }
     };
     *cons = at;
     *count += n;
