@@ -548,6 +548,127 @@ mod tests {
         );
     }
 
+    /// A ring of `size` bytes holding `records` (header word, payload byte)
+    /// from position 0, mapped twice like the kernel's: (headers, bytes).
+    fn ring(size: usize, records: &[(u32, u8)]) -> (Vec<AtomicU32>, Vec<u8>) {
+        let mut bytes = vec![0u8; size];
+        let mut at = 0usize;
+        for &(word, fill) in records {
+            let len = (word & !(BUSY_BIT | DISCARD_BIT)) as usize;
+            for i in 0..4 {
+                bytes[(at + i) % size] = word.to_ne_bytes()[i];
+            }
+            for i in 0..len {
+                bytes[(at + HEADER_SIZE + i) % size] = fill;
+            }
+            at += record_span(len as u32).unwrap() as usize;
+        }
+        bytes.extend_from_within(..);
+        let words = bytes
+            .chunks(4)
+            .map(|c| AtomicU32::new(u32::from_ne_bytes(c.try_into().unwrap())))
+            .collect();
+        (words, bytes)
+    }
+
+    #[test]
+    fn drain_mixed_sizes_discards_busy_and_stop() {
+        // Sizes change from record to record (the stride guess misses and
+        // is corrected), one record is discarded, the last one is busy.
+        let recs = [
+            (4, 1),
+            (16, 2),
+            (4, 3),
+            (4, 4),
+            (DISCARD_BIT | 4, 5),
+            (8, 6),
+            (BUSY_BIT | 4, 7),
+        ];
+        let (hdrs, data) = ring(256, &recs);
+        let mut seen = Vec::new();
+        let (mut cons, mut count) = (0, 0);
+        let mut f = |r: &[u8]| {
+            seen.push((r.len(), r[0]));
+            assert!(r.iter().all(|&b| b == r[0]));
+            0
+        };
+        let b = drain(&hdrs, &data, 256, 255, &mut cons, 1000, &mut count, &mut f);
+        assert!(matches!(b, Batch::Busy));
+        assert_eq!(seen, [(4, 1), (16, 2), (4, 3), (4, 4), (8, 6)]);
+        assert_eq!((count, cons), (5, 16 + 24 + 16 + 16 + 16 + 16));
+        // Up to a producer position short of the busy record: drained.
+        let (mut cons, mut count) = (0, 0);
+        let b = drain(
+            &hdrs,
+            &data,
+            256,
+            255,
+            &mut cons,
+            16 + 24,
+            &mut count,
+            &mut |_| 0,
+        );
+        assert!(matches!(b, Batch::Drained));
+        assert_eq!((count, cons), (2, 40));
+        // A stop: the record counts as consumed.
+        let (mut cons, mut count) = (0, 0);
+        let mut stop = |r: &[u8]| if r[0] == 3 { 9 } else { 0 };
+        let b = drain(
+            &hdrs, &data, 256, 255, &mut cons, 1000, &mut count, &mut stop,
+        );
+        assert!(matches!(b, Batch::Stopped(9)));
+        assert_eq!((count, cons), (3, 56));
+        // A length past the ring: refused, nothing passed on.
+        let (hdrs, data) = ring(64, &[(8, 1)]);
+        hdrs[0].store(200, Ordering::Relaxed);
+        let (mut cons, mut count) = (0, 0);
+        let b = drain(&hdrs, &data, 64, 63, &mut cons, 100, &mut count, &mut |_| 0);
+        assert!(matches!(b, Batch::TooLong(0, 200)));
+        assert_eq!((count, cons), (0, 0));
+    }
+
+    #[test]
+    fn drain_wraps_around_the_end() {
+        // Two 24-byte records from position 48 in a 64-byte ring: the
+        // first straddles the end and is still one contiguous slice.
+        let size = 64usize;
+        let mut bytes = vec![0u8; size];
+        let mut at = 48usize;
+        for fill in 1..=2u8 {
+            for i in 0..4 {
+                bytes[(at + i) % size] = 12u32.to_ne_bytes()[i];
+            }
+            for i in 0..12 {
+                bytes[(at + 8 + i) % size] = fill;
+            }
+            at += 24;
+        }
+        bytes.extend_from_within(..);
+        let hdrs: Vec<AtomicU32> = bytes
+            .chunks(4)
+            .map(|c| AtomicU32::new(u32::from_ne_bytes(c.try_into().unwrap())))
+            .collect();
+        let mut seen = Vec::new();
+        let (mut cons, mut count) = (48, 0);
+        let mut f = |r: &[u8]| {
+            seen.push(r.to_vec());
+            0
+        };
+        let b = drain(
+            &hdrs,
+            &bytes,
+            64,
+            63,
+            &mut cons,
+            48 + 48,
+            &mut count,
+            &mut f,
+        );
+        assert!(matches!(b, Batch::Drained));
+        assert_eq!(seen, [vec![1u8; 12], vec![2u8; 12]]);
+        assert_eq!((count, cons), (2, 96));
+    }
+
     #[test]
     fn spans() {
         assert_eq!(record_span(64), Some(72));
