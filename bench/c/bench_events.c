@@ -9,9 +9,10 @@
 //   ringbuf-burst, perfbuf-burst  the same with rb_burst / pb_burst: 1000
 //                                 records per run (bpf_loop), N/1000 runs
 //   ringbuf-drain, perfbuf-drain  fill first (64 MiB ring; perf: 64 MiB per
-//                                 CPU, producer pinned to CPU 0), then time
-//                                 ring_buffer__consume / perf_buffer__consume
-//                                 alone
+//                                 CPU), then time ring_buffer__consume /
+//                                 perf_buffer__consume alone
+//   The consumer runs on CPU 0; the producer on CPU 1, or on CPU 0 before a
+//   drain (as the tinybpf runner).
 //   --wakeup-events W             perf buffer: perf_buffer__new_raw with
 //                                 perf_event_attr.wakeup_events = W (libbpf's
 //                                 perf_buffer__new always uses 1)
@@ -30,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static atomic_int done;
 static unsigned long long received, lost;
@@ -44,8 +46,18 @@ static double now_s(clockid_t c)
 	return t.tv_sec + t.tv_nsec / 1e9;
 }
 
+static void pin(int cpu)
+{
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(cpu % sysconf(_SC_NPROCESSORS_ONLN), &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
 static void *produce(void *arg)
 {
+	if (arg)
+		pin(1);
 	char pkt[64] = { 0 };
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt, .data_size_in = sizeof(pkt),
 		    .repeat = repeat);
@@ -135,11 +147,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	double t0, c0;
+	/* Consumer on CPU 0; producer on CPU 1, or on CPU 0 before a drain. */
+	pin(0);
 	if (drain) {
-		cpu_set_t set;
-		CPU_ZERO(&set);
-		CPU_SET(0, &set);
-		sched_setaffinity(0, sizeof(set), &set);
 		produce(NULL);
 		t0 = now_s(CLOCK_MONOTONIC);
 		c0 = now_s(CLOCK_THREAD_CPUTIME_ID);
@@ -156,7 +166,7 @@ int main(int argc, char **argv)
 		t0 = now_s(CLOCK_MONOTONIC);
 		c0 = now_s(CLOCK_THREAD_CPUTIME_ID);
 		pthread_t th;
-		pthread_create(&th, NULL, produce, NULL);
+		pthread_create(&th, NULL, produce, (void *)1);
 		while (!atomic_load(&done)) {
 			int got = rb ? ring_buffer__poll(rb, 10) : perf_buffer__poll(pb, 10);
 			polls += got > 0;

@@ -12,8 +12,10 @@
 //!                                (bpf_loop), repeat N/1000, while the main
 //!                                thread polls: the consumer is the bottleneck
 //!   ringbuf-drain, perfbuf-drain fill first (a 64 MiB ring; perf: 64 MiB per
-//!                                CPU, producer pinned to one CPU), then time
-//!                                only draining it: pure consumer speed
+//!                                CPU), then time only draining it: pure
+//!                                consumer speed
+//! The consumer runs on CPU 0; the producer on CPU 1 (concurrent modes) or
+//! on CPU 0 before the drain (libbpf's runner does the same).
 //! OPTIONS:
 //!   --inline                     ring buffer: RingBuffer::consume_with with
 //!                                a closure (inlined) instead of the boxed
@@ -43,11 +45,13 @@ fn die(what: &str, e: impl std::fmt::Display) -> ! {
     exit(1)
 }
 
-fn pin_to_first_cpu() {
-    // SAFETY: a zeroed cpu_set_t is valid; CPU_SET stays in bounds (0).
+/// Pin the calling thread to `cpu` (taken modulo the CPU count).
+fn pin_to_cpu(cpu: usize) {
+    let ncpu = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // SAFETY: a zeroed cpu_set_t is valid; CPU_SET stays in bounds.
     unsafe {
         let mut set: libc::cpu_set_t = std::mem::zeroed();
-        libc::CPU_SET(0, &mut set);
+        libc::CPU_SET(cpu % ncpu, &mut set);
         if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) != 0 {
             die("sched_setaffinity", std::io::Error::last_os_error());
         }
@@ -177,8 +181,10 @@ fn main() {
         got
     };
     let (t0, cpu0);
+    // Consumer on CPU 0; the producer on CPU 1 (concurrent modes) or on
+    // CPU 0 before the drain.
+    pin_to_cpu(0);
     if style == "drain" {
-        pin_to_first_cpu();
         prog.test_run(&run_opts)
             .unwrap_or_else(|e| die("test run", e));
         t0 = Instant::now();
@@ -189,6 +195,7 @@ fn main() {
         cpu0 = thread_cpu_ns();
         std::thread::scope(|s| {
             s.spawn(|| {
+                pin_to_cpu(1);
                 let r = prog.test_run(&run_opts);
                 done.store(true, Ordering::Release);
                 r.unwrap_or_else(|e| die("test run", e));
