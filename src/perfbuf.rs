@@ -205,14 +205,13 @@ fn other_record<'cb, K: Callbacks<'cb>>(
     on_lost: &mut Option<Box<K::Lost>>,
     tail: u64,
     head: u64,
-) -> std::result::Result<(u64, bool), (bool, Error)> {
+) -> std::result::Result<(u64, bool), (bool, String)> {
     let cpu = ring.cpu;
-    let invalid = |s: String| Error::Invalid(format!("perf buffer {name}: CPU {cpu}: {s}"));
     let read = |off: usize, dst: &mut [u8]| ring.mmap.read_volatile(off, dst);
     let mut hdr = [0u8; HEADER_SIZE];
     if !copy_wrapped(read, ring.data_off, ring.data_size, tail, &mut hdr) {
         let e = format!("record header at {tail} out of bounds");
-        return Err((false, invalid(e)));
+        return Err((false, e));
     }
     let size = u16::from_ne_bytes([hdr[6], hdr[7]]) as u64;
     if size < HEADER_SIZE as u64 || size > head - tail {
@@ -221,12 +220,12 @@ fn other_record<'cb, K: Callbacks<'cb>>(
             "record at {tail} has size {size} ({} bytes available)",
             head - tail
         );
-        return Err((true, invalid(e)));
+        return Err((true, e));
     }
     scratch.resize(size as usize, 0);
     if !copy_wrapped(read, ring.data_off, ring.data_size, tail, scratch) {
         let e = format!("record at {tail} out of bounds");
-        return Err((false, invalid(e)));
+        return Err((false, e));
     }
     let mut sample = false;
     match decode_record(scratch) {
@@ -655,7 +654,7 @@ impl<'cb, K: Callbacks<'cb>> PerfBuffer<'cb, K> {
                 }
                 Err((resync, e)) => {
                     tail_a.store(if resync { head } else { tail }, Ordering::Release);
-                    return Err(e);
+                    return Err(self.invalid(cpu, e));
                 }
             }
         }

@@ -315,7 +315,7 @@ impl<'cb, K: Callbacks<'cb>> Ring<'cb, K> {
 /// [`RingBuffer::stopped`].
 ///
 /// A ring buffer map (`BPF_MAP_TYPE_RINGBUF`) is shared memory: the reader
-/// maps it and copies out each record the BPF side committed with
+/// maps it and passes on, in place, each record the BPF side committed with
 /// `bpf_ringbuf_submit` / `bpf_ringbuf_output` (one ring for all CPUs, in
 /// order).
 ///

@@ -104,7 +104,7 @@ fn main() {
         die(mode, "mode is ringbuf|perfbuf[-burst|-drain]");
     }
     let per_run = if style == "one" { 1 } else { BURST };
-    if n % per_run != 0 {
+    if !n.is_multiple_of(per_run) {
         die("N", format!("must be a multiple of {per_run}"));
     }
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../bpf/bench_events.bpf.o");
