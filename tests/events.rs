@@ -199,6 +199,46 @@ fn ringbuf_callback_stop_resumes_and_poll_times_out() {
 }
 
 #[test]
+fn ringbuf_consume_with_a_closure_instead_of_the_callback() {
+    if !common::root_or_skip("ringbuf_consume_with_a_closure_instead_of_the_callback") {
+        return;
+    }
+    let ev = Events::load(None);
+    let boxed = RefCell::new(0usize);
+    let mut rb = RingBuffer::new(ev.obj.map("rb").unwrap(), |_: &[u8]| {
+        *boxed.borrow_mut() += 1;
+        0
+    })
+    .unwrap();
+    assert_eq!(ev.run("xdp_ringbuf", 30), 30);
+    let mut got = Vec::new();
+    let n = rb
+        .consume_with(0, |rec: &[u8]| {
+            let (seq, _) = decode(rec);
+            got.push(seq);
+            if seq == 9 {
+                5
+            } else {
+                0
+            }
+        })
+        .unwrap();
+    assert_eq!((n, rb.stopped()), (10, Some(5)));
+    let n = rb
+        .consume_with(0, |rec: &[u8]| {
+            got.push(decode(rec).0);
+            0
+        })
+        .unwrap();
+    assert_eq!((n, rb.stopped()), (20, None));
+    assert_eq!(got, (0..30).collect::<Vec<_>>());
+    assert_eq!(*boxed.borrow(), 0, "the ring's own callback was not called");
+    assert_eq!(rb.pending_bytes(0), 0);
+    let e = rb.consume_with(1, |_: &[u8]| 0).unwrap_err();
+    assert!(e.to_string().contains("index 1 out of range"), "{e}");
+}
+
+#[test]
 fn ringbuf_several_maps_polled_together_and_wakeup() {
     if !common::root_or_skip("ringbuf_several_maps_polled_together_and_wakeup") {
         return;
