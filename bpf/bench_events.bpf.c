@@ -8,7 +8,11 @@
  *      {seq, len} to `rb`; a failed output (ring full) counts in drops[0].
  * Prog pb_emit (SEC "tc"): bpf_perf_event_output of the same record to
  *      `pb` on the current CPU; failures count in drops[1].
- * Maps: rb (RINGBUF, 16 MiB), pb (PERF_EVENT_ARRAY), drops (ARRAY of 2 u64).
+ * Prog rb_burst / pb_burst (SEC "tc"): the same, BURST (1000) records per
+ *      run with bpf_loop, so that one test run costs ~1000 records' worth
+ *      of producer work and the consumer becomes the bottleneck.
+ * Maps: rb (RINGBUF, 16 MiB; the benchmarks' drain mode sets 64 MiB),
+ *      pb (PERF_EVENT_ARRAY), drops (ARRAY of 2 u64).
  */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
@@ -63,6 +67,47 @@ int pb_emit(struct __sk_buff *skb)
 
 	if (bpf_perf_event_output(skb, &pb, BPF_F_CURRENT_CPU, &r, sizeof(r)))
 		drop(1);
+	return 0;
+}
+
+#define BURST 1000
+
+struct burst_ctx {
+	struct __sk_buff *skb;
+};
+
+static long rb_one(__u64 i, void *c)
+{
+	struct record r = { .seq = seq++, .len = i };
+
+	if (bpf_ringbuf_output(&rb, &r, sizeof(r), 0))
+		drop(0);
+	return 0;
+}
+
+static long pb_one(__u64 i, void *c)
+{
+	struct burst_ctx *b = c;
+	struct record r = { .seq = seq++, .len = i };
+
+	if (bpf_perf_event_output(b->skb, &pb, BPF_F_CURRENT_CPU, &r, sizeof(r)))
+		drop(1);
+	return 0;
+}
+
+SEC("tc")
+int rb_burst(struct __sk_buff *skb)
+{
+	bpf_loop(BURST, rb_one, NULL, 0);
+	return 0;
+}
+
+SEC("tc")
+int pb_burst(struct __sk_buff *skb)
+{
+	struct burst_ctx b = { .skb = skb };
+
+	bpf_loop(BURST, pb_one, &b, 0);
 	return 0;
 }
 

@@ -32,6 +32,23 @@ const HEADER_SIZE: usize = 8;
 /// Default data pages per CPU.
 pub const DEFAULT_PAGES: usize = 16;
 
+/// When the kernel wakes a reader waiting in [`PerfBuffer::poll`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Wakeup {
+    /// After every `n` samples on a CPU (`perf_event_attr.wakeup_events`).
+    Events(u32),
+    /// When a CPU's ring holds at least this many unread bytes
+    /// (`perf_event_attr.wakeup_watermark`, with the `watermark` flag).
+    Watermark(u32),
+}
+
+impl Default for Wakeup {
+    /// One wakeup per sample, as libbpf does.
+    fn default() -> Self {
+        Wakeup::Events(1)
+    }
+}
+
 /// One decoded perf record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PerfRecord<'a> {
@@ -46,6 +63,7 @@ pub enum PerfRecord<'a> {
 }
 
 /// Decode one whole record (header included). `None` when it is malformed.
+#[inline]
 pub fn decode_record(rec: &[u8]) -> Option<PerfRecord<'_>> {
     let ty = u32::from_ne_bytes(rec.get(0..4)?.try_into().ok()?);
     let size = u16::from_ne_bytes(rec.get(6..8)?.try_into().ok()?) as usize;
@@ -113,9 +131,22 @@ struct CpuRing {
 }
 
 impl CpuRing {
-    fn open(map_fd: &sys::MapFd, map: &str, cpu: u32, pages: usize) -> Result<Option<CpuRing>> {
+    fn open(
+        map_fd: &sys::MapFd,
+        map: &str,
+        cpu: u32,
+        pages: usize,
+        wakeup: Wakeup,
+    ) -> Result<Option<CpuRing>> {
         let what = |s: &str| format!("perf buffer {map}: CPU {cpu}: {s}");
-        let attr = PerfEventAttr::bpf_output();
+        let mut attr = PerfEventAttr::bpf_output();
+        match wakeup {
+            Wakeup::Events(n) => attr.wakeup_events = n,
+            Wakeup::Watermark(bytes) => {
+                attr.wakeup_events = bytes;
+                attr.flags |= sys::perf::PERF_ATTR_FLAG_WATERMARK;
+            }
+        }
         let event = match sys::perf_event_open(&attr, -1, cpu as i32, None, 0) {
             Ok(fd) => fd,
             // Went offline between reading the list and now.
@@ -162,10 +193,118 @@ impl CpuRing {
     }
 }
 
+/// The record of `ring` at `tail` (any kind, wrapped or not): passed
+/// to the right callback. Returns its size and whether it was a sample;
+/// on error, whether to skip everything up to `head` (resynchronise).
+#[cold]
+fn other_record<'cb, K: Callbacks<'cb>>(
+    name: &str,
+    ring: &CpuRing,
+    scratch: &mut Vec<u8>,
+    on_sample: &mut Option<Box<K::Sample>>,
+    on_lost: &mut Option<Box<K::Lost>>,
+    tail: u64,
+    head: u64,
+) -> std::result::Result<(u64, bool), (bool, String)> {
+    let cpu = ring.cpu;
+    let read = |off: usize, dst: &mut [u8]| ring.mmap.read_volatile(off, dst);
+    let mut hdr = [0u8; HEADER_SIZE];
+    if !copy_wrapped(read, ring.data_off, ring.data_size, tail, &mut hdr) {
+        let e = format!("record header at {tail} out of bounds");
+        return Err((false, e));
+    }
+    let size = u16::from_ne_bytes([hdr[6], hdr[7]]) as u64;
+    if size < HEADER_SIZE as u64 || size > head - tail {
+        // Resynchronise: drop what is there rather than loop forever.
+        let e = format!(
+            "record at {tail} has size {size} ({} bytes available)",
+            head - tail
+        );
+        return Err((true, e));
+    }
+    scratch.resize(size as usize, 0);
+    if !copy_wrapped(read, ring.data_off, ring.data_size, tail, scratch) {
+        let e = format!("record at {tail} out of bounds");
+        return Err((false, e));
+    }
+    let mut sample = false;
+    match decode_record(scratch) {
+        Some(PerfRecord::Sample(raw)) => {
+            sample = true;
+            if let Some(f) = on_sample {
+                f(cpu, raw);
+            }
+        }
+        Some(PerfRecord::Lost(n)) => match on_lost {
+            Some(f) => f(cpu, n),
+            None => log::warn!("perf buffer {}: CPU {cpu}: lost {n} samples", name),
+        },
+        Some(PerfRecord::Other(t)) => {
+            log::debug!("perf buffer {}: CPU {cpu}: record type {t} ignored", name)
+        }
+        None => log::warn!(
+            "perf buffer {}: CPU {cpu}: malformed record of {size} bytes skipped",
+            name
+        ),
+    }
+    Ok((size, sample))
+}
+
+/// The hot loop of a perf ring: pass each contiguous, well-formed sample
+/// from `*tail` on to `f` in place, moving `*tail` past it; stop at `head`
+/// or at the first record that is anything else (left to the caller).
+#[inline(always)]
+fn hot_samples<F: FnMut(u32, &[u8]) + ?Sized>(
+    data: &[u8],
+    mask: u64,
+    cpu: u32,
+    tail: &mut u64,
+    head: u64,
+    samples: &mut usize,
+    f: &mut F,
+) {
+    let mut at = *tail;
+    // The size of the last sample: the guess for the next (value
+    // speculation, as in the ring buffer's loop: the next header's address
+    // does not wait for this header's load).
+    let mut stride = 0u64;
+    while at < head {
+        let off = (at & mask) as usize;
+        let Some(&[t0, t1, t2, t3, _, _, s0, s1]) = data.get(off..off + HEADER_SIZE) else {
+            break;
+        };
+        let size = u16::from_ne_bytes([s0, s1]) as usize;
+        if u32::from_ne_bytes([t0, t1, t2, t3]) != PERF_RECORD_SAMPLE
+            || size < HEADER_SIZE + 4
+            || size as u64 > head - at
+        {
+            break;
+        }
+        let Some(rec) = data.get(off..off + size) else {
+            break; // straddles the end of the ring
+        };
+        let raw = u32::from_ne_bytes([rec[8], rec[9], rec[10], rec[11]]) as usize;
+        let Some(raw) = rec.get(12..12 + raw) else {
+            break;
+        };
+        f(cpu, raw);
+        *samples += 1;
+        let size = size as u64;
+        if size == std::hint::black_box(stride) {
+            at += stride;
+        } else {
+            stride = crate::ringbuf::new_stride(size);
+            at += stride;
+        }
+    }
+    *tail = at;
+}
+
 /// Builder of a [`PerfBuffer`].
 pub struct PerfBufferBuilder<'m, 'cb, K: Callbacks<'cb> = Local> {
     map: &'m Map,
     pages: usize,
+    wakeup: Wakeup,
     cpus: Option<Vec<u32>>,
     sample: Option<Box<K::Sample>>,
     lost: Option<Box<K::Lost>>,
@@ -176,6 +315,7 @@ impl<'m, 'cb, K: Callbacks<'cb>> PerfBufferBuilder<'m, 'cb, K> {
         PerfBufferBuilder {
             map,
             pages: DEFAULT_PAGES,
+            wakeup: Wakeup::default(),
             cpus: None,
             sample: None,
             lost: None,
@@ -185,6 +325,32 @@ impl<'m, 'cb, K: Callbacks<'cb>> PerfBufferBuilder<'m, 'cb, K> {
     /// Data pages per CPU: a power of two (16 by default).
     pub fn pages(mut self, pages: usize) -> Self {
         self.pages = pages;
+        self
+    }
+
+    /// Wake a waiting [`PerfBuffer::poll`] only after every `n` samples on a
+    /// CPU instead of after each one (the default, `n` = 1, as libbpf).
+    ///
+    /// Each wakeup costs the reader an `epoll_wait` return and a pass over
+    /// the rings, so with a busy producer a larger `n` drains more records
+    /// per wakeup for much less CPU. The price is latency: fewer than `n`
+    /// samples sitting in a ring wake nobody. They are not lost:
+    /// [`PerfBuffer::poll`] reads every ring when its timeout expires and
+    /// [`PerfBuffer::consume`] reads them at once, so poll with a timeout
+    /// that bounds the latency you accept, and call `consume` once at the
+    /// end to flush. `n` must be at least 1.
+    pub fn wakeup_events(mut self, n: u32) -> Self {
+        self.wakeup = Wakeup::Events(n);
+        self
+    }
+
+    /// Wake a waiting [`PerfBuffer::poll`] when a CPU's ring holds at least
+    /// `bytes` unread bytes (a watermark) instead of after each sample.
+    /// Same trade-off and flushing as [`PerfBufferBuilder::wakeup_events`];
+    /// `bytes` must be at least 1 and at most the ring's data size
+    /// (pages × page size).
+    pub fn watermark(mut self, bytes: u32) -> Self {
+        self.wakeup = Wakeup::Watermark(bytes);
         self
     }
 
@@ -231,6 +397,22 @@ impl<'m, 'cb, K: Callbacks<'cb>> PerfBufferBuilder<'m, 'cb, K> {
                 self.pages
             )));
         }
+        let data_bytes = self.pages.saturating_mul(sys::mmap::page_size());
+        match self.wakeup {
+            Wakeup::Events(0) => {
+                return Err(Error::Invalid(format!(
+                    "perf buffer {name}: wakeup_events(0): wake up after at least 1 sample"
+                )))
+            }
+            Wakeup::Watermark(b) if b == 0 || b as usize > data_bytes => {
+                return Err(Error::Invalid(format!(
+                    "perf buffer {name}: watermark of {b} bytes: give 1 to {data_bytes} \
+                     (the data size of a {}-page ring)",
+                    self.pages
+                )))
+            }
+            _ => {}
+        }
         let cpus = match self.cpus {
             Some(c) => c,
             None => online_cpus()?
@@ -266,7 +448,8 @@ impl<'m, 'cb, K: Callbacks<'cb>> PerfBufferBuilder<'m, 'cb, K> {
         };
         for cpu in cpus {
             // On error, `pb` is dropped and undoes what was done so far.
-            let Some(ring) = CpuRing::open(&pb.map_fd, &pb.name, cpu, self.pages)? else {
+            let Some(ring) = CpuRing::open(&pb.map_fd, &pb.name, cpu, self.pages, self.wakeup)?
+            else {
                 continue;
             };
             let token = pb.rings.len() as u64;
@@ -277,10 +460,11 @@ impl<'m, 'cb, K: Callbacks<'cb>> PerfBufferBuilder<'m, 'cb, K> {
             pb.events.push(EpollEvent::empty());
         }
         log::debug!(
-            "perf buffer {}: {} CPUs, {} pages each",
+            "perf buffer {}: {} CPUs, {} pages each, wakeup {:?}",
             pb.name,
             pb.rings.len(),
-            self.pages
+            self.pages,
+            self.wakeup
         );
         Ok(pb)
     }
@@ -414,80 +598,72 @@ impl<'cb, K: Callbacks<'cb>> PerfBuffer<'cb, K> {
             return Ok(0);
         };
         let cpu = ring.cpu;
-        let invalid =
-            |s: String| Error::Invalid(format!("perf buffer {}: CPU {cpu}: {s}", self.name));
         let (Some(head_a), Some(tail_a)) = (
             ring.mmap.atomic_u64_at(DATA_HEAD),
             ring.mmap.atomic_u64_at(DATA_TAIL),
         ) else {
-            return Err(invalid("metadata page too small".into()));
+            return Err(self.invalid(cpu, "metadata page too small".into()));
         };
         let head = head_a.load(Ordering::Acquire);
         let mut tail = tail_a.load(Ordering::Relaxed);
-        let read = |off: usize, dst: &mut [u8]| ring.mmap.read_volatile(off, dst);
-        let mapped = ring.mmap.as_slice();
+        let Some(data) = ring
+            .mmap
+            .as_slice()
+            .get(ring.data_off..ring.data_off + ring.data_size as usize)
+        else {
+            return Err(self.invalid(cpu, "data area past the mapping".into()));
+        };
         let mask = ring.data_size.wrapping_sub(1);
         let mut samples = 0;
         // Records between tail and head are not written by the kernel until
-        // data_tail passes them: each is passed in place (a borrow of the
-        // mapping) unless it straddles the end of the ring, when it is
-        // copied. data_tail is published once, after the batch.
+        // data_tail passes them: each sample is passed in place (a borrow
+        // of the mapping). The hot loop takes contiguous, well-formed
+        // samples; anything else (a record straddling the end of the ring,
+        // a lost record, another type, a malformed one) goes through
+        // `other_record`, one at a time. data_tail is published once, after
+        // the batch.
         while tail < head {
-            let mut hdr = [0u8; HEADER_SIZE];
-            if !copy_wrapped(read, ring.data_off, ring.data_size, tail, &mut hdr) {
-                tail_a.store(tail, Ordering::Release);
-                return Err(invalid(format!("record header at {tail} out of bounds")));
-            }
-            let size = u16::from_ne_bytes([hdr[6], hdr[7]]) as u64;
-            if size < HEADER_SIZE as u64 || size > head - tail {
-                // Resynchronise: drop what is there rather than loop forever.
-                tail_a.store(head, Ordering::Release);
-                return Err(invalid(format!(
-                    "record at {tail} has size {size} ({} bytes available)",
-                    head - tail
-                )));
-            }
-            let start = ring.data_off + (tail & mask) as usize;
-            let in_place = ((tail & mask) + size <= ring.data_size)
-                .then(|| mapped.get(start..start + size as usize))
-                .flatten();
-            let rec: &[u8] = match in_place {
-                Some(r) => r,
-                None => {
-                    self.scratch.resize(size as usize, 0);
-                    if !copy_wrapped(read, ring.data_off, ring.data_size, tail, &mut self.scratch) {
-                        tail_a.store(tail, Ordering::Release);
-                        return Err(invalid(format!("record at {tail} out of bounds")));
-                    }
-                    &self.scratch
-                }
-            };
-            match decode_record(rec) {
-                Some(PerfRecord::Sample(raw)) => {
-                    samples += 1;
-                    if let Some(f) = &mut self.sample {
-                        f(cpu, raw);
-                    }
-                }
-                Some(PerfRecord::Lost(n)) => match &mut self.lost {
-                    Some(f) => f(cpu, n),
-                    None => log::warn!("perf buffer {}: CPU {cpu}: lost {n} samples", self.name),
-                },
-                Some(PerfRecord::Other(t)) => {
-                    log::debug!(
-                        "perf buffer {}: CPU {cpu}: record type {t} ignored",
-                        self.name
-                    )
-                }
-                None => log::warn!(
-                    "perf buffer {}: CPU {cpu}: malformed record of {size} bytes skipped",
-                    self.name
+            match &mut self.sample {
+                Some(f) => hot_samples(data, mask, cpu, &mut tail, head, &mut samples, &mut **f),
+                None => hot_samples(
+                    data,
+                    mask,
+                    cpu,
+                    &mut tail,
+                    head,
+                    &mut samples,
+                    &mut |_, _| {},
                 ),
             }
-            tail += size;
+            if tail >= head {
+                break;
+            }
+            let (sample, lost) = (&mut self.sample, &mut self.lost);
+            match other_record::<K>(
+                &self.name,
+                ring,
+                &mut self.scratch,
+                sample,
+                lost,
+                tail,
+                head,
+            ) {
+                Ok((size, sample)) => {
+                    tail += size;
+                    samples += sample as usize;
+                }
+                Err((resync, e)) => {
+                    tail_a.store(if resync { head } else { tail }, Ordering::Release);
+                    return Err(self.invalid(cpu, e));
+                }
+            }
         }
         tail_a.store(tail, Ordering::Release);
         Ok(samples)
+    }
+
+    fn invalid(&self, cpu: u32, s: String) -> Error {
+        Error::Invalid(format!("perf buffer {}: CPU {cpu}: {s}", self.name))
     }
 
     /// The epoll fd: readable when some CPU's ring has data.

@@ -199,6 +199,46 @@ fn ringbuf_callback_stop_resumes_and_poll_times_out() {
 }
 
 #[test]
+fn ringbuf_consume_with_a_closure_instead_of_the_callback() {
+    if !common::root_or_skip("ringbuf_consume_with_a_closure_instead_of_the_callback") {
+        return;
+    }
+    let ev = Events::load(None);
+    let boxed = RefCell::new(0usize);
+    let mut rb = RingBuffer::new(ev.obj.map("rb").unwrap(), |_: &[u8]| {
+        *boxed.borrow_mut() += 1;
+        0
+    })
+    .unwrap();
+    assert_eq!(ev.run("xdp_ringbuf", 30), 30);
+    let mut got = Vec::new();
+    let n = rb
+        .consume_with(0, |rec: &[u8]| {
+            let (seq, _) = decode(rec);
+            got.push(seq);
+            if seq == 9 {
+                5
+            } else {
+                0
+            }
+        })
+        .unwrap();
+    assert_eq!((n, rb.stopped()), (10, Some(5)));
+    let n = rb
+        .consume_with(0, |rec: &[u8]| {
+            got.push(decode(rec).0);
+            0
+        })
+        .unwrap();
+    assert_eq!((n, rb.stopped()), (20, None));
+    assert_eq!(got, (0..30).collect::<Vec<_>>());
+    assert_eq!(*boxed.borrow(), 0, "the ring's own callback was not called");
+    assert_eq!(rb.pending_bytes(0), 0);
+    let e = rb.consume_with(1, |_: &[u8]| 0).unwrap_err();
+    assert!(e.to_string().contains("index 1 out of range"), "{e}");
+}
+
+#[test]
 fn ringbuf_several_maps_polled_together_and_wakeup() {
     if !common::root_or_skip("ringbuf_several_maps_polled_together_and_wakeup") {
         return;
@@ -349,6 +389,139 @@ fn perfbuf_exactly_once_then_lost_samples_counted() {
     assert_eq!(*received.borrow(), (sent1 + sent2) as u64);
     assert_eq!(*lost.borrow(), produced - *received.borrow(), "lost count");
     assert_eq!(ev.stat("pb_failed") - failed_before, *lost.borrow());
+}
+
+/// Poll once with `timeout`; returns (samples, how long it took).
+fn timed_poll(pb: &mut PerfBuffer, timeout: Duration) -> (usize, Duration) {
+    let t = Instant::now();
+    let n = pb.poll(timeout).unwrap();
+    (n, t.elapsed())
+}
+
+#[test]
+fn perfbuf_fewer_wakeups_keep_every_sample() {
+    if !common::root_or_skip("perfbuf_fewer_wakeups_keep_every_sample") {
+        return;
+    }
+    let cpu = pin_to_one_cpu();
+    let ev = Events::load(None);
+    let pb_map = ev.obj.map("pb").unwrap();
+    let got = RefCell::new(Vec::<u64>::new());
+    let lost = RefCell::new(0u64);
+    let on_sample = |c: u32, raw: &[u8]| {
+        let (seq, rec_cpu) = decode(raw);
+        assert_eq!((c, rec_cpu), (cpu, cpu), "sample in the wrong ring");
+        got.borrow_mut().push(seq);
+    };
+    let slow = Duration::from_millis(300);
+    let seqs = |r: std::ops::Range<u64>| r.collect::<Vec<_>>();
+
+    // wakeup_events(8): 5 samples wake nobody (poll waits out its timeout,
+    // then still reads them); 20 more wake it at once.
+    {
+        let mut pb = PerfBuffer::builder(pb_map)
+            .pages(16)
+            .wakeup_events(8)
+            .on_sample(on_sample)
+            .on_lost(|_, n| *lost.borrow_mut() += n)
+            .build()
+            .unwrap();
+        assert_eq!(ev.run("xdp_perfbuf", 5), 5);
+        let (n, took) = timed_poll(&mut pb, slow);
+        assert_eq!(n, 5, "samples below the threshold read at the timeout");
+        assert!(
+            took >= slow - Duration::from_millis(50),
+            "woken after 5 of 8: {took:?}"
+        );
+        assert_eq!(*got.borrow(), seqs(0..5));
+        got.borrow_mut().clear();
+        assert_eq!(ev.run("xdp_perfbuf", 20), 20);
+        let (n, took) = timed_poll(&mut pb, Duration::from_secs(10));
+        assert_eq!(n, 20);
+        assert!(
+            took < Duration::from_secs(5),
+            "not woken after 20 of 8: {took:?}"
+        );
+        assert_eq!(*got.borrow(), seqs(0..20));
+        // Below the threshold again: consume() flushes without waiting.
+        got.borrow_mut().clear();
+        assert_eq!(ev.run("xdp_perfbuf", 3), 3);
+        assert_eq!(pb.consume().unwrap(), 3);
+        assert_eq!(*got.borrow(), seqs(0..3));
+        assert_eq!(pb.consume().unwrap(), 0);
+    }
+
+    // watermark(4096) on a 4-page ring: 10 samples of 80 bytes (800 bytes)
+    // wake nobody; 60 more (4800 bytes) do.
+    got.borrow_mut().clear();
+    {
+        let mut pb = PerfBuffer::builder(pb_map)
+            .pages(4)
+            .watermark(4096)
+            .on_sample(on_sample)
+            .on_lost(|_, n| *lost.borrow_mut() += n)
+            .build()
+            .unwrap();
+        assert_eq!(ev.run("xdp_perfbuf", 10), 10);
+        let (n, took) = timed_poll(&mut pb, slow);
+        assert_eq!(n, 10);
+        assert!(
+            took >= slow - Duration::from_millis(50),
+            "woken below the watermark: {took:?}"
+        );
+        assert_eq!(ev.run("xdp_perfbuf", 60), 60);
+        let (n, took) = timed_poll(&mut pb, Duration::from_secs(10));
+        assert_eq!(n, 60);
+        assert!(
+            took < Duration::from_secs(5),
+            "not woken past the watermark: {took:?}"
+        );
+        assert_eq!(*got.borrow(), [seqs(0..10), seqs(0..60)].concat());
+    }
+    assert_eq!(*lost.borrow(), 0);
+
+    // A full one-page ring with wakeup_events(16): lost samples are counted
+    // exactly, and the rest arrive once.
+    let received = RefCell::new(0u64);
+    let mut pb = PerfBuffer::builder(pb_map)
+        .pages(1)
+        .wakeup_events(16)
+        .on_sample(|_, raw: &[u8]| {
+            decode(raw);
+            *received.borrow_mut() += 1;
+        })
+        .on_lost(|_, n| *lost.borrow_mut() += n)
+        .build()
+        .unwrap();
+    let failed_before = ev.stat("pb_failed");
+    let sent1 = ev.run("xdp_perfbuf", 500);
+    assert!(sent1 > 0 && sent1 < 500, "{sent1} of 500 fit in one page");
+    assert_eq!(pb.consume().unwrap(), sent1 as usize);
+    assert_eq!(ev.run("xdp_perfbuf", 10), 10);
+    assert_eq!(
+        pb.consume().unwrap(),
+        10,
+        "samples below the threshold, flushed"
+    );
+    assert_eq!(*received.borrow(), sent1 as u64 + 10);
+    assert_eq!(*lost.borrow(), 500 - sent1 as u64, "lost count");
+    assert_eq!(ev.stat("pb_failed") - failed_before, *lost.borrow());
+    drop(pb);
+
+    // Thresholds that cannot work are refused, naming the fix.
+    let e = PerfBuffer::builder(pb_map)
+        .wakeup_events(0)
+        .build()
+        .unwrap_err();
+    assert!(e.to_string().contains("wakeup_events(0)"), "{e}");
+    for bytes in [0, u32::MAX] {
+        let e = PerfBuffer::builder(pb_map)
+            .pages(4)
+            .watermark(bytes)
+            .build()
+            .unwrap_err();
+        assert!(e.to_string().contains("watermark of"), "{e}");
+    }
 }
 
 #[test]

@@ -149,6 +149,19 @@ impl Mmap {
         Some(unsafe { AtomicU32::from_ptr(p as *mut u32) })
     }
 
+    /// `count` naturally aligned 4-byte words from `off` as atomics (a ring
+    /// buffer's record headers, indexed by offset / 4 in a hot loop); `None`
+    /// when out of bounds or misaligned.
+    pub fn atomic_u32_slice(&self, off: usize, count: usize) -> Option<&[AtomicU32]> {
+        let p = self.aligned_at(off, 4)?;
+        if off.checked_add(count.checked_mul(4)?)? > self.len {
+            return None;
+        }
+        // SAFETY: `count` words from `off` are in bounds, 4-aligned, valid
+        // for our lifetime; atomics make concurrent access well-defined.
+        Some(unsafe { core::slice::from_raw_parts(p as *const AtomicU32, count) })
+    }
+
     /// Copy `dst.len()` bytes from `off` with volatile reads (for memory the
     /// kernel may be writing). `false` (and nothing copied) when out of bounds.
     pub fn read_volatile(&self, off: usize, dst: &mut [u8]) -> bool {
