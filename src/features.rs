@@ -102,6 +102,14 @@ impl Features {
         *btf_override().lock().unwrap_or_else(|e| e.into_inner()) = f;
     }
 
+    /// Whether [`Features::set_btf_override`] is in force.
+    pub(crate) fn btf_overridden() -> bool {
+        btf_override()
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_some()
+    }
+
     /// The probed BTF features, ignoring [`Features::set_btf_override`].
     pub fn btf_probed() -> BtfFeatures {
         static BTF: OnceLock<BtfFeatures> = OnceLock::new();
