@@ -2,14 +2,20 @@
 """Whole-process open+load: tinybpf CLI vs bpftool vs a minimal libbpf
 loader (bench/c/load_libbpf.c), interleaved, one fresh process per run.
 
-usage: python3 bench/whole.py ROUNDS OBJ...   (as root; run from the repo)
+usage: python3 bench/whole.py [--before BIN] ROUNDS OBJ...   (as root)
+
+--before BIN adds a fourth command, BIN (another build of the tinybpf CLI,
+e.g. the tree before a change) run exactly like tinybpf, for an A/B in
+the same interleaved run.
 
 Each run is spawned by bench/c/spawn.c (posix_spawn + wait4): wall is the
 monotonic clock around spawn..reap (process start-up, dynamic linking and
 exit included), CPU and peak RSS are the kernel's accounting of the child
 (ru_utime + ru_stime, ru_maxrss). bpftool needs a pin path: it pins
 under /sys/fs/bpf/tinybpf-whole, removed after each run (outside the
-timing). Prints a markdown table of medians (Q1-Q3) and ratios of medians.
+timing). Prints a markdown table of medians (Q1-Q3), ratios of medians,
+and the median (Q1-Q3) of the per-round ratios tinybpf/x of wall time
+(each pair run in the same round, minutes apart at most).
 """
 import os, shutil, statistics, subprocess, sys
 
@@ -20,9 +26,13 @@ SPAWN = os.path.join(ROOT, "bench/target/spawn")
 PIN = "/sys/fs/bpf/tinybpf-whole"
 
 
+BEFORE = None
+
+
 def cmd(impl, obj):
-    if impl == "tinybpf":
-        return [TINYBPF, "load", obj, "--no-attach", "--duration", "0"]
+    if impl in ("tinybpf", "before"):
+        exe = TINYBPF if impl == "tinybpf" else BEFORE
+        return [exe, "load", obj, "--no-attach", "--duration", "0"]
     if impl == "bpftool":
         return [shutil.which("bpftool"), "prog", "loadall", obj, PIN]
     return [LIBBPF, obj]
@@ -45,13 +55,20 @@ def q(v):
 
 
 def main():
-    rounds = int(sys.argv[1])
-    objs = sys.argv[2:]
+    global BEFORE
+    args = sys.argv[1:]
     impls = ["tinybpf", "bpftool", "libbpf"]
+    if args[:1] == ["--before"]:
+        BEFORE = os.path.abspath(args[1])
+        args = args[2:]
+        impls.append("before")
+    rounds = int(args[0])
+    objs = args[1:]
     res = {(o, i): [] for o in objs for i in impls}
     load0 = open("/proc/loadavg").read().split()[0]
     for r in range(rounds + 1):  # round 0: warm-up, not counted
-        order = impls[r % 3:] + impls[:r % 3]
+        k = r % len(impls)
+        order = impls[k:] + impls[:k]
         for o in objs:
             for i in order:
                 m = run(cmd(i, o))
@@ -59,17 +76,21 @@ def main():
                     res[(o, i)].append(m)
     load1 = open("/proc/loadavg").read().split()[0]
     print(f"<!-- {rounds} rounds; 1-min load average {load0} at start, {load1} at end -->")
-    print("| object | impl | wall ms | CPU ms (user+sys) | peak RSS MiB | tinybpf/x wall | tinybpf/x CPU |")
-    print("|---|---|---|---|---|---|---|")
+    print("| object | impl | wall ms | CPU ms (user+sys) | peak RSS MiB | tinybpf/x wall | tinybpf/x CPU "
+          "| tinybpf/x wall, per round |")
+    print("|---|---|---|---|---|---|---|---|")
     for o in objs:
         tw = statistics.median(m[0] for m in res[(o, "tinybpf")])
         tc = statistics.median(m[1] for m in res[(o, "tinybpf")])
         for i in impls:
             ms = res[(o, i)]
             w, c, p = (q([m[k] for m in ms]) for k in range(3))
-            ratio = "" if i == "tinybpf" else f"{tw / w[0]:.2f} | {tc / c[0]:.2f}" if c[0] else f"{tw / w[0]:.2f} | –"
+            ratio = f"{tw / w[0]:.2f} | {tc / c[0]:.2f}" if c[0] else f"{tw / w[0]:.2f} | –"
+            paired = [t[0] / m[0] for t, m in zip(res[(o, "tinybpf")], ms)]
+            pr = q(paired)
+            ratio += f" | {pr[0]:.2f} ({pr[1]:.2f}–{pr[2]:.2f})"
             if i == "tinybpf":
-                ratio = " | "
+                ratio = " | | "
             name = os.path.basename(o).replace(".bpf.o", "")
             print(f"| {name} | {i} | {w[0]:.2f} ({w[1]:.2f}–{w[2]:.2f}) | {c[0]:.2f} ({c[1]:.2f}–{c[2]:.2f}) "
                   f"| {p[0]:.1f} ({p[1]:.1f}–{p[2]:.1f}) | {ratio} |")

@@ -102,6 +102,14 @@ impl Features {
         *btf_override().lock().unwrap_or_else(|e| e.into_inner()) = f;
     }
 
+    /// Whether [`Features::set_btf_override`] is in force.
+    pub(crate) fn btf_overridden() -> bool {
+        btf_override()
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_some()
+    }
+
     /// The probed BTF features, ignoring [`Features::set_btf_override`].
     pub fn btf_probed() -> BtfFeatures {
         static BTF: OnceLock<BtfFeatures> = OnceLock::new();
@@ -153,7 +161,11 @@ impl Features {
     /// "unknown func" for a program calling it.
     pub fn helper(prog_type: u32, helper: u32) -> bool {
         cached(Key::Helper(prog_type, helper), || {
-            Features::prog_type(prog_type) && probe_helper(prog_type, helper)
+            match probe_helper(prog_type, helper) {
+                // It loaded: the program type is there too, no need to ask.
+                HelperProbe::Loaded => true,
+                HelperProbe::Refused(v) => Features::prog_type(prog_type) && v,
+            }
         })
     }
 
@@ -349,17 +361,25 @@ fn probe_prog_type(t: u32) -> bool {
     }
 }
 
-fn probe_helper(t: u32, helper: u32) -> bool {
+/// What loading a program of type `t` that calls `helper` said.
+enum HelperProbe {
+    /// It loaded (so type and helper are both there).
+    Loaded,
+    /// It did not; whether the helper looks available, for a type that is.
+    Refused(bool),
+}
+
+fn probe_helper(t: u32, helper: u32) -> HelperProbe {
     let call = Insn::new(0x85, 0, 0, 0, helper as i32);
     match try_load(t, &[call, MOV_R0_0, EXIT]) {
-        (Ok(()), _) => true,
-        (Err(Errno::EPERM), _) => false,
-        (Err(_), log) => {
+        (Ok(()), _) => HelperProbe::Loaded,
+        (Err(Errno::EPERM), _) => HelperProbe::Refused(false),
+        (Err(_), log) => HelperProbe::Refused(
             !log.is_empty()
                 && !["invalid func ", "unknown func ", "cannot use helper "]
                     .iter()
-                    .any(|m| log.contains(m))
-        }
+                    .any(|m| log.contains(m)),
+        ),
     }
 }
 

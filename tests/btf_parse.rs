@@ -586,3 +586,27 @@ fn sparse_offsets_and_grouped_name_index() {
         want.iter().find(|w| w.1 == "x6").map(|w| w.0)
     );
 }
+
+/// `Btf::datasec_named`: found by its whole name, also when the name is
+/// the tail of a longer string (a name offset may point inside one); not
+/// found when only a longer name or a prefix of it is in the strings.
+#[test]
+fn datasec_named_finds_exact_names_only() {
+    let mut b = B::new();
+    let int = b.int("int", 4, true);
+    let v = b.var("counter", int, 1);
+    b.datasec(".data", 4, &[(v, 0, 4)]);
+    b.datasec(".kconfig_not", 0, &[]);
+    // A DATASEC whose name is the tail of "my.ksyms": offset + 2.
+    let off = b.s("my.ksyms") + 2;
+    b.types.extend_from_slice(&off.to_le_bytes());
+    b.types.extend_from_slice(&(15u32 << 24).to_le_bytes());
+    b.types.extend_from_slice(&0u32.to_le_bytes());
+    b.n += 1;
+    let btf = Btf::parse(b.bytes()).unwrap();
+    assert_eq!(btf.datasec_named(".data").map(|t| t.id), Some(3));
+    assert_eq!(btf.datasec_named(".ksyms").map(|t| t.id), Some(5));
+    assert_eq!(btf.datasec_named(".kconfig").map(|t| t.id), None);
+    assert_eq!(btf.datasec_named(".dat").map(|t| t.id), None);
+    assert_eq!(btf.datasec_named("counter").map(|t| t.id), None, "a VAR");
+}

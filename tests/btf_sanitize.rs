@@ -157,3 +157,30 @@ fn sanitized_btf_loads_raw() {
         }
     }
 }
+
+/// Without an override the BTF goes in as it is (before any feature probe):
+/// on this kernel every kind of btfkinds.bpf.o is kept, ids and names too,
+/// and every program is loaded with it.
+#[test]
+fn btf_goes_in_as_is_without_override() {
+    if !common::root_or_skip("btf_goes_in_as_is_without_override") {
+        return;
+    }
+    let path = common::obj("btfkinds.bpf.o");
+    let original = Btf::from_elf(&std::fs::read(&path).unwrap()).unwrap();
+    let obj = {
+        let _g = OVERRIDE.lock().unwrap_or_else(|e| e.into_inner());
+        Object::load_file(&path).unwrap()
+    };
+    assert!(!obj.programs().is_empty(), "no programs loaded");
+    for p in obj.programs() {
+        let info = kernel::prog_info(p.fd()).unwrap();
+        assert_ne!(info.btf_id, 0, "program {} loaded without BTF", p.name());
+        let kernel = Btf::parse(kernel::btf_by_id(info.btf_id).unwrap()).unwrap();
+        assert_eq!(kernel.len(), original.len(), "type count changed");
+        for t in original.iter() {
+            let k = kernel.type_by_id(t.id).unwrap();
+            assert_eq!((k.kind, k.name), (t.kind, t.name), "id {} changed", t.id);
+        }
+    }
+}

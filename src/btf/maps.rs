@@ -246,7 +246,7 @@ fn parse_def(btf: &Btf, name: &str, def: Type<'_>, is_inner: bool) -> Result<Btf
 }
 
 pub(super) fn map_defs(btf: &Btf) -> Result<Vec<BtfMapDef>, BtfError> {
-    let Some(sec) = btf.datasecs().find(|t| t.name == ".maps") else {
+    let Some(sec) = btf.datasec_named(".maps") else {
         return Ok(Vec::new());
     };
     let mut out = Vec::new();

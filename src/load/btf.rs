@@ -43,6 +43,10 @@ pub(crate) fn upload(
     };
     // The object's BTF into the kernel; without it, go on (logged).
     if let Some(btf) = &spec.btf {
+        if let Some(fd) = upload_as_is(spec, btf, out.ext_info.is_some(), token)? {
+            out.fd = BtfFd(Some(fd));
+            return Ok(out);
+        }
         // sanitize: rewritten for kernels lacking BTF kinds/flags (probed);
         // without FUNC support func_info/line_info cannot go along.
         let have = crate::features::Features::btf();
@@ -99,6 +103,56 @@ pub(crate) fn upload(
         }
     }
     Ok(out)
+}
+
+/// The object's BTF loaded as it is, before any feature probe: a kernel
+/// that accepts it has every BTF kind and flag it uses, so probing them
+/// (nine BTF loads) and sanitizing would change nothing. `None`: go the
+/// probing way (an override of the BTF features is set, the kernel refused
+/// this BTF, or func_info would need FUNC support this BTF cannot show).
+fn upload_as_is(
+    spec: &ObjectSpec,
+    btf: &crate::btf::Btf,
+    has_ext_info: bool,
+    token: Option<BorrowedFd<'_>>,
+) -> Result<Option<OwnedFd>> {
+    if crate::features::Features::btf_overridden() {
+        return Ok(None);
+    }
+    // func_info/line_info go along only where the kernel knows FUNC: a BTF
+    // without FUNC types accepted as is would not show that.
+    if has_ext_info
+        && !btf
+            .own_ids()
+            .any(|id| btf.type_by_id(id).is_ok_and(|t| t.kind == Kind::Func))
+    {
+        return Ok(None);
+    }
+    match crate::sys::btf_load_token(&btf.to_bytes(), None, token) {
+        Ok(fd) => {
+            log::debug!("object {}: BTF loaded as is", spec.name);
+            Ok(Some(fd))
+        }
+        Err(e)
+            if matches!(
+                e.errno,
+                nix::errno::Errno::EPERM | nix::errno::Errno::EACCES
+            ) =>
+        {
+            Err(Error::Permission {
+                what: format!("object {}: load its BTF", spec.name),
+                source: crate::sys::SysError::new("BPF_BTF_LOAD", e.errno),
+            })
+        }
+        Err(e) => {
+            log::debug!(
+                "object {}: BTF as is refused ({}); probing BTF features",
+                spec.name,
+                e.errno
+            );
+            Ok(None)
+        }
+    }
 }
 
 impl ObjBtf {

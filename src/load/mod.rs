@@ -62,11 +62,11 @@ pub struct LoadOptions {
     /// BPF_PROG_LOAD.
     pub dump_insns: Option<PathBuf>,
     /// How many threads load programs (the kernel verifies independent
-    /// programs concurrently): 1 loads them one by one, 0 means one per
-    /// available CPU; the default is the number of available CPUs. The
-    /// result does not depend on it: the same programs in object order, or
-    /// the error of the first failing program in object order (with
-    /// `dump_insns`, programs after it may be dumped too).
+    /// programs concurrently): 1 loads them one by one; 0, the default,
+    /// means one per available CPU (counted only when helper threads are
+    /// about to start). The result does not depend on it: the same programs
+    /// in object order, or the error of the first failing program in object
+    /// order (with `dump_insns`, programs after it may be dumped too).
     pub jobs: usize,
     /// A bpffs mounted with `delegate_*` options to create a BPF token from
     /// (Linux 6.9+; loading inside a user namespace). `None`: the path in
@@ -84,7 +84,7 @@ impl Default for LoadOptions {
             target_btf: None,
             pin_root: PathBuf::from("/sys/fs/bpf"),
             dump_insns: None,
-            jobs: programs::job_count(0),
+            jobs: 0,
             token_path: None,
             attach_prog_targets: Default::default(),
         }

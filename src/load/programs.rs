@@ -332,9 +332,12 @@ fn spawn_helpers(shared: &Arc<Shared>, tx: &mpsc::Sender<Done>, n: usize) {
 /// nothing (it finds the queue empty and exits later; it holds no fd). Once a position has failed, later positions are not loaded (their
 /// result could not matter); every earlier one is, so the first failure in
 /// object order is always found.
+///
+/// `jobs` 0 (available CPUs) is resolved only when helpers are worth
+/// starting: reading the CPU count (cgroup quota files included) costs a few
+/// syscalls that a small object loading in under 2 ms never needs.
 pub(super) fn load_all(cx: &Ctx<'_>, which: &[usize], jobs: usize) -> Result<Vec<Program>> {
-    let threads = job_count(jobs).min(which.len());
-    if threads <= 1 {
+    if jobs == 1 || which.len() <= 1 {
         return which.iter().map(|&i| load_one(cx, i)).collect();
     }
     let mut queue = VecDeque::with_capacity(which.len());
@@ -349,7 +352,7 @@ pub(super) fn load_all(cx: &Ctx<'_>, which: &[usize], jobs: usize) -> Result<Vec
         }
     }
     let total = queue.len();
-    log::debug!("loading {total} programs on up to {threads} threads");
+    log::debug!("loading {total} programs (jobs = {jobs}, 0: one per available CPU)");
     let shared = Arc::new(Shared {
         queue: Mutex::new(queue),
         first_failed: AtomicUsize::new(usize::MAX),
@@ -363,7 +366,9 @@ pub(super) fn load_all(cx: &Ctx<'_>, which: &[usize], jobs: usize) -> Result<Vec
         let left = total.saturating_sub(done.len());
         if worth_helpers(started.elapsed(), done.len(), left) {
             if let Some(tx) = tx.take() {
-                spawn_helpers(&shared, &tx, (threads - 1).min(left));
+                let threads = job_count(jobs).min(which.len());
+                log::debug!("{left} loads left: up to {threads} threads");
+                spawn_helpers(&shared, &tx, threads.saturating_sub(1).min(left));
             }
         }
         match shared.work_one() {

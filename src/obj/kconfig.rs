@@ -113,7 +113,7 @@ pub struct KconfigVar {
 /// The `.kconfig` DATASEC's variables, with their types and offsets as they
 /// stand in `btf` (after `layout`, the final ones). Empty without one.
 pub fn vars(btf: &Btf) -> Result<(Option<u32>, Vec<KconfigVar>), ParseError> {
-    let Some(sec) = btf.datasecs().find(|t| t.name == ".kconfig") else {
+    let Some(sec) = btf.datasec_named(".kconfig") else {
         return Ok((None, Vec::new()));
     };
     let mut out = Vec::new();

@@ -37,7 +37,7 @@ pub enum KsymType {
 
 /// The `.ksyms` entries of `btf`: (name, kind, BTF id of the VAR or FUNC).
 pub fn entries(btf: &Btf) -> Result<Vec<(String, KsymType, u32)>, ParseError> {
-    let Some(sec) = btf.datasecs().find(|t| t.name == ".ksyms") else {
+    let Some(sec) = btf.datasec_named(".ksyms") else {
         return Ok(Vec::new());
     };
     let berr = |e: crate::btf::BtfError| ParseError::Btf(format!(".ksyms: {e}"));
@@ -83,7 +83,7 @@ pub fn entries(btf: &Btf) -> Result<Vec<(String, KsymType, u32)>, ParseError> {
 /// Record each `.ksyms` extern's kind and fix up the BTF (see the module
 /// docs). Called by [`ObjectSpec::parse`] once the object's BTF is parsed.
 pub(crate) fn layout(spec: &mut ObjectSpec, btf: &mut Btf) -> Result<(), ParseError> {
-    let Some(sec_id) = btf.datasecs().find(|t| t.name == ".ksyms").map(|t| t.id) else {
+    let Some(sec_id) = btf.datasec_named(".ksyms").map(|t| t.id) else {
         return Ok(());
     };
     let found = entries(btf)?;
