@@ -4,28 +4,11 @@
 use std::sync::{Arc, OnceLock};
 
 use super::types::rd32;
-use super::walk::{self, Section};
+use super::walk::{self, Section, EXTRA};
 use super::{Btf, BtfError, Kind, Storage, BTF_MAGIC, HDR_MIN, TYPE_HDR};
 
 /// First bytes of an ELF file.
 const ELF_MAGIC: &[u8; 4] = b"\x7fELF";
-
-/// Marks an invalid kind in [`EXTRA`].
-const BAD_KIND: u8 = 0xff;
-
-/// Bytes after the fixed 12-byte header of a type: (fixed part, per vlen
-/// entry), by kind number (`BAD_KIND`: 0 and > 19 are invalid).
-const EXTRA: [(u8, u8); 32] = {
-    let mut t = [(BAD_KIND, 0u8); 32];
-    let mut k = 0;
-    while k < 32 {
-        if let Some(e) = walk::extra(k) {
-            t[k] = e;
-        }
-        k += 1;
-    }
-    t
-};
 
 /// Length of the type at the start of `t` (already checked by
 /// [`walk_types`]); 0 if `t` is too short to hold a header.
@@ -37,54 +20,6 @@ pub(super) fn type_len_at(t: &[u8]) -> usize {
             TYPE_HDR + (fixed as usize & 0x7f) + per as usize * vlen
         }
         None => 0,
-    }
-}
-
-/// The error for the type at `off` of the type section (the parse loop's
-/// cold path: works out which check failed).
-#[cold]
-pub(super) fn parse_error(
-    types: &[u8],
-    off: usize,
-    id: u32,
-    total_str: u64,
-    too_many: bool,
-) -> BtfError {
-    if too_many {
-        return BtfError::BadHeader("too many types".into());
-    }
-    let len = types.len().saturating_sub(off);
-    if len < TYPE_HDR {
-        return BtfError::Truncated {
-            what: "type header",
-            offset: off,
-            need: TYPE_HDR,
-            len,
-        };
-    }
-    let name_off = rd32(types, off);
-    let info = rd32(types, off + 4);
-    let k = (info >> 24) & 0x1f;
-    let (fixed, per) = EXTRA[k as usize];
-    if fixed == BAD_KIND {
-        return BtfError::BadType {
-            id,
-            offset: off,
-            what: format!("unknown kind {k}"),
-        };
-    }
-    if name_off as u64 >= total_str {
-        return BtfError::BadType {
-            id,
-            offset: off,
-            what: format!("name offset {name_off} outside string section"),
-        };
-    }
-    BtfError::Truncated {
-        what: "type data",
-        offset: off,
-        need: TYPE_HDR + fixed as usize + per as usize * (info & 0xffff) as usize,
-        len,
     }
 }
 

@@ -21,7 +21,7 @@
 //! its own first type (the ids before it were unknown while walking):
 //! [`Walked::segs`] says where each starts.
 
-use super::parse::parse_error;
+use super::types::rd32;
 use super::types::KIND_FUNC;
 use super::{BtfError, SPARSE, TYPE_HDR};
 
@@ -520,5 +520,70 @@ fn run<const K: usize>(
         st[c].off = off[c];
         st[c].n = n.wrapping_sub(base);
         st[c].suspect = off[c] > len || top[c] as u64 >= total_str;
+    }
+}
+
+/// Marks an invalid kind in [`EXTRA`].
+pub(super) const BAD_KIND: u8 = 0xff;
+
+/// Bytes after the fixed 12-byte header of a type: (fixed part, per vlen
+/// entry), by kind number (`BAD_KIND`: 0 and > 19 are invalid).
+pub(super) const EXTRA: [(u8, u8); 32] = {
+    let mut t = [(BAD_KIND, 0u8); 32];
+    let mut k = 0;
+    while k < 32 {
+        if let Some(e) = extra(k) {
+            t[k] = e;
+        }
+        k += 1;
+    }
+    t
+};
+
+/// The error for the type at `off` of the type section (the parse loop's
+/// cold path: works out which check failed).
+#[cold]
+pub(super) fn parse_error(
+    types: &[u8],
+    off: usize,
+    id: u32,
+    total_str: u64,
+    too_many: bool,
+) -> BtfError {
+    if too_many {
+        return BtfError::BadHeader("too many types".into());
+    }
+    let len = types.len().saturating_sub(off);
+    if len < TYPE_HDR {
+        return BtfError::Truncated {
+            what: "type header",
+            offset: off,
+            need: TYPE_HDR,
+            len,
+        };
+    }
+    let name_off = rd32(types, off);
+    let info = rd32(types, off + 4);
+    let k = (info >> 24) & 0x1f;
+    let (fixed, per) = EXTRA[k as usize];
+    if fixed == BAD_KIND {
+        return BtfError::BadType {
+            id,
+            offset: off,
+            what: format!("unknown kind {k}"),
+        };
+    }
+    if name_off as u64 >= total_str {
+        return BtfError::BadType {
+            id,
+            offset: off,
+            what: format!("name offset {name_off} outside string section"),
+        };
+    }
+    BtfError::Truncated {
+        what: "type data",
+        offset: off,
+        need: TYPE_HDR + fixed as usize + per as usize * (info & 0xffff) as usize,
+        len,
     }
 }

@@ -3,7 +3,8 @@
 //! synthetic BTF built so a wrong cut looks plausible, on tiny and on
 //! corrupt BTF.
 
-use super::parse::{parse_error, type_len_at};
+use super::parse::type_len_at;
+use super::walk::parse_error;
 use super::walk::{cut_points, plausible_at, walk, walk_from, Section, Walked, MAX_CHAINS};
 use super::{Btf, BtfError, BTF_MAGIC, HDR_MIN, SPARSE, TYPE_HDR};
 
