@@ -43,6 +43,7 @@ fn essential_len(b: &[u8]) -> usize {
 const CLASS_TYPES: usize = 0;
 const CLASS_FUNCS: usize = 1;
 
+#[inline(always)]
 fn class_of(kind: Kind) -> usize {
     if kind == Kind::Func {
         CLASS_FUNCS
@@ -72,6 +73,7 @@ const GROUPS: usize = 1024;
 /// first two bytes of its key (the part [`key_hash`] hashes, up to the
 /// first `___`), so every flavor of an essential name and the essential
 /// name itself fall in one group. Reads only the first eight bytes.
+#[inline(always)]
 fn group_of(s: &[u8]) -> usize {
     let w = word_at(s, 0);
     // Key bytes: stop at a NUL or at the start of "___".
@@ -111,6 +113,7 @@ impl GroupTable {
 /// `X___Y` separator, and either way the first `___` of the name and of its
 /// essential part are the same (or both absent). Names are hashed in place
 /// in the string section (no copy), eight bytes at a time.
+#[inline(always)]
 fn key_hash(s: &[u8]) -> u64 {
     let cut = key_len(s);
     let mut h: u64 = 0;
@@ -132,11 +135,13 @@ const UNDERSCORES: u64 = 0x5f5f_5f5f_5f5f_5f5f;
 
 /// 0x80 in each byte of `x` that is zero, 0 elsewhere (exact: no carries
 /// between bytes).
+#[inline(always)]
 fn zero_bytes(x: u64) -> u64 {
     !(((x & LO7).wrapping_add(LO7)) | x | LO7)
 }
 
 /// Eight bytes of `s` from `i`, little-endian; bytes past the end read as 0.
+#[inline(always)]
 fn word_at(s: &[u8], i: usize) -> u64 {
     let mut a = [0u8; 8];
     match s.get(i..i.saturating_add(8)) {
@@ -151,6 +156,7 @@ fn word_at(s: &[u8], i: usize) -> u64 {
 
 /// Length of the hashed part of a name: up to the first NUL, the end of
 /// `s`, or the first `___`.
+#[inline(always)]
 fn key_len(s: &[u8]) -> usize {
     let mut i = 0usize;
     let mut prev_u = 0u64;

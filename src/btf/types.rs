@@ -242,6 +242,7 @@ impl fmt::Debug for Type<'_> {
 }
 
 /// Little-endian u32 at `off` of `b` (0 if out of range).
+#[inline(always)]
 pub(super) fn rd32(b: &[u8], off: usize) -> u32 {
     match b.get(off..off.saturating_add(4)) {
         Some(s) => u32::from_le_bytes([s[0], s[1], s[2], s[3]]),

@@ -487,22 +487,17 @@ fn run<const K: usize>(
             }
         }
         first = false;
-        let mut stop = false;
-        for c in 0..K {
-            let o = off[c] as usize;
-            // Past the end (only invalid types start in the last 7 bytes):
-            // 0, kind 0, invalid.
-            let w = types.get(o..o + 8).map_or(0, |h| {
-                u64::from_le_bytes([h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]])
-            });
-            let vlen = (w >> 32) as u16 as u64;
-            let sz = SIZES[(w >> 56) as usize & 0x1f];
-            let need = (sz & FIXED_MASK) + (sz >> PER_SHIFT) * vlen;
-            top[c] = top[c].max(w as u32);
-            buf[c][nb[c] % BUF] = (w << 32) | n as u64;
-            nb[c] += (sz >> NAMED_BIT) as usize & 1 & (w as u32 != 0) as usize;
-            off[c] += need;
-            stop |= off[c] >= end[c];
+        // Unrolled by hand: `opt-level = "z"` (the release profile) does
+        // not unroll loops, and the lanes only overlap when unrolled.
+        let mut stop = step(types, n, &mut off[0], end[0], &mut top[0], &mut buf[0], &mut nb[0]);
+        if K > 1 {
+            stop |= step(types, n, &mut off[1], end[1], &mut top[1], &mut buf[1], &mut nb[1]);
+        }
+        if K > 2 {
+            stop |= step(types, n, &mut off[2], end[2], &mut top[2], &mut buf[2], &mut nb[2]);
+        }
+        if K > 3 {
+            stop |= step(types, n, &mut off[3], end[3], &mut top[3], &mut buf[3], &mut nb[3]);
         }
         n = n.wrapping_add(1);
         if stop {
@@ -521,6 +516,37 @@ fn run<const K: usize>(
         st[c].n = n.wrapping_sub(base);
         st[c].suspect = off[c] > len || top[c] as u64 >= total_str;
     }
+}
+
+/// One type of one chain in [`run`]: read the header at `*off`, record
+/// the name, advance `*off` by the type's length; whether the chain is at
+/// or past its end.
+#[inline(always)]
+fn step(
+    types: &[u8],
+    n: u32,
+    off: &mut u64,
+    end: u64,
+    top: &mut u32,
+    buf: &mut [u64; BUF],
+    nb: &mut usize,
+) -> bool {
+    let o = *off as usize;
+    // Past the end (only invalid types start in the last 7 bytes):
+    // 0, kind 0, invalid.
+    // (A `match`, not `map_or`: at `opt-level = "z"` that is a call.)
+    let w = match types.get(o..o + 8) {
+        Some(h) => u64::from_le_bytes([h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]]),
+        None => 0,
+    };
+    let vlen = (w >> 32) as u16 as u64;
+    let sz = SIZES[(w >> 56) as usize & 0x1f];
+    let need = (sz & FIXED_MASK) + (sz >> PER_SHIFT) * vlen;
+    *top = (*top).max(w as u32);
+    buf[*nb % BUF] = (w << 32) | n as u64;
+    *nb += (sz >> NAMED_BIT) as usize & 1 & (w as u32 != 0) as usize;
+    *off += need;
+    *off >= end
 }
 
 /// Marks an invalid kind in [`EXTRA`].
