@@ -247,18 +247,9 @@ impl Btf {
     fn total_str_len(&self) -> u32 {
         self.base_str_len.saturating_add(self.strs_len as u32)
     }
-    /// The DATASEC named `name` (own types only). Finding none costs a
-    /// search of the string table when no string ends with `name`: a
-    /// type's name is a string of the table or the end of one.
+    /// The DATASEC named `name` (own types only): one walk over the type
+    /// headers that decodes only DATASECs.
     pub fn datasec_named(&self, name: &str) -> Option<Type<'_>> {
-        if self.base.is_none()
-            && !self
-                .strs()
-                .split(|&b| b == 0)
-                .any(|s| s.ends_with(name.as_bytes()))
-        {
-            return None;
-        }
         self.datasecs().find(|t| t.name == name)
     }
     /// The id the next type would get (= number of ids including void).

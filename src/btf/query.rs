@@ -2,7 +2,7 @@
 //! following type chains (modifiers, sizes).
 
 use super::parse::{extra_len, type_len_at};
-use super::types::rd32;
+use super::types::{rd32, KIND_DATASEC};
 use super::{Btf, BtfError, Kind, Type, MAX_CHAIN, PTR_SIZE, SPARSE, TYPE_HDR};
 
 impl Btf {
@@ -116,8 +116,31 @@ impl Btf {
     }
 
     /// Iterate over all types (own and base), skipping void.
-    pub fn iter(&self) -> impl Iterator<Item = Type<'_>> + '_ {
-        (1..self.next_id()).filter_map(move |id| self.type_by_id(id).ok())
+    pub fn iter(&self) -> Box<dyn Iterator<Item = Type<'_>> + '_> {
+        let own = self
+            .own_walk()
+            .filter_map(move |(id, _)| self.type_by_id(id).ok());
+        match &self.base {
+            Some(base) => Box::new(base.iter().chain(own)),
+            None => Box::new(own),
+        }
+    }
+
+    /// (id, offset in the type section) of each own type, in id order: one
+    /// sequential walk (the parse checked every header), not a sparse
+    /// lookup per id.
+    pub(super) fn own_walk(&self) -> impl Iterator<Item = (u32, usize)> + '_ {
+        let types = self.types();
+        let mut off = 0usize;
+        self.own_ids().map_while(move |id| {
+            let at = off;
+            let len = type_len_at(types.get(at..)?);
+            if len == 0 {
+                return None;
+            }
+            off += len;
+            Some((id, at))
+        })
     }
 
     /// Raw bytes of the string at `off` (no UTF-8 check); empty if invalid.
@@ -204,8 +227,12 @@ impl Btf {
 
     /// All DATASEC types (own types only).
     pub fn datasecs(&self) -> impl Iterator<Item = Type<'_>> + '_ {
-        self.own_ids()
-            .filter_map(move |id| self.type_by_id(id).ok())
-            .filter(|t| t.kind == Kind::Datasec)
+        let types = self.types();
+        self.own_walk()
+            // Only DATASECs are decoded: the kind is in byte 7 of a header.
+            .filter(move |&(_, off)| {
+                types.get(off + 7).map(|k| (k & 0x1f) as u32) == Some(KIND_DATASEC)
+            })
+            .filter_map(move |(id, _)| self.type_by_id(id).ok())
     }
 }

@@ -438,3 +438,5 @@ impl<'a> Type<'a> {
 
 /// `BTF_KIND_FUNC` as the number in a type's info word (for the walks).
 pub(super) const KIND_FUNC: u32 = Kind::Func as u32;
+/// Kind number of DATASEC (in the header's info word).
+pub(super) const KIND_DATASEC: u32 = Kind::Datasec as u32;

@@ -6,6 +6,7 @@
 //! global-data sections, and every relocation, resolved to what it points at.
 
 mod btf_maps;
+mod elf_bytes;
 mod elf_map;
 mod elf_size;
 mod error;
@@ -29,6 +30,7 @@ pub use struct_ops::{
 
 use crate::abi::insn::{Insn, BPF_PSEUDO_CALL, BPF_PSEUDO_FUNC, INSN_SIZE, LD_IMM64};
 use error::sec_err;
+use elf_bytes::ElfBytes;
 use object::{Object, ObjectSection, ObjectSymbol, SectionKind, SymbolKind, SymbolSection};
 use std::collections::{BTreeMap, HashMap};
 
@@ -215,7 +217,7 @@ impl ObjectSpec {
     pub fn parse(name: &str, data: &[u8]) -> Result<ObjectSpec, ParseError> {
         log::debug!("parsing object {name} ({} bytes)", data.len());
         elf_size::check(data)?;
-        let elf = object::read::elf::ElfFile64::<object::Endianness>::parse(data).map_err(|e| {
+        let elf = object::read::elf::ElfFile64::<object::Endianness, _>::parse(ElfBytes(data)).map_err(|e| {
             match object::read::elf::ElfFile32::<object::Endianness>::parse(data) {
                 Ok(_) => ParseError::NotBpf {
                     machine: 0,

@@ -58,9 +58,9 @@ pub(super) fn section_kind(name: &str) -> Option<bool> {
 
 /// Add one map per variable of every struct_ops section, with its
 /// function-pointer relocations resolved to programs.
-pub(super) fn collect(
+pub(super) fn collect<'a>(
     spec: &mut ObjectSpec,
-    elf: &object::read::elf::ElfFile64<'_, object::Endianness>,
+    elf: &object::read::elf::ElfFile64<'a, object::Endianness, super::elf_bytes::ElfBytes<'a>>,
     syms: &[Option<Sym>],
 ) -> Result<(), ParseError> {
     for sec in elf.sections() {
