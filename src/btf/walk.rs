@@ -30,7 +30,7 @@ pub(super) const MAX_CHAINS: usize = 8;
 /// Segments a large type section is cut into.
 const CHAINS: usize = 4;
 /// Segments walked at the same time.
-const LANES: usize = 2;
+const LANES: usize = 4;
 /// Least bytes per segment worth a cut (smaller sections: one chain).
 const MIN_SEGMENT: usize = 128 * 1024;
 /// Consecutive headers a cut candidate must pass as plausible.
