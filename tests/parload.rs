@@ -63,6 +63,32 @@ fn many_programs_load_identically_with_one_and_four_jobs() {
     }
 }
 
+/// With more than one job the kernel's BTF is read on another thread while
+/// the maps are made, and CO-RE runs after them: the relocated programs
+/// (their tags hash the final instructions) are those of the plain order.
+#[test]
+fn co_re_with_the_btf_thread_matches_the_plain_order() {
+    if !common::root_or_skip("co_re_with_the_btf_thread_matches_the_plain_order") {
+        return;
+    }
+    let _g = common::kernel_lock();
+    let tags = |jobs: usize| -> Vec<(String, [u8; 8], u32)> {
+        let obj = load("execsnoop.bpf.o", jobs).unwrap();
+        obj.programs()
+            .iter()
+            .map(|p| {
+                let info = tinybpf::kernel::prog_info(p.fd()).unwrap();
+                (p.name().to_string(), info.tag, info.verified_insns)
+            })
+            .collect()
+    };
+    let plain = tags(1);
+    assert!(!plain.is_empty());
+    for jobs in [2, 0] {
+        assert_eq!(tags(jobs), plain, "jobs={jobs}");
+    }
+}
+
 /// Program ids this process holds now.
 fn held_progs() -> BTreeSet<u32> {
     common::HeldIds::of("self").progs

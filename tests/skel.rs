@@ -158,7 +158,11 @@ fn bad_input_is_an_error() {
 
 /// tests/c/skel_types.bpf.c, compiled (by `skel::Builder`, with clang).
 fn skel_types_object() -> Vec<u8> {
-    let dir = std::env::temp_dir().join(format!("tinybpf-skel-types-{}", std::process::id()));
+    // One directory per call: tests run in parallel threads of one process
+    // and each removes its directory when done.
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("tinybpf-skel-types-{}-{n}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     skel::Builder::new(repo().join("tests/c/skel_types.bpf.c"))
         .build_and_generate(&dir)

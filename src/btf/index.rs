@@ -212,6 +212,12 @@ impl Btf {
         out
     }
 
+    /// Build the name index CO-RE uses (types other than FUNCs) now rather
+    /// than at the first lookup (e.g. on another thread, ahead of need).
+    pub fn prepare_type_index(&self) {
+        self.index(CLASS_TYPES);
+    }
+
     fn index(&self, class: usize) -> &NameIndex {
         let class = class.min(CLASS_FUNCS);
         self.index[class].get_or_init(|| {

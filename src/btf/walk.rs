@@ -489,15 +489,47 @@ fn run<const K: usize>(
         first = false;
         // Unrolled by hand: `opt-level = "z"` (the release profile) does
         // not unroll loops, and the lanes only overlap when unrolled.
-        let mut stop = step(types, n, &mut off[0], end[0], &mut top[0], &mut buf[0], &mut nb[0]);
+        let mut stop = step(
+            types,
+            n,
+            &mut off[0],
+            end[0],
+            &mut top[0],
+            &mut buf[0],
+            &mut nb[0],
+        );
         if K > 1 {
-            stop |= step(types, n, &mut off[1], end[1], &mut top[1], &mut buf[1], &mut nb[1]);
+            stop |= step(
+                types,
+                n,
+                &mut off[1],
+                end[1],
+                &mut top[1],
+                &mut buf[1],
+                &mut nb[1],
+            );
         }
         if K > 2 {
-            stop |= step(types, n, &mut off[2], end[2], &mut top[2], &mut buf[2], &mut nb[2]);
+            stop |= step(
+                types,
+                n,
+                &mut off[2],
+                end[2],
+                &mut top[2],
+                &mut buf[2],
+                &mut nb[2],
+            );
         }
         if K > 3 {
-            stop |= step(types, n, &mut off[3], end[3], &mut top[3], &mut buf[3], &mut nb[3]);
+            stop |= step(
+                types,
+                n,
+                &mut off[3],
+                end[3],
+                &mut top[3],
+                &mut buf[3],
+                &mut nb[3],
+            );
         }
         n = n.wrapping_add(1);
         if stop {

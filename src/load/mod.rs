@@ -67,6 +67,8 @@ pub struct LoadOptions {
     /// about to start). The result does not depend on it: the same programs
     /// in object order, or the error of the first failing program in object
     /// order (with `dump_insns`, programs after it may be dumped too).
+    /// Anything but 1 also reads the running kernel's BTF (for CO-RE) on
+    /// a thread of its own while the object's BTF and maps are created.
     pub jobs: usize,
     /// A bpffs mounted with `delegate_*` options to create a BPF token from
     /// (Linux 6.9+; loading inside a user namespace). `None`: the path in
@@ -136,6 +138,8 @@ pub(crate) struct Loader<'a> {
     struct_ops: struct_ops::StructOps,
     spec: ObjectSpec,
     opts: &'a LoadOptions,
+    /// The kernel's BTF being read on another thread (see [`Loader::run`]).
+    prefetch: Option<target::KernelBtfPrefetch>,
 }
 
 impl<'a> Loader<'a> {
@@ -153,20 +157,38 @@ impl<'a> Loader<'a> {
             struct_ops: struct_ops::StructOps::default(),
             spec,
             opts,
+            prefetch: None,
         }
     }
 
     /// Every stage, in order; on error everything made so far is undone.
     pub(crate) fn run(mut self) -> Result<Object> {
         ::log::debug!("loading object {}", self.spec.name);
+        // CO-RE against the running kernel needs its BTF parsed (most of
+        // the user-space time of a load): with more than one job it is read
+        // on another thread while this one uploads the object's BTF and
+        // creates the maps (which CO-RE does not change), and relocation
+        // comes after them. With one job, the plain order.
+        let kernel_core = self.opts.target_btf.is_none()
+            && crate::reloc::needs_target(&self.spec, Selection::Autoload);
+        let overlap = kernel_core && self.opts.jobs != 1;
+        if overlap {
+            self.prefetch = target::KernelBtfPrefetch::start();
+        }
         memlock::ensure_memlock();
         self.token = token::open(self.opts)?;
-        self.relocate()?;
+        if !overlap {
+            self.relocate()?;
+        }
         self.ksyms = ksyms::Ksyms::resolve(&self.spec)?;
         self.struct_ops = struct_ops::StructOps::prepare(&self.spec)?;
         self.upload_btf()?;
         self.fill_kconfig()?;
         self.create_maps()?;
+        if overlap {
+            self.relocate()?;
+            self.prefetch = None;
+        }
         self.load_programs()?;
         self.fill_slots()?;
         Ok(self.finish())

@@ -55,6 +55,43 @@ pub fn kernel_btf() -> Result<Arc<Btf>> {
     Err(crate::error::KernelBtfError::NotFound { tried }.into())
 }
 
+/// The running kernel's BTF read and indexed on another thread while the
+/// loader does other work (BTF upload, maps: kernel time), so CO-RE finds
+/// it ready. [`kernel_btf`]'s cache is the hand-over: a caller that comes
+/// first parses it itself, one that comes during the parse waits for it.
+/// Dropping it waits for the thread (nothing outlives the load).
+pub(crate) struct KernelBtfPrefetch(Option<std::thread::JoinHandle<()>>);
+
+impl KernelBtfPrefetch {
+    /// Start reading the kernel's BTF (`None`: the thread could not be
+    /// made, the load reads it when needed as before). Errors are left for
+    /// that later read to report.
+    pub(crate) fn start() -> Option<KernelBtfPrefetch> {
+        let t = std::thread::Builder::new()
+            .name("tinybpf-btf".into())
+            .spawn(|| {
+                if let Ok(b) = kernel_btf() {
+                    b.prepare_type_index();
+                }
+            });
+        match t {
+            Ok(h) => Some(KernelBtfPrefetch(Some(h))),
+            Err(e) => {
+                log::debug!("kernel BTF prefetch thread: {e}");
+                None
+            }
+        }
+    }
+}
+
+impl Drop for KernelBtfPrefetch {
+    fn drop(&mut self) {
+        if let Some(h) = self.0.take() {
+            let _ = h.join();
+        }
+    }
+}
+
 /// Names of the kernel modules that publish BTF, sorted.
 fn module_names() -> Vec<String> {
     let Ok(dir) = std::fs::read_dir(SYS_KERNEL_BTF) else {

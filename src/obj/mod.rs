@@ -29,8 +29,8 @@ pub use struct_ops::{
 };
 
 use crate::abi::insn::{Insn, BPF_PSEUDO_CALL, BPF_PSEUDO_FUNC, INSN_SIZE, LD_IMM64};
-use error::sec_err;
 use elf_bytes::ElfBytes;
+use error::sec_err;
 use object::{Object, ObjectSection, ObjectSymbol, SectionKind, SymbolKind, SymbolSection};
 use std::collections::{BTreeMap, HashMap};
 
@@ -217,15 +217,16 @@ impl ObjectSpec {
     pub fn parse(name: &str, data: &[u8]) -> Result<ObjectSpec, ParseError> {
         log::debug!("parsing object {name} ({} bytes)", data.len());
         elf_size::check(data)?;
-        let elf = object::read::elf::ElfFile64::<object::Endianness, _>::parse(ElfBytes(data)).map_err(|e| {
-            match object::read::elf::ElfFile32::<object::Endianness>::parse(data) {
-                Ok(_) => ParseError::NotBpf {
-                    machine: 0,
-                    class: "ELF32",
+        let elf = object::read::elf::ElfFile64::<object::Endianness, _>::parse(ElfBytes(data))
+            .map_err(
+                |e| match object::read::elf::ElfFile32::<object::Endianness>::parse(data) {
+                    Ok(_) => ParseError::NotBpf {
+                        machine: 0,
+                        class: "ELF32",
+                    },
+                    Err(_) => ParseError::Elf(e.to_string()),
                 },
-                Err(_) => ParseError::Elf(e.to_string()),
-            }
-        })?;
+            )?;
         let machine = elf.elf_header().e_machine.get(elf.endian());
         if machine != EM_BPF {
             return Err(ParseError::NotBpf {
