@@ -3,7 +3,9 @@
 //! BPF cookie (libbpf's `usdt.bpf.h` ABI).
 
 use super::arg::encode_spec;
-use super::{parse_section, probes, UsdtError, UsdtProbe};
+#[cfg(feature = "auto-uprobe")]
+use super::parse_section;
+use super::{probes, UsdtError, UsdtProbe};
 use crate::error::{AttachError, Error, Result};
 use crate::link::Link;
 use crate::map::Map;
@@ -190,6 +192,7 @@ pub(crate) fn specs_map<'a>(maps: &'a [Map], program: &str) -> Result<&'a Map> {
 }
 
 /// Attach every `SEC("usdt/PATH:PROVIDER:NAME")` program (for `attach_all`).
+#[cfg(feature = "auto-uprobe")]
 pub(crate) fn auto_attach(programs: &[Program], maps: &[Map]) -> Result<Vec<Link>> {
     let mut links = Vec::new();
     for p in programs {
