@@ -95,7 +95,7 @@ impl Program {
         }
         // Sites with the same argument spec share one spec id.
         let mut distinct: Vec<&str> = sites.iter().map(|s| s.args_text.as_str()).collect();
-        distinct.sort_unstable();
+        crate::util::sort::sort(&mut distinct);
         distinct.dedup();
         let map_id = specs.id()?;
         let first = alloc_spec_ids(map_id, distinct.len() as u32, specs.max_entries()).ok_or_else(
