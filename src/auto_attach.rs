@@ -3,10 +3,10 @@
 //! implement them (`program.rs` for tracing, `iter.rs`, `multi/`, `usdt/`).
 
 use crate::abi::prog_type;
+use crate::error::Error;
 use crate::error::{AttachError, Result};
 use crate::iter::IterOpts;
 use crate::link::Link;
-use crate::error::Error;
 use crate::multi::KprobeMultiOpts;
 #[cfg(feature = "auto-uprobe")]
 use crate::multi::UprobeMultiOpts;

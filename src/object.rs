@@ -124,7 +124,9 @@ impl Object {
             self.links.extend(usdt);
         }
         #[cfg(not(feature = "auto-uprobe"))]
-        if let Some(p) = (self.programs.iter()).find(|p| crate::usdt::parse_section(&p.section).is_some()) {
+        if let Some(p) =
+            (self.programs.iter()).find(|p| crate::usdt::parse_section(&p.section).is_some())
+        {
             return Err(p.no_auto_uprobe());
         }
         let struct_ops: Vec<String> = self

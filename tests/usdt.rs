@@ -356,7 +356,10 @@ fn usdt_section_without_auto_uprobe_says_why() {
         .unwrap()
         .load()
         .unwrap();
-    for e in [obj.attach_all().unwrap_err(), obj.attach("auto_hit").unwrap_err()] {
+    for e in [
+        obj.attach_all().unwrap_err(),
+        obj.attach("auto_hit").unwrap_err(),
+    ] {
         let msg = e.to_string();
         assert!(msg.contains("`auto-uprobe` feature"), "{msg}");
         assert!(msg.contains("Object::attach_usdt"), "{msg}");
