@@ -3,12 +3,17 @@
 //! implement them (`program.rs` for tracing, `iter.rs`, `multi/`, `usdt/`).
 
 use crate::abi::prog_type;
+use crate::error::Error;
 use crate::error::{AttachError, Result};
 use crate::iter::IterOpts;
 use crate::link::Link;
-use crate::multi::{KprobeMultiOpts, UprobeMultiOpts};
+use crate::multi::KprobeMultiOpts;
+#[cfg(feature = "auto-uprobe")]
+use crate::multi::UprobeMultiOpts;
 use crate::obj::AttachTarget;
-use crate::program::{Program, UprobeOpts};
+use crate::program::Program;
+#[cfg(feature = "auto-uprobe")]
+use crate::program::UprobeOpts;
 use crate::usdt::parse_section;
 
 impl Program {
@@ -36,6 +41,7 @@ impl Program {
             AttachTarget::Btf { .. } if self.is_iter() => self.attach_iter(&IterOpts::All),
             AttachTarget::Btf { name } => self.attach_btf(&name),
             AttachTarget::Kprobe { func, offset, kind } => self.attach_kprobe(&func, offset, kind),
+            #[cfg(feature = "auto-uprobe")]
             AttachTarget::Uprobe {
                 path,
                 symbol,
@@ -44,6 +50,7 @@ impl Program {
             } => {
                 self.attach_uprobe_symbol(&path, &symbol, offset, UprobeOpts::default().kind(kind))
             }
+            #[cfg(feature = "auto-uprobe")]
             AttachTarget::UprobeMulti { path, pattern, ret } => {
                 self.attach_uprobe_multi(&UprobeMultiOpts {
                     binary: path,
@@ -51,6 +58,10 @@ impl Program {
                     ret,
                     ..Default::default()
                 })
+            }
+            #[cfg(not(feature = "auto-uprobe"))]
+            AttachTarget::Uprobe { .. } | AttachTarget::UprobeMulti { .. } => {
+                Err(self.no_auto_uprobe())
             }
             AttachTarget::KprobeMulti { pattern, ret } => {
                 self.attach_kprobe_multi(&KprobeMultiOpts {
@@ -80,5 +91,16 @@ impl Program {
                 ),
             )),
         }
+    }
+    /// Why a uprobe, `uprobe.multi` or USDT section does not auto-attach
+    /// when the `auto-uprobe` feature is off.
+    #[cfg_attr(feature = "auto-uprobe", allow(dead_code))]
+    pub(crate) fn no_auto_uprobe(&self) -> Error {
+        self.attach_err(
+            &self.section,
+            AttachError::NotPossible(
+                "auto-attaching uprobe, uprobe.multi and usdt sections needs tinybpf's `auto-uprobe` feature (on by default): enable it, or call attach_uprobe_symbol, attach_uprobe_multi or Object::attach_usdt",
+            ),
+        )
     }
 }

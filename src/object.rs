@@ -117,9 +117,18 @@ impl Object {
             }
         }
         // SEC("usdt/PATH:PROVIDER:NAME"): one link per probe site.
-        let usdt = crate::usdt::auto_attach(&self.programs, &self.maps)?;
-        n += usdt.len();
-        self.links.extend(usdt);
+        #[cfg(feature = "auto-uprobe")]
+        {
+            let usdt = crate::usdt::auto_attach(&self.programs, &self.maps)?;
+            n += usdt.len();
+            self.links.extend(usdt);
+        }
+        #[cfg(not(feature = "auto-uprobe"))]
+        if let Some(p) =
+            (self.programs.iter()).find(|p| crate::usdt::parse_section(&p.section).is_some())
+        {
+            return Err(p.no_auto_uprobe());
+        }
         let struct_ops: Vec<String> = self
             .maps
             .iter()
@@ -139,6 +148,11 @@ impl Object {
             kind: "program",
             name: program.into(),
         })?;
+        #[cfg(not(feature = "auto-uprobe"))]
+        if crate::usdt::parse_section(&p.section).is_some() {
+            return Err(p.no_auto_uprobe());
+        }
+        #[cfg(feature = "auto-uprobe")]
         if let Some((path, provider, name)) = crate::usdt::parse_section(&p.section) {
             // One link per probe site; the first is returned.
             let (path, provider, name) = (path.to_string(), provider.to_string(), name.to_string());

@@ -37,6 +37,7 @@ fn run_child(mut child: Child, mut stdin: ChildStdin, getpid: u32, getppid: u32)
 }
 
 #[test]
+#[cfg(feature = "auto-uprobe")]
 fn uprobe_multi_sections_count_exactly() {
     if !common::root_or_skip("uprobe_multi_sections_count_exactly") {
         return;

@@ -14,8 +14,10 @@ use std::process::{Child, ChildStdin};
 use tinybpf::{Error, Object, Pid, UprobeOpts};
 
 const CHILD_ENV: &str = "TINYBPF_UPROBE_CHILD";
+#[cfg(feature = "auto-uprobe")]
 const SECTION: u32 = 0;
 const API: u32 = 1;
+#[cfg(feature = "auto-uprobe")]
 const VERSIONED: u32 = 2;
 
 fn load() -> Object {
@@ -40,6 +42,7 @@ fn run_child(mut child: Child, mut stdin: ChildStdin, n: u32) {
 }
 
 #[test]
+#[cfg(feature = "auto-uprobe")]
 fn uprobe_section_on_libc_by_name_counts_exactly() {
     if !common::root_or_skip("uprobe_section_on_libc_by_name_counts_exactly") {
         return;

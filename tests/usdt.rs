@@ -298,6 +298,7 @@ fn usdt_errors_are_typed() {
 }
 
 #[test]
+#[cfg(feature = "auto-uprobe")]
 fn usdt_section_attaches_itself() {
     if !common::root_or_skip("usdt_section_attaches_itself") {
         return;
@@ -340,4 +341,27 @@ fn usdt_section_attaches_itself() {
     );
     drop(obj);
     let _ = std::fs::remove_file(&bin);
+}
+
+/// Without the `auto-uprobe` feature a usdt section does not auto-attach,
+/// and the error names the feature and the explicit call.
+#[test]
+#[cfg(not(feature = "auto-uprobe"))]
+fn usdt_section_without_auto_uprobe_says_why() {
+    if !common::root_or_skip("usdt_section_without_auto_uprobe_says_why") {
+        return;
+    }
+    let _g = common::kernel_lock();
+    let mut obj = OpenObject::open(common::obj("usdt_auto.bpf.o"))
+        .unwrap()
+        .load()
+        .unwrap();
+    for e in [
+        obj.attach_all().unwrap_err(),
+        obj.attach("auto_hit").unwrap_err(),
+    ] {
+        let msg = e.to_string();
+        assert!(msg.contains("`auto-uprobe` feature"), "{msg}");
+        assert!(msg.contains("Object::attach_usdt"), "{msg}");
+    }
 }

@@ -229,7 +229,7 @@ impl ObjBtf {
         if poisoned.is_empty() {
             return log.to_string();
         }
-        poisoned.sort_by_key(|(pos, _)| *pos);
+        crate::util::sort::sort_by_key(&mut poisoned, |(pos, _)| *pos);
         let list: Vec<String> = poisoned
             .iter()
             .map(|(pos, r)| format!("  insn {pos}: {}", describe(r)))

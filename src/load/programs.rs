@@ -385,7 +385,7 @@ pub(super) fn load_all(cx: &Ctx<'_>, which: &[usize], jobs: usize) -> Result<Vec
             Err(_) => break,
         }
     }
-    done.sort_unstable_by_key(|d| d.0);
+    crate::util::sort::sort_by_key(&mut done, |d| d.0);
     let mut out = Vec::with_capacity(total);
     for (n, (pos, prep, r)) in done.into_iter().enumerate() {
         let r = match r {

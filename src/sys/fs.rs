@@ -87,7 +87,7 @@ pub fn parse_cpu_set(s: &str) -> Option<Vec<u32>> {
         }
         cpus.extend(lo..=hi);
     }
-    cpus.sort_unstable();
+    crate::util::sort::sort(&mut cpus);
     cpus.dedup();
     Some(cpus)
 }

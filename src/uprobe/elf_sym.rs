@@ -236,7 +236,7 @@ pub fn elf_symbol_offset(data: &[u8], symbol: &str) -> Result<u64, SymbolError> 
     // Several addresses for a bare name: keep the default versions.
     let distinct = |h: &[&Def]| {
         let mut a: Vec<u64> = h.iter().map(|d| d.addr).collect();
-        a.sort_unstable();
+        crate::util::sort::sort(&mut a);
         a.dedup();
         a.len()
     };
@@ -250,7 +250,7 @@ pub fn elf_symbol_offset(data: &[u8], symbol: &str) -> Result<u64, SymbolError> 
                 .filter(|d| d.base == q.base)
                 .map(Def::display)
                 .collect();
-            similar.sort();
+            crate::util::sort::sort(&mut similar);
             similar.dedup();
             return Err(SymbolError::NotFound {
                 symbol: symbol.to_string(),
@@ -260,7 +260,7 @@ pub fn elf_symbol_offset(data: &[u8], symbol: &str) -> Result<u64, SymbolError> 
         1 => hits[0].addr,
         _ => {
             let mut candidates: Vec<String> = hits.iter().map(|d| d.display()).collect();
-            candidates.sort();
+            crate::util::sort::sort(&mut candidates);
             candidates.dedup();
             return Err(SymbolError::Ambiguous {
                 symbol: symbol.to_string(),
@@ -301,7 +301,7 @@ pub(crate) fn elf_matching_offsets(
             (d.display(), off)
         })
         .collect();
-    out.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
+    crate::util::sort::sort_by(&mut out, |a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
     out.dedup_by_key(|e| e.1);
     Ok(out)
 }

@@ -3,7 +3,9 @@
 //! BPF cookie (libbpf's `usdt.bpf.h` ABI).
 
 use super::arg::encode_spec;
-use super::{parse_section, probes, UsdtError, UsdtProbe};
+#[cfg(feature = "auto-uprobe")]
+use super::parse_section;
+use super::{probes, UsdtError, UsdtProbe};
 use crate::error::{AttachError, Error, Result};
 use crate::link::Link;
 use crate::map::Map;
@@ -93,7 +95,7 @@ impl Program {
         }
         // Sites with the same argument spec share one spec id.
         let mut distinct: Vec<&str> = sites.iter().map(|s| s.args_text.as_str()).collect();
-        distinct.sort_unstable();
+        crate::util::sort::sort(&mut distinct);
         distinct.dedup();
         let map_id = specs.id()?;
         let first = alloc_spec_ids(map_id, distinct.len() as u32, specs.max_entries()).ok_or_else(
@@ -190,6 +192,7 @@ pub(crate) fn specs_map<'a>(maps: &'a [Map], program: &str) -> Result<&'a Map> {
 }
 
 /// Attach every `SEC("usdt/PATH:PROVIDER:NAME")` program (for `attach_all`).
+#[cfg(feature = "auto-uprobe")]
 pub(crate) fn auto_attach(programs: &[Program], maps: &[Map]) -> Result<Vec<Link>> {
     let mut links = Vec::new();
     for p in programs {

@@ -20,7 +20,9 @@ mod attach;
 pub mod note;
 
 pub use arg::{ArgLocation, UsdtArg};
-pub(crate) use attach::{auto_attach, specs_map};
+#[cfg(feature = "auto-uprobe")]
+pub(crate) use attach::auto_attach;
+pub(crate) use attach::specs_map;
 pub use attach::{UsdtOpts, SPECS_MAP};
 pub use note::{parse_probes, UsdtProbe};
 

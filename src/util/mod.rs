@@ -4,3 +4,4 @@ pub(crate) mod glob;
 pub(crate) mod inflate;
 pub(crate) mod number;
 pub(crate) mod release;
+pub(crate) mod sort;
