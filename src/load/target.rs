@@ -102,7 +102,7 @@ fn module_names() -> Vec<String> {
         .filter_map(|e| e.file_name().into_string().ok())
         .filter(|n| n != "vmlinux")
         .collect();
-    names.sort();
+    crate::util::sort::sort(&mut names);
     names
 }
 

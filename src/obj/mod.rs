@@ -446,7 +446,7 @@ impl ObjectSpec {
                 .push((s.name.clone(), start as usize, len as usize));
         }
         for cs in &mut spec.code {
-            cs.funcs.sort_by_key(|f| f.1);
+            crate::util::sort::sort_by_key(&mut cs.funcs, |f| f.1);
             cs.funcs.dedup_by_key(|f| f.1);
         }
 
@@ -459,7 +459,7 @@ impl ObjectSpec {
                 .filter(|s| !s.name.is_empty())
                 .map(|s| (s.name.as_str(), s.value))
                 .collect();
-            defs.sort_by_key(|d| d.1);
+            crate::util::sort::sort_by_key(&mut defs, |d| d.1);
             for m in elf_map::legacy_maps(&sname, &bytes, &defs, idx)? {
                 spec.maps.push(m);
             }

@@ -213,7 +213,7 @@ fn set_func(
         offset: rel,
         program: program.to_string(),
     });
-    so.funcs.sort_by_key(|f| f.offset);
+    crate::util::sort::sort_by_key(&mut so.funcs, |f| f.offset);
     Ok(())
 }
 
