@@ -4,6 +4,9 @@
 // large address space would set the floor of the child's ru_maxrss (the
 // hiwater mark of the mm a vfork'd child leaves at exec counts).
 //
+// `spawn -o FILE CMD..` sends the child's stdout to FILE (appending)
+// instead of /dev/null (bench/alltools.sh keeps the runners' JSON lines).
+//
 // Build: cc -O2 -o spawn spawn.c
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -18,13 +21,19 @@ extern char **environ;
 
 int main(int argc, char **argv)
 {
+	const char *out = "/dev/null";
+	if (argc > 2 && argv[1][0] == '-' && argv[1][1] == 'o' && !argv[1][2]) {
+		out = argv[2];
+		argv += 2;
+		argc -= 2;
+	}
 	if (argc < 2) {
-		fprintf(stderr, "usage: spawn CMD [ARG..]\n");
+		fprintf(stderr, "usage: spawn [-o FILE] CMD [ARG..]\n");
 		return 2;
 	}
 	posix_spawn_file_actions_t fa;
 	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 1, out, O_WRONLY | O_CREAT | O_APPEND, 0644);
 	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
 	struct timespec t0, t1;
 	pid_t pid;

@@ -8,6 +8,8 @@
 //!   bench-tinybpf btf2                       the same a second time in one process (warm caches)
 //!   bench-tinybpf check OBJ BTF...           CO-RE relocation of OBJ against each BTF
 //!   bench-tinybpf carve EXECUTABLE OUT       write the BPF object embedded in EXECUTABLE
+//!   bench-tinybpf load-all OBJ...            open+load each OBJ in turn (default
+//!                                            LoadOptions), then close them all
 
 use std::process::exit;
 use tinybpf::btf::{Btf, Kind};
@@ -56,6 +58,38 @@ fn main() {
                 .int("maxrss_kib", maxrss_kib())
                 .int("heap_peak", heap_peak() as i64)
                 .int("progs", o.programs().len() as i64)
+                .print();
+        }
+        "load-all" => {
+            // One process loading many objects through the library API, as a
+            // program bundling several tools would: open+load each in turn
+            // (default options: `jobs` 0 = auto), keep them all, then close all.
+            let objs = &args[1..];
+            let base = heap_reset_peak();
+            let m = Mark::now();
+            let mut loaded = Vec::with_capacity(objs.len());
+            for o in objs {
+                loaded.push(open_load(o, None));
+            }
+            let load_us = m.t_since_us();
+            let load_cpu = m.cpu_since();
+            let progs: usize = loaded.iter().map(|o| o.programs().len()).sum();
+            let maps: usize = loaded.iter().map(|o| o.maps().len()).sum();
+            drop(loaded);
+            let (wall, user, sys) = m.since();
+            let cpu = m.cpu_since();
+            Line::new("tinybpf", mode, &format!("{}objs", objs.len()))
+                .num("wall_us", wall)
+                .num("cpu_us", cpu)
+                .num("load_us", load_us)
+                .num("load_cpu_us", load_cpu)
+                .int("user_us", user)
+                .int("sys_us", sys)
+                .int("maxrss_kib", maxrss_kib())
+                .int("heap_peak", (heap_peak() - base) as i64)
+                .int("objs", objs.len() as i64)
+                .int("progs", progs as i64)
+                .int("maps", maps as i64)
                 .print();
         }
         "attach-par" | "attach-seq" => {
@@ -158,7 +192,9 @@ fn main() {
             std::fs::write(out, first).unwrap_or_else(|e| die(out, e));
         }
         _ => {
-            eprintln!("usage: bench-tinybpf load|attach-par|attach-seq|btf|check|carve OBJ ...");
+            eprintln!(
+                "usage: bench-tinybpf load|load-all|attach-par|attach-seq|btf|check|carve OBJ ..."
+            );
             exit(2)
         }
     }
