@@ -33,10 +33,12 @@ pub fn read_btf_file(path: &Path) -> Result<Btf> {
     })
 }
 
+/// [`kernel_btf`]'s cache.
+static KERNEL_BTF: Mutex<Option<Arc<Btf>>> = Mutex::new(None);
+
 /// The running kernel's BTF: parsed once per process and shared.
 pub fn kernel_btf() -> Result<Arc<Btf>> {
-    static CACHE: Mutex<Option<Arc<Btf>>> = Mutex::new(None);
-    let mut c = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+    let mut c = KERNEL_BTF.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(b) = &*c {
         return Ok(b.clone());
     }
@@ -63,10 +65,18 @@ pub fn kernel_btf() -> Result<Arc<Btf>> {
 pub(crate) struct KernelBtfPrefetch(Option<std::thread::JoinHandle<()>>);
 
 impl KernelBtfPrefetch {
-    /// Start reading the kernel's BTF (`None`: the thread could not be
-    /// made, the load reads it when needed as before). Errors are left for
-    /// that later read to report.
+    /// Start reading the kernel's BTF (`None`: it is read already or being
+    /// read, or the thread could not be made; the load reads or waits for
+    /// it when needed, as before). Errors are left for that later read to
+    /// report.
     pub(crate) fn start() -> Option<KernelBtfPrefetch> {
+        // Already read (an earlier load in this process): nothing to do.
+        // (Busy: another thread is reading it, this load will wait for it.)
+        match KERNEL_BTF.try_lock() {
+            Ok(c) if c.is_some() => return None,
+            Err(std::sync::TryLockError::WouldBlock) => return None,
+            _ => {}
+        }
         let t = std::thread::Builder::new()
             .name("tinybpf-btf".into())
             .spawn(|| {
