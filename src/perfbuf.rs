@@ -12,6 +12,7 @@ use crate::abi::map_type;
 use crate::callback::{Callbacks, IntoLostFn, IntoSampleFn, Local, Sendable};
 use crate::error::{Error, Result};
 use crate::map::Map;
+use crate::ringbuf::PREFETCH_AHEAD;
 use crate::sys::{self, Epoll, EpollEvent, Mmap, PerfEventAttr, SysError};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::sync::atomic::Ordering;
@@ -270,6 +271,7 @@ fn hot_samples<F: FnMut(u32, &[u8]) + ?Sized>(
     let mut stride = 0u64;
     while at < head {
         let off = (at & mask) as usize;
+        sys::mmap::prefetch(data, ((at + PREFETCH_AHEAD) & mask) as usize);
         let Some(&[t0, t1, t2, t3, _, _, s0, s1]) = data.get(off..off + HEADER_SIZE) else {
             break;
         };
@@ -574,26 +576,67 @@ impl<'cb, K: Callbacks<'cb>> PerfBuffer<'cb, K> {
         self.rings.iter().map(|r| r.cpu).collect()
     }
 
-    /// Wait up to `timeout` for data on any CPU, then read every ring.
-    /// Returns the number of samples passed to the callback.
+    /// Wait up to `timeout` for data on any CPU, then read the rings that
+    /// epoll reported ready (each event carries its ring's index, as
+    /// libbpf's `perf_buffer__poll`). When the wait times out (or a signal
+    /// interrupts it), every ring is read instead, so that samples below a
+    /// [`wakeup_events`](PerfBufferBuilder::wakeup_events) or
+    /// [`watermark`](PerfBufferBuilder::watermark) threshold still arrive
+    /// within `timeout`. Returns the number of samples passed to the
+    /// callback.
     pub fn poll(&mut self, timeout: Duration) -> Result<usize> {
         let ms = timeout.as_millis().min(i32::MAX as u128) as i32;
-        self.epoll
+        let ready = self
+            .epoll
             .wait(&mut self.events, ms)
             .map_err(|e| Error::sys(format!("perf buffer {}: epoll_wait", self.name), e))?;
-        self.consume()
+        if ready == 0 {
+            return self.consume();
+        }
+        let mut n = 0;
+        for k in 0..ready.min(self.events.len()) {
+            let i = self.events[k].data() as usize;
+            n += self.consume_index(i)?;
+        }
+        Ok(n)
     }
 
     /// Read every ring without waiting; returns the number of samples.
     pub fn consume(&mut self) -> Result<usize> {
         let mut n = 0;
         for i in 0..self.rings.len() {
-            n += self.consume_ring(i)?;
+            n += self.consume_index(i)?;
         }
         Ok(n)
     }
 
-    fn consume_ring(&mut self, i: usize) -> Result<usize> {
+    /// How many rings this reader has (one per CPU of [`PerfBuffer::cpus`]).
+    pub fn ring_count(&self) -> usize {
+        self.rings.len()
+    }
+
+    /// Read ring `index` only (the ring of CPU `cpus()[index]`) without
+    /// waiting; returns the number of samples. For callers that wait on
+    /// [`PerfBuffer::ring_fd`]s themselves (libbpf's
+    /// `perf_buffer__consume_buffer`).
+    pub fn consume_ring(&mut self, index: usize) -> Result<usize> {
+        if index >= self.rings.len() {
+            return Err(Error::Invalid(format!(
+                "perf buffer {}: ring index {index} out of range ({} rings)",
+                self.name,
+                self.rings.len()
+            )));
+        }
+        self.consume_index(index)
+    }
+
+    /// The perf event fd of ring `index` (readable when that CPU's ring
+    /// woke its readers), to poll one CPU on its own.
+    pub fn ring_fd(&self, index: usize) -> Option<BorrowedFd<'_>> {
+        self.rings.get(index).map(|r| r.event.as_fd())
+    }
+
+    fn consume_index(&mut self, i: usize) -> Result<usize> {
         let Some(ring) = self.rings.get(i) else {
             return Ok(0);
         };
@@ -606,6 +649,10 @@ impl<'cb, K: Callbacks<'cb>> PerfBuffer<'cb, K> {
         };
         let head = head_a.load(Ordering::Acquire);
         let mut tail = tail_a.load(Ordering::Relaxed);
+        if tail >= head {
+            // Empty: no store to data_tail (its cache line stays clean).
+            return Ok(0);
+        }
         let Some(data) = ring
             .mmap
             .as_slice()
