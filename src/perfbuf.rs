@@ -736,5 +736,4 @@ impl<'cb, K: Callbacks<'cb>> Drop for PerfBuffer<'cb, K> {
 }
 
 #[cfg(test)]
-#[path = "perfbuf_tests.rs"]
 mod tests;
