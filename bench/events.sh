@@ -78,7 +78,9 @@ for m in modes:
         cpu = [r["consumer_cpu_ms_per_m"] for r in rs]
         polls = st.median(r["polls"] for r in rs)
         load = [r["load1"] for r in rs]
-        bad = [r for r in rs if r["received"] + r["lost"] + r["dropped"] != r["n"]]
+        # A perf sample that did not fit is counted twice: the BPF side's
+        # failed output (dropped) and the kernel's LOST record (lost).
+        bad = [r for r in rs if r["received"] + max(r["lost"], r["dropped"]) != r["n"]]
         note = f" ({len(bad)} runs miscounted)" if bad else ""
         print(f"| {m} | {i} | {len(rs)} | {fmt_rate(st.median(rate))} ({fmt_rate(min(rate))}–{fmt_rate(max(rate))}) "
               f"| {st.median(cpu):.1f} ({min(cpu):.1f}–{max(cpu):.1f}) | {polls:.0f} "

@@ -12,6 +12,7 @@ use crate::abi::map_type;
 use crate::callback::{Callbacks, IntoLostFn, IntoSampleFn, Local, Sendable};
 use crate::error::{Error, Result};
 use crate::map::Map;
+use crate::ringbuf::PREFETCH_AHEAD;
 use crate::sys::{self, Epoll, EpollEvent, Mmap, PerfEventAttr, SysError};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::sync::atomic::Ordering;
@@ -270,6 +271,7 @@ fn hot_samples<F: FnMut(u32, &[u8]) + ?Sized>(
     let mut stride = 0u64;
     while at < head {
         let off = (at & mask) as usize;
+        sys::mmap::prefetch(data, ((at + PREFETCH_AHEAD) & mask) as usize);
         let Some(&[t0, t1, t2, t3, _, _, s0, s1]) = data.get(off..off + HEADER_SIZE) else {
             break;
         };
@@ -574,26 +576,67 @@ impl<'cb, K: Callbacks<'cb>> PerfBuffer<'cb, K> {
         self.rings.iter().map(|r| r.cpu).collect()
     }
 
-    /// Wait up to `timeout` for data on any CPU, then read every ring.
-    /// Returns the number of samples passed to the callback.
+    /// Wait up to `timeout` for data on any CPU, then read the rings that
+    /// epoll reported ready (each event carries its ring's index, as
+    /// libbpf's `perf_buffer__poll`). When the wait times out (or a signal
+    /// interrupts it), every ring is read instead, so that samples below a
+    /// [`wakeup_events`](PerfBufferBuilder::wakeup_events) or
+    /// [`watermark`](PerfBufferBuilder::watermark) threshold still arrive
+    /// within `timeout`. Returns the number of samples passed to the
+    /// callback.
     pub fn poll(&mut self, timeout: Duration) -> Result<usize> {
         let ms = timeout.as_millis().min(i32::MAX as u128) as i32;
-        self.epoll
+        let ready = self
+            .epoll
             .wait(&mut self.events, ms)
             .map_err(|e| Error::sys(format!("perf buffer {}: epoll_wait", self.name), e))?;
-        self.consume()
+        if ready == 0 {
+            return self.consume();
+        }
+        let mut n = 0;
+        for k in 0..ready.min(self.events.len()) {
+            let i = self.events[k].data() as usize;
+            n += self.consume_index(i)?;
+        }
+        Ok(n)
     }
 
     /// Read every ring without waiting; returns the number of samples.
     pub fn consume(&mut self) -> Result<usize> {
         let mut n = 0;
         for i in 0..self.rings.len() {
-            n += self.consume_ring(i)?;
+            n += self.consume_index(i)?;
         }
         Ok(n)
     }
 
-    fn consume_ring(&mut self, i: usize) -> Result<usize> {
+    /// How many rings this reader has (one per CPU of [`PerfBuffer::cpus`]).
+    pub fn ring_count(&self) -> usize {
+        self.rings.len()
+    }
+
+    /// Read ring `index` only (the ring of CPU `cpus()[index]`) without
+    /// waiting; returns the number of samples. For callers that wait on
+    /// [`PerfBuffer::ring_fd`]s themselves (libbpf's
+    /// `perf_buffer__consume_buffer`).
+    pub fn consume_ring(&mut self, index: usize) -> Result<usize> {
+        if index >= self.rings.len() {
+            return Err(Error::Invalid(format!(
+                "perf buffer {}: ring index {index} out of range ({} rings)",
+                self.name,
+                self.rings.len()
+            )));
+        }
+        self.consume_index(index)
+    }
+
+    /// The perf event fd of ring `index` (readable when that CPU's ring
+    /// woke its readers), to poll one CPU on its own.
+    pub fn ring_fd(&self, index: usize) -> Option<BorrowedFd<'_>> {
+        self.rings.get(index).map(|r| r.event.as_fd())
+    }
+
+    fn consume_index(&mut self, i: usize) -> Result<usize> {
         let Some(ring) = self.rings.get(i) else {
             return Ok(0);
         };
@@ -606,6 +649,10 @@ impl<'cb, K: Callbacks<'cb>> PerfBuffer<'cb, K> {
         };
         let head = head_a.load(Ordering::Acquire);
         let mut tail = tail_a.load(Ordering::Relaxed);
+        if tail >= head {
+            // Empty: no store to data_tail (its cache line stays clean).
+            return Ok(0);
+        }
         let Some(data) = ring
             .mmap
             .as_slice()
@@ -689,90 +736,4 @@ impl<'cb, K: Callbacks<'cb>> Drop for PerfBuffer<'cb, K> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn sample(raw: &[u8]) -> Vec<u8> {
-        let size = (HEADER_SIZE + 4 + raw.len()).div_ceil(8) * 8;
-        let mut v = Vec::new();
-        v.extend_from_slice(&PERF_RECORD_SAMPLE.to_ne_bytes());
-        v.extend_from_slice(&0u16.to_ne_bytes());
-        v.extend_from_slice(&(size as u16).to_ne_bytes());
-        v.extend_from_slice(&((size - HEADER_SIZE - 4) as u32).to_ne_bytes());
-        v.extend_from_slice(raw);
-        v.resize(size, 0);
-        v
-    }
-
-    #[test]
-    fn decode() {
-        let rec = sample(&[7u8; 64]);
-        assert_eq!(rec.len(), 80);
-        match decode_record(&rec) {
-            Some(PerfRecord::Sample(raw)) => {
-                assert_eq!(raw.len(), 68);
-                assert_eq!(&raw[..64], &[7u8; 64]);
-            }
-            r => panic!("{r:?}"),
-        }
-        let mut lost = Vec::new();
-        lost.extend_from_slice(&PERF_RECORD_LOST.to_ne_bytes());
-        lost.extend_from_slice(&0u16.to_ne_bytes());
-        lost.extend_from_slice(&24u16.to_ne_bytes());
-        lost.extend_from_slice(&5u64.to_ne_bytes());
-        lost.extend_from_slice(&123u64.to_ne_bytes());
-        assert_eq!(decode_record(&lost), Some(PerfRecord::Lost(123)));
-        // Truncated, or a raw size past the record: rejected, no panic.
-        assert_eq!(decode_record(&lost[..20]), None);
-        let mut bad = rec.clone();
-        bad[8..12].copy_from_slice(&1000u32.to_ne_bytes());
-        assert_eq!(decode_record(&bad), None);
-        bad[8..12].copy_from_slice(&u32::MAX.to_ne_bytes());
-        assert_eq!(decode_record(&bad), None);
-        assert_eq!(decode_record(&[]), None);
-        let mut other = lost.clone();
-        other[0..4].copy_from_slice(&3u32.to_ne_bytes());
-        assert_eq!(decode_record(&other), Some(PerfRecord::Other(3)));
-    }
-
-    #[test]
-    fn wrapped_copy() {
-        // A 32-byte ring after 8 bytes of "metadata"; a record written at
-        // position 24 (of 40) wraps: 8 bytes at the end, 16 at the start.
-        let mut mem = [0xeeu8; 8 + 32];
-        let rec: Vec<u8> = (0..24u8).collect();
-        for (i, b) in rec.iter().enumerate() {
-            mem[8 + (24 + i) % 32] = *b;
-        }
-        let read = |off: usize, dst: &mut [u8]| match mem.get(off..off + dst.len()) {
-            Some(s) => {
-                dst.copy_from_slice(s);
-                true
-            }
-            None => false,
-        };
-        let mut out = vec![0u8; 24];
-        assert!(copy_wrapped(read, 8, 32, 24 + 64, &mut out));
-        assert_eq!(out, rec);
-        let mut small = [0u8; 4];
-        assert!(copy_wrapped(read, 8, 32, 25, &mut small));
-        assert_eq!(small, [1, 2, 3, 4]);
-        let mut big = vec![0u8; 33];
-        assert!(!copy_wrapped(read, 8, 32, 0, &mut big));
-        assert!(!copy_wrapped(read, 8, 0, 0, &mut small));
-        // Data area claimed past the memory: refused.
-        assert!(!copy_wrapped(read, 16, 32, 30, &mut small));
-    }
-
-    #[test]
-    fn cpu_sets() {
-        assert_eq!(parse_cpu_set("0-1\n"), Some(vec![0, 1]));
-        assert_eq!(parse_cpu_set("0,2-3,5"), Some(vec![0, 2, 3, 5]));
-        assert_eq!(parse_cpu_set("3,1,1"), Some(vec![1, 3]));
-        assert_eq!(parse_cpu_set(""), Some(vec![]));
-        assert_eq!(parse_cpu_set("2-1"), None);
-        assert_eq!(parse_cpu_set("0-4294967295"), None);
-        assert_eq!(parse_cpu_set("x"), None);
-        assert!(!online_cpus().unwrap().is_empty());
-    }
-}
+mod tests;

@@ -524,6 +524,84 @@ fn perfbuf_fewer_wakeups_keep_every_sample() {
     }
 }
 
+/// Run the current thread on `cpu` only.
+fn pin_to(cpu: u32) {
+    use nix::sched::{sched_setaffinity, CpuSet};
+    let mut set = CpuSet::new();
+    set.set(cpu as usize).unwrap();
+    sched_setaffinity(nix::unistd::Pid::from_raw(0), &set).unwrap();
+}
+
+#[test]
+fn perfbuf_poll_reads_only_ready_rings_and_every_cpu_arrives() {
+    if !common::root_or_skip("perfbuf_poll_reads_only_ready_rings_and_every_cpu_arrives") {
+        return;
+    }
+    let cpus = tinybpf::kernel::online_cpus().unwrap();
+    let ev = Events::load(None);
+    let got = RefCell::new(Vec::<(u32, u64)>::new());
+    let lost = RefCell::new(0u64);
+    // watermark(4096) on 4-page rings: 10 samples of 80 bytes wake nobody,
+    // 60 do.
+    let mut pb = PerfBuffer::builder(ev.obj.map("pb").unwrap())
+        .pages(4)
+        .watermark(4096)
+        .on_sample(|c, raw: &[u8]| {
+            let (seq, rec_cpu) = decode(raw);
+            assert_eq!(rec_cpu, c, "sample in the wrong CPU's ring");
+            got.borrow_mut().push((c, seq));
+        })
+        .on_lost(|_, n| *lost.borrow_mut() += n)
+        .build()
+        .unwrap();
+    assert_eq!(pb.ring_count(), pb.cpus().len());
+    assert!(pb.ring_fd(pb.ring_count()).is_none());
+    assert!(pb.consume_ring(pb.ring_count()).is_err());
+    let ring_cpus = pb.cpus();
+    let index = |cpu: u32| ring_cpus.iter().position(|&c| c == cpu).unwrap();
+    let seqs = |cpu: u32, n: u64| (0..n).map(|s| (cpu, s)).collect::<Vec<_>>();
+
+    // Every CPU in turn, each waking the reader: each poll delivers that
+    // CPU's samples, whichever ring it is.
+    for &cpu in &cpus {
+        pin_to(cpu);
+        assert_eq!(ev.run("xdp_perfbuf", 60), 60, "CPU {cpu}");
+        got.borrow_mut().clear();
+        assert_eq!(pb.poll(Duration::from_secs(5)).unwrap(), 60, "CPU {cpu}");
+        assert_eq!(*got.borrow(), seqs(cpu, 60), "CPU {cpu}");
+        assert!(pb.ring_fd(index(cpu)).is_some());
+    }
+    if let [a, b, ..] = cpus[..] {
+        // 10 samples on CPU a (below the watermark), 60 on CPU b: a poll
+        // woken by b reads b's ring only; a's samples wait for a timeout
+        // (which reads every ring) or an explicit consume.
+        pin_to(a);
+        assert_eq!(ev.run("xdp_perfbuf", 10), 10);
+        pin_to(b);
+        assert_eq!(ev.run("xdp_perfbuf", 60), 60);
+        got.borrow_mut().clear();
+        assert_eq!(pb.poll(Duration::from_secs(5)).unwrap(), 60);
+        assert_eq!(*got.borrow(), seqs(b, 60), "only the ready ring read");
+        got.borrow_mut().clear();
+        let (n, took) = timed_poll(&mut pb, Duration::from_millis(200));
+        assert_eq!(n, 10, "the timeout reads every ring");
+        assert!(took >= Duration::from_millis(150), "woken: {took:?}");
+        assert_eq!(*got.borrow(), seqs(a, 10));
+        // consume_ring reads one CPU's ring only.
+        pin_to(a);
+        assert_eq!(ev.run("xdp_perfbuf", 5), 5);
+        pin_to(b);
+        assert_eq!(ev.run("xdp_perfbuf", 7), 7);
+        got.borrow_mut().clear();
+        let (ia, ib) = (index(a), index(b));
+        assert_eq!(pb.consume_ring(ib).unwrap(), 7);
+        assert_eq!(pb.consume_ring(ia).unwrap(), 5);
+        assert_eq!(*got.borrow(), [seqs(b, 7), seqs(a, 5)].concat());
+        assert_eq!(pb.consume().unwrap(), 0);
+    }
+    assert_eq!(*lost.borrow(), 0);
+}
+
 #[test]
 fn test_run_returns_value_and_data() {
     if !common::root_or_skip("test_run_returns_value_and_data") {

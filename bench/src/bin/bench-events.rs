@@ -45,9 +45,13 @@ fn die(what: &str, e: impl std::fmt::Display) -> ! {
     exit(1)
 }
 
-/// Pin the calling thread to `cpu` (taken modulo the CPU count).
+/// Pin the calling thread to `cpu` (taken modulo the online CPU count).
+/// Not `available_parallelism`: that counts the CPUs of the caller's
+/// affinity mask, 1 in a thread spawned by the pinned main thread (which
+/// put the producer on the consumer's CPU until 2026-12-05).
 fn pin_to_cpu(cpu: usize) {
-    let ncpu = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // SAFETY: sysconf has no preconditions.
+    let ncpu = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) }.max(1) as usize;
     // SAFETY: a zeroed cpu_set_t is valid; CPU_SET stays in bounds.
     unsafe {
         let mut set: libc::cpu_set_t = std::mem::zeroed();
