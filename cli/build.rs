@@ -1,0 +1,60 @@
+//! Link the `tinybpf` binary without `libgcc_s.so.1` on GNU/Linux.
+//!
+//! Rust's standard library asks for `-lgcc_s` (the unwinder) on
+//! `*-linux-gnu` unless the whole binary is static. Loading that shared
+//! library costs every process a file open and four mappings, and its
+//! constructor `__cpu_indicator_init` runs a series of `cpuid`
+//! instructions, each a VM exit under a hypervisor: ~0.13 ms of a
+//! `tinybpf --version` here, about as much as the CLI's own start-up
+//! (BENCHMARKS.md, "Whole processes"). The same unwinder exists as a static
+//! archive, `libgcc_eh.a` (what `-static-libgcc` and `+crt-static` use), so
+//! this script puts a one-line linker script named `libgcc_s.so` that
+//! points at it first on the link search path. Nothing else changes: libc
+//! stays shared. Skipped (the usual `libgcc_s.so.1`) when the C compiler
+//! has no `libgcc_eh.a`, for static builds, for other targets (and when
+//! cross-compiling: `cc` is the host's compiler), and when
+//! `TINYBPF_CLI_SHARED_LIBGCC` is set.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn main() {
+    println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-env-changed=TINYBPF_CLI_SHARED_LIBGCC");
+    let var = |k: &str| std::env::var(k).unwrap_or_default();
+    let static_build = var("CARGO_CFG_TARGET_FEATURE")
+        .split(',')
+        .any(|f| f == "crt-static");
+    if var("CARGO_CFG_TARGET_OS") != "linux"
+        || var("CARGO_CFG_TARGET_ENV") != "gnu"
+        || static_build
+        || var("TARGET") != var("HOST")
+        || std::env::var_os("TINYBPF_CLI_SHARED_LIBGCC").is_some()
+    {
+        return;
+    }
+    // The archive the C compiler would link for -static-libgcc (it prints
+    // the bare name back when it has none).
+    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
+    let Ok(out) = Command::new(&cc)
+        .arg("-print-file-name=libgcc_eh.a")
+        .output()
+    else {
+        return;
+    };
+    let path = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    if !out.status.success() || !path.is_absolute() || !path.is_file() {
+        return;
+    }
+    let Some(out_dir) = std::env::var_os("OUT_DIR").map(PathBuf::from) else {
+        return;
+    };
+    let script = format!(
+        "/* tinybpf-cli build.rs: the static unwinder */\nINPUT({})\n",
+        path.display()
+    );
+    if std::fs::write(out_dir.join("libgcc_s.so"), script).is_err() {
+        return;
+    }
+    println!("cargo:rustc-link-search=native={}", out_dir.display());
+}
