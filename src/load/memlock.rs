@@ -6,7 +6,9 @@
 //! fail for want of locked memory (the limit is per user, shared with every
 //! other BPF user of that uid): so the limit is raised for the probe and put
 //! back when the probe finds memcg accounting. A failed probe is never a
-//! wrong "memcg" answer: it only leaves the limit raised.
+//! wrong "memcg" answer: it only leaves the limit raised. When the limit
+//! cannot be raised (a capped hard limit) there is nothing to decide and
+//! nothing is probed.
 
 use std::sync::OnceLock;
 
@@ -43,28 +45,27 @@ pub(crate) fn ensure_memlock() {
         }
         // Raised while probing, so the probe's own load cannot fail on it.
         let raised = sys::setrlimit_memlock(u64::MAX, u64::MAX);
+        if let Err(e) = raised {
+            // Nothing left to decide: whatever the probe would say, the limit
+            // stays as it is (a capped hard limit: systemd's default 8 MiB
+            // for root). Not probing saves a program load per process; on a
+            // kernel before 5.11 a map or program refused for want of locked
+            // memory fails with EPERM, whose error names RLIMIT_MEMLOCK.
+            log::debug!(
+                "could not raise RLIMIT_MEMLOCK ({e}); left as is (before Linux 5.11, large maps or programs may then fail with EPERM)"
+            );
+            return;
+        }
         if Features::memcg_account() {
             log::debug!("BPF memory is memcg-accounted; RLIMIT_MEMLOCK left alone");
-            if let (Ok(()), Some((soft, hard))) = (&raised, before) {
+            if let Some((soft, hard)) = before {
                 if let Err(e) = sys::setrlimit_memlock(soft, hard) {
                     log::debug!("could not restore RLIMIT_MEMLOCK ({e}); it stays unlimited");
                 }
             }
             return;
         }
-        match raised {
-            Ok(()) => log::debug!(
-                "BPF memory counts against RLIMIT_MEMLOCK (no memcg accounting); raised it"
-            ),
-            // Unprivileged, the probe cannot tell (and loading will say
-            // what to do): no warning about a limit that may not matter.
-            Err(e) if !Features::privileged() => {
-                log::debug!("could not raise RLIMIT_MEMLOCK ({e}); no privileges to probe memcg accounting")
-            }
-            Err(e) => log::warn!(
-                "could not raise RLIMIT_MEMLOCK ({e}); loading large maps or programs may fail with EPERM"
-            ),
-        }
+        log::debug!("BPF memory counts against RLIMIT_MEMLOCK (no memcg accounting); raised it");
     });
 }
 
