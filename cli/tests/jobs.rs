@@ -75,3 +75,53 @@ fn jobs_zero_is_refused() {
     assert_eq!(r.code, 2, "{}{}", r.out, r.err);
     assert!(r.err.contains("--jobs"), "{}", r.err);
 }
+
+/// With more than one job the kernel's BTF is read on a thread of its own
+/// (a fresh process: nothing cached) and CO-RE runs after the maps; the
+/// final instructions are those of `--jobs 1`, byte for byte.
+#[test]
+fn co_re_on_the_btf_thread_gives_the_instructions_of_one_job() {
+    if !common::root_or_skip("co_re_on_the_btf_thread_gives_the_instructions_of_one_job") {
+        return;
+    }
+    let dir = support::scratch("co_re_btf_thread");
+    let mut dumps = Vec::new();
+    for jobs in ["1", "2"] {
+        let d = dir.join(format!("jobs{jobs}"));
+        std::fs::create_dir_all(&d).unwrap();
+        let r = support::tinybpf_with(
+            &[
+                "load",
+                &obj("execsnoop.bpf.o"),
+                "--no-attach",
+                "--duration",
+                "0",
+                "--jobs",
+                jobs,
+                "--dump-insns",
+                d.to_str().unwrap(),
+            ],
+            &[("RUST_LOG", "tinybpf::load=debug")],
+        );
+        assert_eq!(r.code, 0, "--jobs {jobs}: {}{}", r.out, r.err);
+        let threaded = r
+            .err
+            .contains("reading the kernel's BTF on a thread of its own");
+        assert_eq!(threaded, jobs != "1", "--jobs {jobs}: {}", r.err);
+        let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(&d)
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                (
+                    e.file_name().to_string_lossy().into_owned(),
+                    std::fs::read(e.path()).unwrap(),
+                )
+            })
+            .collect();
+        files.sort();
+        assert!(!files.is_empty(), "--jobs {jobs}: nothing dumped");
+        dumps.push(files);
+    }
+    assert_eq!(dumps[0], dumps[1]);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -85,7 +85,10 @@ impl KernelBtfPrefetch {
                 }
             });
         match t {
-            Ok(h) => Some(KernelBtfPrefetch(Some(h))),
+            Ok(h) => {
+                log::debug!("reading the kernel's BTF on a thread of its own");
+                Some(KernelBtfPrefetch(Some(h)))
+            }
             Err(e) => {
                 log::debug!("kernel BTF prefetch thread: {e}");
                 None
