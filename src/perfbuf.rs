@@ -447,6 +447,7 @@ impl<'m, 'cb, K: Callbacks<'cb>> PerfBufferBuilder<'m, 'cb, K> {
             sample: self.sample,
             lost: self.lost,
             scratch: Vec::new(),
+            swept: std::time::Instant::now(),
         };
         for cpu in cpus {
             // On error, `pb` is dropped and undoes what was done so far.
@@ -519,6 +520,8 @@ pub struct PerfBuffer<'cb, K: Callbacks<'cb> = Local> {
     sample: Option<Box<K::Sample>>,
     lost: Option<Box<K::Lost>>,
     scratch: Vec<u8>,
+    /// When every ring was last read (see [`PerfBuffer::poll`]).
+    swept: std::time::Instant,
 }
 
 /// A [`PerfBuffer`] whose callbacks are `Send`, and which is `Send` itself.
@@ -579,18 +582,19 @@ impl<'cb, K: Callbacks<'cb>> PerfBuffer<'cb, K> {
     /// Wait up to `timeout` for data on any CPU, then read the rings that
     /// epoll reported ready (each event carries its ring's index, as
     /// libbpf's `perf_buffer__poll`). When the wait times out (or a signal
-    /// interrupts it), every ring is read instead, so that samples below a
+    /// interrupts it), or when `timeout` has passed since every ring was
+    /// last read, every ring is read, so that samples below a
     /// [`wakeup_events`](PerfBufferBuilder::wakeup_events) or
     /// [`watermark`](PerfBufferBuilder::watermark) threshold still arrive
-    /// within `timeout`. Returns the number of samples passed to the
-    /// callback.
+    /// within about `timeout` even while other CPUs keep waking the
+    /// reader. Returns the number of samples passed to the callback.
     pub fn poll(&mut self, timeout: Duration) -> Result<usize> {
         let ms = timeout.as_millis().min(i32::MAX as u128) as i32;
         let ready = self
             .epoll
             .wait(&mut self.events, ms)
             .map_err(|e| Error::sys(format!("perf buffer {}: epoll_wait", self.name), e))?;
-        if ready == 0 {
+        if ready == 0 || self.swept.elapsed() >= timeout {
             return self.consume();
         }
         let mut n = 0;
@@ -603,6 +607,7 @@ impl<'cb, K: Callbacks<'cb>> PerfBuffer<'cb, K> {
 
     /// Read every ring without waiting; returns the number of samples.
     pub fn consume(&mut self) -> Result<usize> {
+        self.swept = std::time::Instant::now();
         let mut n = 0;
         for i in 0..self.rings.len() {
             n += self.consume_index(i)?;

@@ -598,6 +598,36 @@ fn perfbuf_poll_reads_only_ready_rings_and_every_cpu_arrives() {
         assert_eq!(pb.consume_ring(ia).unwrap(), 5);
         assert_eq!(*got.borrow(), [seqs(b, 7), seqs(a, 5)].concat());
         assert_eq!(pb.consume().unwrap(), 0);
+        // A quiet ring is not starved by a busy one: 10 samples on CPU a
+        // (below the watermark, never ready), while CPU b keeps waking
+        // every poll; a's arrive once `timeout` has passed since every
+        // ring was last read.
+        pin_to(a);
+        assert_eq!(ev.run("xdp_perfbuf", 10), 10);
+        got.borrow_mut().clear();
+        let start = std::time::Instant::now();
+        let timeout = Duration::from_millis(50);
+        let mut polls = 0;
+        while !got.borrow().iter().any(|&(c, _)| c == a) && start.elapsed() < Duration::from_secs(2)
+        {
+            pin_to(b);
+            assert_eq!(ev.run("xdp_perfbuf", 60), 60);
+            pb.poll(timeout).unwrap();
+            polls += 1;
+        }
+        let from_a: Vec<(u32, u64)> = got
+            .borrow()
+            .iter()
+            .copied()
+            .filter(|&(c, _)| c == a)
+            .collect();
+        assert_eq!(
+            from_a,
+            seqs(a, 10),
+            "after {polls} polls in {:?}",
+            start.elapsed()
+        );
+        assert_eq!(pb.consume().unwrap(), 0);
     }
     assert_eq!(*lost.borrow(), 0);
 }
