@@ -11,7 +11,7 @@
 //! this script puts a one-line linker script named `libgcc_s.so` that
 //! points at it first on the link search path. Nothing else changes: libc
 //! stays shared. Skipped (the usual `libgcc_s.so.1`) when the C compiler
-//! has no `libgcc_eh.a`, for static builds, for other targets (and when
+//! has no `libgcc_eh.a` or does not build PIEs by default, for static builds, for other targets (and when
 //! cross-compiling: `cc` is the host's compiler), and when
 //! `TINYBPF_CLI_SHARED_LIBGCC` is set.
 
@@ -21,6 +21,7 @@ use std::process::Command;
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-env-changed=TINYBPF_CLI_SHARED_LIBGCC");
+    println!("cargo:rerun-if-env-changed=CC");
     let var = |k: &str| std::env::var(k).unwrap_or_default();
     let static_build = var("CARGO_CFG_TARGET_FEATURE")
         .split(',')
@@ -46,13 +47,26 @@ fn main() {
     if !out.status.success() || !path.is_absolute() || !path.is_file() {
         return;
     }
+    // Rust links a PIE: the archive must be position-independent, which
+    // it is when the compiler builds PIEs by default (Debian, Fedora, Arch,
+    // Ubuntu, ...); otherwise keep the shared library.
+    let pie = Command::new(&cc)
+        .arg("-v")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stderr).contains("--enable-default-pie"))
+        .unwrap_or(false);
+    if !pie {
+        return;
+    }
     let Some(out_dir) = std::env::var_os("OUT_DIR").map(PathBuf::from) else {
         return;
     };
-    let script = format!(
-        "/* tinybpf-cli build.rs: the static unwinder */\nINPUT({})\n",
-        path.display()
-    );
+    // A compiler upgrade moves the archive: link again with the new path.
+    println!("cargo:rerun-if-changed={}", path.display());
+    let Some(quoted) = path.to_str().filter(|p| !p.contains('"')) else {
+        return;
+    };
+    let script = format!("/* tinybpf-cli build.rs: the static unwinder */\nINPUT(\"{quoted}\")\n");
     if std::fs::write(out_dir.join("libgcc_s.so"), script).is_err() {
         return;
     }
