@@ -116,7 +116,7 @@ impl Btf {
     }
 
     /// Iterate over all types (own and base), skipping void.
-    pub fn iter(&self) -> Box<dyn Iterator<Item = Type<'_>> + '_> {
+    pub fn iter(&self) -> Box<dyn Iterator<Item = Type<'_>> + Send + '_> {
         let own = self
             .own_walk()
             .filter_map(move |(id, _)| self.type_by_id(id).ok());

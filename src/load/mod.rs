@@ -2,16 +2,18 @@
 //! per method of [`Loader`], in this order:
 //!
 //! 1. RLIMIT_MEMLOCK, only where the kernel needs it ([`memlock`]);
-//! 2. CO-RE against the target BTF ([`target`], the pure driver in
-//!    [`crate::reloc`]);
+//! 2. `.ksyms` externs resolved ([`ksyms`]), `.struct_ops*` variables laid
+//!    out against the kernel's BTF ([`struct_ops`]);
 //! 3. the object's BTF into the kernel ([`btf`]);
-//! 4. `.kconfig` values of the running kernel ([`kconfig`]); `.ksyms`
-//!    externs resolved (after CO-RE, before the BTF upload: [`ksyms`]);
-//! 5. maps: `.struct_ops*` variables laid out against the kernel's BTF
-//!    ([`struct_ops`]), inner templates first, data written and `.rodata`
-//!    frozen, pins ([`maps`]);
-//! 6. programs: linked, fds patched, log retry ([`programs`], [`log`]);
-//! 7. prog-array and map-in-map slots ([`slots`]).
+//! 4. `.kconfig` values of the running kernel ([`kconfig`]);
+//! 5. maps: inner templates first, data written and `.rodata` frozen, pins
+//!    ([`maps`]);
+//! 6. CO-RE against the target BTF ([`target`], the pure driver in
+//!    [`crate::reloc`]): it rewrites instructions only, so it comes after
+//!    the maps, and the kernel's BTF it needs can be read on another thread
+//!    meanwhile ([`target::KernelBtfPrefetch`]);
+//! 7. programs: linked, fds patched, log retry ([`programs`], [`log`]);
+//! 8. prog-array and map-in-map slots ([`slots`]).
 //!
 //! A failure anywhere drops what was created (every fd is owned by the
 //! [`Loader`]) and removes the pins this load made, so nothing is left in
@@ -68,7 +70,8 @@ pub struct LoadOptions {
     /// in object order, or the error of the first failing program in object
     /// order (with `dump_insns`, programs after it may be dumped too).
     /// Anything but 1 also reads the running kernel's BTF (for CO-RE) on
-    /// a thread of its own while the object's BTF and maps are created.
+    /// a thread of its own while the object's BTF and maps are created
+    /// (CO-RE comes after the maps either way).
     pub jobs: usize,
     /// A bpffs mounted with `delegate_*` options to create a BPF token from
     /// (Linux 6.9+; loading inside a user namespace). `None`: the path in
@@ -164,31 +167,27 @@ impl<'a> Loader<'a> {
     /// Every stage, in order; on error everything made so far is undone.
     pub(crate) fn run(mut self) -> Result<Object> {
         ::log::debug!("loading object {}", self.spec.name);
-        // CO-RE against the running kernel needs its BTF parsed (most of
-        // the user-space time of a load): with more than one job it is read
-        // on another thread while this one uploads the object's BTF and
-        // creates the maps (which CO-RE does not change), and relocation
-        // comes after them. With one job, the plain order.
-        let kernel_core = self.opts.target_btf.is_none()
-            && crate::reloc::needs_target(&self.spec, Selection::Autoload);
-        let overlap = kernel_core && self.opts.jobs != 1;
-        if overlap {
+        // CO-RE changes only instructions, so it runs after the maps, in
+        // every case (the same stage order, hence the same first error,
+        // whatever `jobs` is). Against the running kernel it needs the
+        // kernel's BTF parsed (most of the user-space time of a load): with
+        // more than one job that is read on another thread from here on,
+        // while this one uploads the object's BTF and creates the maps.
+        if self.opts.jobs != 1
+            && self.opts.target_btf.is_none()
+            && crate::reloc::needs_target(&self.spec, Selection::Autoload)
+        {
             self.prefetch = target::KernelBtfPrefetch::start();
         }
         memlock::ensure_memlock();
         self.token = token::open(self.opts)?;
-        if !overlap {
-            self.relocate()?;
-        }
         self.ksyms = ksyms::Ksyms::resolve(&self.spec)?;
         self.struct_ops = struct_ops::StructOps::prepare(&self.spec)?;
         self.upload_btf()?;
         self.fill_kconfig()?;
         self.create_maps()?;
-        if overlap {
-            self.relocate()?;
-            self.prefetch = None;
-        }
+        self.relocate()?;
+        self.prefetch = None;
         self.load_programs()?;
         self.fill_slots()?;
         Ok(self.finish())
