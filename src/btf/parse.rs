@@ -1,6 +1,7 @@
 //! Parsing: the header checks and the one-pass walk of the type section
 //! that records where each type starts.
 
+use crate::util::elf_bytes::ElfBytes;
 use std::sync::{Arc, OnceLock};
 
 use super::types::rd32;
@@ -63,14 +64,13 @@ impl Btf {
 
     /// Take the `.BTF` section of an ELF object file.
     pub fn from_elf(elf: &[u8]) -> Result<Btf, BtfError> {
-        use object::{Object, ObjectSection};
-        let file = object::File::parse(elf).map_err(|e| BtfError::Elf(e.to_string()))?;
-        let sec = file
-            .section_by_name(".BTF")
-            .ok_or_else(|| BtfError::Elf("no .BTF section".into()))?;
-        let data = sec
-            .data()
-            .map_err(|e| BtfError::Elf(format!(".BTF section: {e}")))?;
+        // e_ident[EI_CLASS]: ELFCLASS32 is 1, anything else is read as
+        // ELF64 (whose parser names what is wrong).
+        let data = if elf.get(4) == Some(&1) {
+            btf_section::<object::elf::FileHeader32<object::Endianness>>(elf)?
+        } else {
+            btf_section::<object::elf::FileHeader64<object::Endianness>>(elf)?
+        };
         Btf::parse(data.to_vec())
     }
 
@@ -228,4 +228,16 @@ mod tests {
             Err(BtfError::Truncated { .. })
         ));
     }
+}
+
+/// The `.BTF` section of an ELF file of class `H`.
+fn btf_section<H: object::read::elf::FileHeader>(elf: &[u8]) -> Result<&[u8], BtfError> {
+    use object::{Object, ObjectSection};
+    let file = object::read::elf::ElfFile::<H, ElfBytes>::parse(ElfBytes(elf))
+        .map_err(|e| BtfError::Elf(e.to_string()))?;
+    let sec = file
+        .section_by_name(".BTF")
+        .ok_or_else(|| BtfError::Elf("no .BTF section".into()))?;
+    sec.data()
+        .map_err(|e| BtfError::Elf(format!(".BTF section: {e}")))
 }

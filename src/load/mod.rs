@@ -71,7 +71,8 @@ pub struct LoadOptions {
     /// order (with `dump_insns`, programs after it may be dumped too).
     /// Anything but 1 also reads the running kernel's BTF (for CO-RE) on
     /// a thread of its own while the object's BTF and maps are created
-    /// (CO-RE comes after the maps either way).
+    /// (CO-RE comes after the maps either way). Without the crate's
+    /// `parallel-load` feature (on by default) every value means 1.
     pub jobs: usize,
     /// A bpffs mounted with `delegate_*` options to create a BPF token from
     /// (Linux 6.9+; loading inside a user namespace). `None`: the path in
@@ -174,6 +175,7 @@ impl<'a> Loader<'a> {
         // more than one job that is read on another thread from here on,
         // while this one uploads the object's BTF and creates the maps.
         if self.opts.jobs != 1
+            && cfg!(feature = "parallel-load")
             && self.opts.target_btf.is_none()
             && crate::reloc::needs_target(&self.spec, Selection::Autoload)
         {

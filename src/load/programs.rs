@@ -333,11 +333,14 @@ fn spawn_helpers(shared: &Arc<Shared>, tx: &mpsc::Sender<Done>, n: usize) {
 /// result could not matter); every earlier one is, so the first failure in
 /// object order is always found.
 ///
+/// Without the `parallel-load` feature every load runs on the calling
+/// thread (as `jobs` 1) and no thread code is linked.
+///
 /// `jobs` 0 (available CPUs) is resolved only when helpers are worth
 /// starting: reading the CPU count (cgroup quota files included) costs a few
 /// syscalls that a small object loading in under 2 ms never needs.
 pub(super) fn load_all(cx: &Ctx<'_>, which: &[usize], jobs: usize) -> Result<Vec<Program>> {
-    if jobs == 1 || which.len() <= 1 {
+    if jobs == 1 || which.len() <= 1 || !cfg!(feature = "parallel-load") {
         return which.iter().map(|&i| load_one(cx, i)).collect();
     }
     let mut queue = VecDeque::with_capacity(which.len());

@@ -6,7 +6,6 @@
 //! global-data sections, and every relocation, resolved to what it points at.
 
 mod btf_maps;
-mod elf_bytes;
 mod elf_map;
 mod elf_size;
 mod error;
@@ -29,7 +28,7 @@ pub use struct_ops::{
 };
 
 use crate::abi::insn::{Insn, BPF_PSEUDO_CALL, BPF_PSEUDO_FUNC, INSN_SIZE, LD_IMM64};
-use elf_bytes::ElfBytes;
+use crate::util::elf_bytes::ElfBytes;
 use error::sec_err;
 use object::{Object, ObjectSection, ObjectSymbol, SectionKind, SymbolKind, SymbolSection};
 use std::collections::{BTreeMap, HashMap};
@@ -218,15 +217,17 @@ impl ObjectSpec {
         log::debug!("parsing object {name} ({} bytes)", data.len());
         elf_size::check(data)?;
         let elf = object::read::elf::ElfFile64::<object::Endianness, _>::parse(ElfBytes(data))
-            .map_err(
-                |e| match object::read::elf::ElfFile32::<object::Endianness>::parse(data) {
-                    Ok(_) => ParseError::NotBpf {
+            .map_err(|e| {
+                // e_ident[EI_CLASS] == ELFCLASS32: an ELF, but not a BPF one.
+                if data.get(4) == Some(&1) {
+                    ParseError::NotBpf {
                         machine: 0,
                         class: "ELF32",
-                    },
-                    Err(_) => ParseError::Elf(e.to_string()),
-                },
-            )?;
+                    }
+                } else {
+                    ParseError::Elf(e.to_string())
+                }
+            })?;
         let machine = elf.elf_header().e_machine.get(elf.endian());
         if machine != EM_BPF {
             return Err(ParseError::NotBpf {

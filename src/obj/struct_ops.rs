@@ -60,7 +60,11 @@ pub(super) fn section_kind(name: &str) -> Option<bool> {
 /// function-pointer relocations resolved to programs.
 pub(super) fn collect<'a>(
     spec: &mut ObjectSpec,
-    elf: &object::read::elf::ElfFile64<'a, object::Endianness, super::elf_bytes::ElfBytes<'a>>,
+    elf: &object::read::elf::ElfFile64<
+        'a,
+        object::Endianness,
+        crate::util::elf_bytes::ElfBytes<'a>,
+    >,
     syms: &[Option<Sym>],
 ) -> Result<(), ParseError> {
     for sec in elf.sections() {

@@ -1,4 +1,4 @@
-//! [`ElfBytes`]: the object's bytes as `object`'s [`ReadRef`], with string
+//! [`ElfBytes`]: an ELF file's bytes as `object`'s [`ReadRef`], with string
 //! lookups done by a plain scan (`object`'s errors here are `()`: the
 //! caller turns them into its own).
 //!
