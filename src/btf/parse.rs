@@ -190,6 +190,18 @@ impl Btf {
     }
 }
 
+/// The `.BTF` section of an ELF file of class `H`.
+fn btf_section<H: object::read::elf::FileHeader>(elf: &[u8]) -> Result<&[u8], BtfError> {
+    use object::{Object, ObjectSection};
+    let file = object::read::elf::ElfFile::<H, ElfBytes>::parse(ElfBytes(elf))
+        .map_err(|e| BtfError::Elf(e.to_string()))?;
+    let sec = file
+        .section_by_name(".BTF")
+        .ok_or_else(|| BtfError::Elf("no .BTF section".into()))?;
+    sec.data()
+        .map_err(|e| BtfError::Elf(format!(".BTF section: {e}")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -228,16 +240,4 @@ mod tests {
             Err(BtfError::Truncated { .. })
         ));
     }
-}
-
-/// The `.BTF` section of an ELF file of class `H`.
-fn btf_section<H: object::read::elf::FileHeader>(elf: &[u8]) -> Result<&[u8], BtfError> {
-    use object::{Object, ObjectSection};
-    let file = object::read::elf::ElfFile::<H, ElfBytes>::parse(ElfBytes(elf))
-        .map_err(|e| BtfError::Elf(e.to_string()))?;
-    let sec = file
-        .section_by_name(".BTF")
-        .ok_or_else(|| BtfError::Elf("no .BTF section".into()))?;
-    sec.data()
-        .map_err(|e| BtfError::Elf(format!(".BTF section: {e}")))
 }
