@@ -206,3 +206,69 @@ fn core_access_offset_near_2_64_is_an_error() {
         .to_string();
     assert!(err.contains("overflows"), "{err}");
 }
+
+/// A little-endian ELF32 relocatable file (machine `EM_386`) with one
+/// section, `.BTF`, holding `btf`.
+fn elf32_with_btf(btf: &[u8]) -> Vec<u8> {
+    let shstrtab = b"\0.shstrtab\0.BTF\0";
+    let (btf_off, str_off) = (52usize, 52 + btf.len());
+    let sh_off = (str_off + shstrtab.len()).next_multiple_of(4);
+    let mut f = Vec::new();
+    f.extend_from_slice(b"\x7fELF\x01\x01\x01\0\0\0\0\0\0\0\0\0"); // ELF32, LE
+    for half in [1u16, 3] {
+        f.extend_from_slice(&half.to_le_bytes()); // e_type REL, e_machine 386
+    }
+    f.extend_from_slice(&1u32.to_le_bytes()); // e_version
+    f.extend_from_slice(&0u32.to_le_bytes()); // e_entry
+    f.extend_from_slice(&0u32.to_le_bytes()); // e_phoff
+    f.extend_from_slice(&(sh_off as u32).to_le_bytes());
+    f.extend_from_slice(&0u32.to_le_bytes()); // e_flags
+    for half in [52u16, 0, 0, 40, 3, 1] {
+        // ehsize, phentsize, phnum, shentsize, shnum, shstrndx
+        f.extend_from_slice(&half.to_le_bytes());
+    }
+    f.extend_from_slice(btf);
+    f.extend_from_slice(shstrtab);
+    f.resize(sh_off, 0);
+    let shdr = |name: u32, ty: u32, off: usize, size: usize| {
+        [name, ty, 0, 0, off as u32, size as u32, 0, 0, 1, 0]
+            .iter()
+            .flat_map(|w| w.to_le_bytes())
+            .collect::<Vec<u8>>()
+    };
+    f.extend(shdr(0, 0, 0, 0));
+    f.extend(shdr(1, 3, str_off, shstrtab.len())); // .shstrtab, SHT_STRTAB
+    f.extend(shdr(11, 1, btf_off, btf.len())); // .BTF, SHT_PROGBITS
+    f
+}
+
+/// BTF with no types and an empty string table.
+fn empty_btf() -> Vec<u8> {
+    let mut b = Vec::new();
+    b.extend_from_slice(&0xeb9fu16.to_le_bytes());
+    b.extend_from_slice(&[1, 0]); // version, flags
+    for w in [24u32, 0, 0, 0, 1] {
+        // hdr_len, type_off, type_len, str_off, str_len
+        b.extend_from_slice(&w.to_le_bytes());
+    }
+    b.push(0);
+    b
+}
+
+#[test]
+fn elf32_btf_is_read_and_elf32_object_is_not_bpf() {
+    let elf = elf32_with_btf(&empty_btf());
+    let btf = tinybpf::btf::Btf::from_elf(&elf).expect("the .BTF of an ELF32 file");
+    assert_eq!(btf.len(), 1, "only the void type");
+    match ObjectSpec::parse("elf32", &elf) {
+        Err(ParseError::NotBpf { class, .. }) => assert_eq!(class, "ELF32"),
+        other => panic!("expected NotBpf ELF32, got {other:?}"),
+    }
+    // Cut inside the section headers: an error naming the ELF, no panic.
+    let cut = &elf[..elf.len() - 8];
+    assert!(tinybpf::btf::Btf::from_elf(cut).is_err());
+    assert!(matches!(
+        ObjectSpec::parse("cut", cut),
+        Err(ParseError::NotBpf { .. } | ParseError::Elf(_))
+    ));
+}
