@@ -1,7 +1,7 @@
 //! Parsing: the header checks and the one-pass walk of the type section
 //! that records where each type starts.
 
-use crate::util::elf_bytes::ElfBytes;
+use crate::util::elf_bytes::{self, ElfBytes};
 use std::sync::{Arc, OnceLock};
 
 use super::types::rd32;
@@ -64,9 +64,9 @@ impl Btf {
 
     /// Take the `.BTF` section of an ELF object file.
     pub fn from_elf(elf: &[u8]) -> Result<Btf, BtfError> {
-        // e_ident[EI_CLASS]: ELFCLASS32 is 1, anything else is read as
-        // ELF64 (whose parser names what is wrong).
-        let data = if elf.get(4) == Some(&1) {
+        // Anything but ELF32 is read as ELF64 (whose parser names what is
+        // wrong).
+        let data = if elf_bytes::is_elf32(elf) {
             btf_section::<object::elf::FileHeader32<object::Endianness>>(elf)?
         } else {
             btf_section::<object::elf::FileHeader64<object::Endianness>>(elf)?

@@ -218,8 +218,8 @@ impl ObjectSpec {
         elf_size::check(data)?;
         let elf = object::read::elf::ElfFile64::<object::Endianness, _>::parse(ElfBytes(data))
             .map_err(|e| {
-                // e_ident[EI_CLASS] == ELFCLASS32: an ELF, but not a BPF one.
-                if data.get(4) == Some(&1) {
+                // An ELF, but not a BPF one.
+                if crate::util::elf_bytes::is_elf32(data) {
                     ParseError::NotBpf {
                         machine: 0,
                         class: "ELF32",

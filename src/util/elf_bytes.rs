@@ -12,6 +12,12 @@ use std::ops::Range;
 
 use object::ReadRef;
 
+/// Whether `data` says it is a 32-bit ELF file (`e_ident[EI_CLASS]` is
+/// `ELFCLASS32`); the magic is not checked: callers parse it anyway.
+pub(crate) fn is_elf32(data: &[u8]) -> bool {
+    data.get(4) == Some(&1)
+}
+
 /// An object file's bytes, read by `object` through this type.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct ElfBytes<'a>(pub(crate) &'a [u8]);
