@@ -1,7 +1,5 @@
-//! The name index: essential names (flavor suffixes stripped), the key
-//! hash, and the lookups by name built on them.
-
-use std::sync::OnceLock;
+//! The name index: essential names (flavor suffixes stripped), the groups
+//! names are sorted into, and the lookups by name built on them.
 
 use super::parse::type_len_at;
 use super::types::rd32;
@@ -52,82 +50,50 @@ fn class_of(kind: Kind) -> usize {
     }
 }
 
-/// Name index of one class: its named types grouped by the first two
-/// bytes of their name ([`group_of`]; a counting sort, so ids stay in
-/// increasing order within a group), and for each group an open-addressing
-/// table built on the first lookup of a name in that group. One lookup on
-/// vmlinux thus hashes a few hundred names instead of all 15k.
+/// Name index of one class: its named types grouped by the first eight
+/// bytes of their key ([`group_of`]; a counting sort, so ids stay in
+/// increasing order within a group). A lookup compares the names of one
+/// group with the name it looks for: on vmlinux a dozen names for most,
+/// ~1,500 that all start `trace_ev` for `trace_event_raw_*`, each
+/// comparison ending at the first differing byte. (The previous index
+/// grouped by two bytes and built a hash table of a whole group on its
+/// first lookup, hashing thousands of names for one `trace_event_raw_*`.)
 pub(super) struct NameIndex {
     /// (id, name_off) of the class's named types, grouped.
     entries: Vec<(u32, u32)>,
     /// Group `g` is `entries[starts[g]..starts[g + 1]]`.
     starts: Vec<u32>,
-    /// One table per group, built lazily.
-    tables: Vec<OnceLock<GroupTable>>,
 }
 
-/// Number of name groups (see [`group_of`]).
-const GROUPS: usize = 1024;
+/// log2 of the number of name groups (see [`group_of`]).
+const GROUP_BITS: u32 = 10;
+/// Number of name groups.
+const GROUPS: usize = 1 << GROUP_BITS;
 
-/// The group of a name (bytes to its NUL or the end of `s`): a hash of the
-/// first two bytes of its key (the part [`key_hash`] hashes, up to the
-/// first `___`), so every flavor of an essential name and the essential
-/// name itself fall in one group. Reads only the first eight bytes.
+/// The group of a name (bytes to its NUL or the end of `s`): a hash of its
+/// key's bytes within the first eight. The key ends at the first NUL or
+/// `___`, so every flavor of an essential name (`foo___v1`, `foo___a___b`
+/// for `foo___a`) and the essential name itself fall in one group: they
+/// agree up to the first `___`. A `___` that starts at byte 6 or 7 is not
+/// seen in eight bytes, so trailing underscores there are cut too. Reads
+/// only the first eight bytes (one load per name when the index is built).
 #[inline(always)]
 fn group_of(s: &[u8]) -> usize {
     let w = word_at(s, 0);
-    // Key bytes: stop at a NUL or at the start of "___".
     let z = zero_bytes(w);
     let u = zero_bytes(w ^ UNDERSCORES);
     let starts3 = u & (u >> 8) & (u >> 16);
-    let stop = (z | starts3).trailing_zeros() / 8;
-    let b0 = if stop >= 1 { w & 0xff } else { 0 };
-    let b1 = if stop >= 2 { (w >> 8) & 0xff } else { 0 };
-    ((b0 * 0x9e37 + b1 * 0x1f3) % GROUPS as u64) as usize
-}
-
-/// Open-addressing table (linear probing, load <= 1/2) of one group: slot
-/// values are 1 + the entry's index within the group (0 = empty), keyed by
-/// [`key_hash`] of the name. Entries with the same key sit in one probe run
-/// in increasing id order.
-struct GroupTable {
-    /// log2 of `slots.len()` (>= 1).
-    bits: u32,
-    slots: Vec<u32>,
-}
-
-impl GroupTable {
-    fn slot(&self, h: u64) -> usize {
-        (h >> (64 - self.bits)) as usize
+    let mut stop = (z | starts3).trailing_zeros() / 8;
+    if stop == 8 && u >> 56 != 0 {
+        stop = if (u >> 48) & 0x80 != 0 { 6 } else { 7 };
     }
-    fn mask(&self) -> usize {
-        self.slots.len() - 1
-    }
-}
-
-/// Hash of a name up to its NUL, end, or first `___`, whichever comes first.
-///
-/// Cutting at the first `___` makes every flavor of an essential name
-/// (`foo`, `foo___v1`, `foo___a___b` for essential `foo___a`) hash alike: an
-/// essential name ends either at the end of the name or just before its last
-/// `X___Y` separator, and either way the first `___` of the name and of its
-/// essential part are the same (or both absent). Names are hashed in place
-/// in the string section (no copy), eight bytes at a time.
-#[inline(always)]
-fn key_hash(s: &[u8]) -> u64 {
-    let cut = key_len(s);
-    let mut h: u64 = 0;
-    let mut i = 0;
-    while i + 8 <= cut {
-        h = (h.rotate_left(23) ^ word_at(s, i)).wrapping_mul(0x517c_c1b7_2722_0a95);
-        i += 8;
-    }
-    if i < cut {
-        let w = word_at(s, i) & (u64::MAX >> (64 - 8 * (cut - i)));
-        h = (h.rotate_left(23) ^ w).wrapping_mul(0x517c_c1b7_2722_0a95);
-    }
-    h = (h ^ cut as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    h ^ (h >> 32)
+    let key = if stop == 0 {
+        0
+    } else {
+        w & (u64::MAX >> (64 - 8 * stop))
+    };
+    let h = (key ^ u64::from(stop)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    (h >> (64 - GROUP_BITS)) as usize
 }
 
 const LO7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
@@ -152,42 +118,6 @@ fn word_at(s: &[u8], i: usize) -> u64 {
         }
     }
     u64::from_le_bytes(a)
-}
-
-/// Length of the hashed part of a name: up to the first NUL, the end of
-/// `s`, or the first `___`.
-#[inline(always)]
-fn key_len(s: &[u8]) -> usize {
-    let mut i = 0usize;
-    let mut prev_u = 0u64;
-    loop {
-        let w = word_at(s, i);
-        let z = zero_bytes(w);
-        let u = zero_bytes(w ^ UNDERSCORES);
-        // Bytes ending a run of three underscores (runs may start in the
-        // previous word).
-        let e = u & ((u << 8) | (prev_u >> 56)) & ((u << 16) | (prev_u >> 48));
-        if z | e != 0 {
-            let zpos = if z != 0 {
-                i + (z.trailing_zeros() / 8) as usize
-            } else {
-                usize::MAX
-            };
-            // A run ending at byte j starts at j - 2 (j >= 2 overall, as
-            // the word before the first reads as no underscores).
-            let tpos = if e != 0 {
-                (i + (e.trailing_zeros() / 8) as usize).saturating_sub(2)
-            } else {
-                usize::MAX
-            };
-            return zpos.min(tpos).min(s.len());
-        }
-        if i >= s.len() {
-            return s.len();
-        }
-        i += 8;
-        prev_u = u;
-    }
 }
 
 impl Btf {
@@ -263,75 +193,26 @@ impl Btf {
                 if class == CLASS_FUNCS { "func" } else { "type" },
                 entries.len(),
             );
-            NameIndex {
-                entries,
-                starts,
-                tables: (0..GROUPS).map(|_| OnceLock::new()).collect(),
-            }
+            NameIndex { entries, starts }
         })
     }
 
-    /// Group `b` and its table (built on first use).
-    fn group<'s>(
-        &'s self,
-        idx: &'s NameIndex,
-        b: usize,
-    ) -> Option<(&'s [(u32, u32)], &'s GroupTable)> {
-        let lo = *idx.starts.get(b)? as usize;
-        let hi = *idx.starts.get(b + 1)? as usize;
-        let group = idx.entries.get(lo..hi)?;
-        if group.is_empty() {
-            return None;
-        }
-        let table = idx.tables.get(b)?.get_or_init(|| {
-            let cap = (group.len() * 2).next_power_of_two().max(2);
-            let mut tab = GroupTable {
-                bits: cap.trailing_zeros(),
-                slots: vec![0u32; cap],
-            };
-            let mask = tab.mask();
-            for (j, &(_, no)) in group.iter().enumerate() {
-                // Never full: the group fills at most half the slots.
-                let mut s = tab.slot(key_hash(self.str_tail(no)));
-                while let Some(slot) = tab.slots.get_mut(s) {
-                    if *slot == 0 {
-                        *slot = j as u32 + 1;
-                        break;
-                    }
-                    s = (s + 1) & mask;
-                }
-            }
-            tab
-        });
-        Some((group, table))
-    }
-
     /// Own types of index class `class` whose essential name is `essential`,
-    /// in increasing id order.
+    /// in increasing id order: the names of its group that start with it
+    /// (usually one) have their essential part compared.
     fn class_ids<'s>(&'s self, class: usize, essential: &'s str) -> impl Iterator<Item = u32> + 's {
         let idx = self.index(class);
-        let b = group_of(essential.as_bytes());
-        let found = self.group(idx, b);
-        let (mut s, mut left) = match found {
-            Some((_, t)) => (t.slot(key_hash(essential.as_bytes())), t.slots.len()),
-            None => (0, 0),
+        let e = essential.as_bytes();
+        let b = group_of(e);
+        let group = match (idx.starts.get(b), idx.starts.get(b + 1)) {
+            (Some(&lo), Some(&hi)) => idx.entries.get(lo as usize..hi as usize),
+            _ => None,
         };
-        std::iter::from_fn(move || {
-            let (group, t) = found?;
-            while left > 0 {
-                left -= 1;
-                let v = *t.slots.get(s)? as usize;
-                if v == 0 {
-                    return None;
-                }
-                s = (s + 1) & t.mask();
-                let &(id, no) = group.get(v.checked_sub(1)?)?;
-                let name = self.raw_str(no);
-                if &name[..essential_len(name)] == essential.as_bytes() {
-                    return Some(id);
-                }
+        group.unwrap_or(&[]).iter().filter_map(move |&(id, no)| {
+            if self.str_tail(no).get(..e.len()) != Some(e) {
+                return None;
             }
-            None
+            (essential_len(self.raw_str(no)) == e.len()).then_some(id)
         })
     }
 
@@ -394,79 +275,43 @@ impl Btf {
 }
 
 #[cfg(test)]
-mod key_tests {
+mod group_tests {
     use super::*;
 
-    /// The byte-at-a-time definition `key_len` must agree with.
-    fn key_len_slow(s: &[u8]) -> usize {
-        let mut i = 0;
-        while i < s.len() {
-            if s[i] == 0 || s[i..].starts_with(b"___") {
-                return i;
-            }
-            i += 1;
-        }
-        s.len()
-    }
-
     #[test]
-    fn key_len_matches_bytewise_definition() {
-        let names: &[&[u8]] = &[
-            b"",
-            b"a",
-            b"task_struct",
-            b"task_struct\0junk",
-            b"___",
-            b"a___b",
-            b"ab__",
-            b"1234567___",
-            b"12345678___x",
-            b"1234567_",
-            b"1234567__\0",
-            b"__u64",
-            b"trace_event_raw_sched_switch",
-            b"x\0___",
-            b"abcdefg_\x5f_z",
-            b"\xff\x80___",
-            b"\x5e\x00\x5f",
-            b"________________",
-            b"abcdefghijklmnopqrstuvwxyz0123456789",
-        ];
-        for n in names {
-            assert_eq!(
-                key_len(n),
-                key_len_slow(n),
-                "{:?}",
-                String::from_utf8_lossy(n)
-            );
-        }
-        // Every cut of a pseudo-random mix of '_', 0, letters.
-        let mut x: u32 = 12345;
-        for _ in 0..2000 {
-            let mut v = Vec::new();
-            for _ in 0..(x % 23) {
-                x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
-                v.push([b'_', b'_', b'a', 0, b'Z', 0xff][(x >> 16) as usize % 6]);
-            }
-            x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
-            assert_eq!(key_len(&v), key_len_slow(&v), "{v:?}");
-        }
-    }
-
-    #[test]
-    fn flavors_hash_like_their_essential_name() {
+    fn flavors_fall_in_the_group_of_their_essential_name() {
         for (full, ess) in [
             ("foo___v1", "foo"),
             ("foo___a___b", "foo___a"),
             ("task_struct___old", "task_struct"),
             ("a_very_long_struct_name___x", "a_very_long_struct_name"),
             ("plain", "plain"),
+            // A `___` starting at byte 6, 7 or 8 (across the first word).
+            ("abcdef___x", "abcdef"),
+            ("abcdefg___x", "abcdefg"),
+            ("abcdefgh___x", "abcdefgh"),
+            ("abcdef_g___x", "abcdef_g"),
+            ("a___b", "a"),
         ] {
             assert_eq!(essential_name(full), ess);
             let mut stored = full.as_bytes().to_vec();
             stored.extend_from_slice(b"\0next\0");
-            assert_eq!(key_hash(&stored), key_hash(ess.as_bytes()), "{full}");
+            assert_eq!(group_of(&stored), group_of(ess.as_bytes()), "{full}");
         }
-        assert_ne!(key_hash(b"sched_switch"), key_hash(b"sched_wakeup"));
+        // Every flavor of pseudo-random names of '_', 'a', 'b'.
+        let mut x: u32 = 12345;
+        for _ in 0..3000 {
+            let mut v = Vec::new();
+            for _ in 0..(1 + x % 13) {
+                x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                v.push([b'_', b'_', b'a', b'b'][(x >> 16) as usize % 4]);
+            }
+            let name = String::from_utf8(v).unwrap();
+            let ess = essential_name(&name);
+            let mut stored = name.as_bytes().to_vec();
+            stored.push(0);
+            assert_eq!(group_of(&stored), group_of(ess.as_bytes()), "{name:?}");
+        }
+        assert_ne!(group_of(b"sched_switch"), group_of(b"task_struct"));
     }
 }

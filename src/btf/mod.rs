@@ -31,6 +31,7 @@ mod walk_tests;
 
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, OnceLock};
 
 pub use build::BtfBuilder;
@@ -214,10 +215,17 @@ pub struct Btf {
     /// Own named types by name, one index per class; each built on the
     /// first lookup that needs it.
     index: [OnceLock<NameIndex>; 2],
+    /// Offsets of own types looked up lately, direct-mapped by type index:
+    /// `(index + 1) << 32 | offset`, 0 when empty. CO-RE (and attach
+    /// targets) come back to the same few types over and over; this spares
+    /// them the steps over up to `SPARSE - 1` headers of each lookup.
+    recent: [AtomicU64; RECENT],
 }
 
 /// One own type in this many has its offset recorded (see `Btf::sparse`).
 const SPARSE: usize = 16;
+/// Entries of `Btf::recent`.
+const RECENT: usize = 256;
 
 impl fmt::Debug for Btf {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

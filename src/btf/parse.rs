@@ -2,6 +2,7 @@
 //! that records where each type starts.
 
 use crate::util::elf_bytes::{self, ElfBytes};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, OnceLock};
 
 use super::types::rd32;
@@ -186,6 +187,7 @@ impl Btf {
             base_str_len,
             named_types: w.named_types,
             index: [OnceLock::new(), OnceLock::new()],
+            recent: [const { AtomicU64::new(0) }; super::RECENT],
         })
     }
 }

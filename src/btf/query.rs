@@ -3,7 +3,8 @@
 
 use super::parse::{extra_len, type_len_at};
 use super::types::{rd32, KIND_DATASEC};
-use super::{Btf, BtfError, Kind, Type, MAX_CHAIN, PTR_SIZE, SPARSE, TYPE_HDR};
+use super::{Btf, BtfError, Kind, Type, MAX_CHAIN, PTR_SIZE, RECENT, SPARSE, TYPE_HDR};
+use std::sync::atomic::Ordering;
 
 impl Btf {
     /// The NUL-terminated string at `off` (split BTF: offsets continue
@@ -99,11 +100,22 @@ impl Btf {
             }
         }
         let local = (i - seg.0) as usize;
-        let types = self.types();
         let mut off = *self.sparse.get(seg.1 as usize + local / SPARSE)? as usize;
+        if local % SPARSE == 0 {
+            return Some(off);
+        }
+        let slot = self.recent.get(i as usize % RECENT)?;
+        let key = (u64::from(i) + 1) << 32;
+        let v = slot.load(Ordering::Relaxed);
+        if v & !0xffff_ffff == key {
+            return Some((v & 0xffff_ffff) as usize);
+        }
+        let types = self.types();
         for _ in 0..local % SPARSE {
             off += type_len_at(types.get(off..)?);
         }
+        // The type section is shorter than 4 GiB (its length is a u32).
+        slot.store(key | off as u64, Ordering::Relaxed);
         Some(off)
     }
 

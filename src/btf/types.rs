@@ -325,6 +325,15 @@ impl<'a> Type<'a> {
             bitfield_size,
         })
     }
+    /// The name of member `i` of a STRUCT/UNION as bytes, not checked to be
+    /// UTF-8 (empty when anonymous, or when there is no member `i`): for
+    /// comparing names without decoding each one.
+    pub(crate) fn member_name_bytes(&self, i: usize) -> &'a [u8] {
+        if !self.is_composite() || i >= self.vlen as usize {
+            return &[];
+        }
+        self.btf.raw_str(rd32(self.extra, i * 12))
+    }
     /// All members of a STRUCT/UNION (empty for other kinds).
     pub fn members(&self) -> impl Iterator<Item = Result<Member<'a>, BtfError>> + 'a {
         let t = *self;

@@ -109,10 +109,15 @@ fn match_member<'t>(
         return Ok(None);
     }
     for i in 0..t.vlen() {
-        let m = t.member(i).map_err(e)?;
         if ts.raw.len() >= MAX_SPEC_LEN {
             return Err("target access too deep".into());
         }
+        // Named members but `lname` are skipped without decoding them.
+        let raw = t.member_name_bytes(i);
+        if !raw.is_empty() && raw != lname.as_bytes() {
+            continue;
+        }
+        let m = t.member(i).map_err(e)?;
         ts.bit_offset = ts
             .bit_offset
             .checked_add(m.bit_offset as u64)
