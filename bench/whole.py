@@ -2,11 +2,16 @@
 """Whole-process open+load: tinybpf CLI vs bpftool vs a minimal libbpf
 loader (bench/c/load_libbpf.c), interleaved, one fresh process per run.
 
-usage: python3 bench/whole.py [--before BIN] ROUNDS OBJ...   (as root)
+usage: python3 bench/whole.py [--before BIN] [--as LABEL BIN]... ROUNDS OBJ...
+(as root)
 
 --before BIN adds a fourth command, BIN (another build of the tinybpf CLI,
 e.g. the tree before a change) run exactly like tinybpf, for an A/B in
-the same interleaved run.
+the same interleaved run. --as LABEL BIN (repeatable) adds BIN the same
+way under LABEL (e.g. `--as musl target/x86_64-unknown-linux-musl/release/tinybpf`
+for the static build of `cargo build-cli-musl`); below the table, each
+such build's wall time is also compared with libbpf's and bpftool's,
+round by round.
 
 Each run is spawned by bench/c/spawn.c (posix_spawn + wait4): wall is the
 monotonic clock around spawn..reap (process start-up, dynamic linking and
@@ -26,12 +31,13 @@ SPAWN = os.path.join(ROOT, "bench/target/spawn")
 PIN = "/sys/fs/bpf/tinybpf-whole"
 
 
-BEFORE = None
+# Other builds of the CLI, by label ("before" for --before).
+BUILDS = {}
 
 
 def cmd(impl, obj):
-    if impl in ("tinybpf", "before"):
-        exe = TINYBPF if impl == "tinybpf" else BEFORE
+    if impl == "tinybpf" or impl in BUILDS:
+        exe = TINYBPF if impl == "tinybpf" else BUILDS[impl]
         return [exe, "load", obj, "--no-attach", "--duration", "0"]
     if impl == "bpftool":
         return [shutil.which("bpftool"), "prog", "loadall", obj, PIN]
@@ -55,13 +61,15 @@ def q(v):
 
 
 def main():
-    global BEFORE
     args = sys.argv[1:]
     impls = ["tinybpf", "bpftool", "libbpf"]
-    if args[:1] == ["--before"]:
-        BEFORE = os.path.abspath(args[1])
-        args = args[2:]
-        impls.append("before")
+    while args[:1] in (["--before"], ["--as"]):
+        if args[0] == "--before":
+            label, exe, args = "before", args[1], args[2:]
+        else:
+            label, exe, args = args[1], args[2], args[3:]
+        BUILDS[label] = os.path.abspath(exe)
+        impls.append(label)
     rounds = int(args[0])
     objs = args[1:]
     res = {(o, i): [] for o in objs for i in impls}
@@ -94,6 +102,15 @@ def main():
             name = os.path.basename(o).replace(".bpf.o", "")
             print(f"| {name} | {i} | {w[0]:.2f} ({w[1]:.2f}–{w[2]:.2f}) | {c[0]:.2f} ({c[1]:.2f}–{c[2]:.2f}) "
                   f"| {p[0]:.1f} ({p[1]:.1f}–{p[2]:.1f}) | {ratio} |")
+
+    for b in BUILDS:
+        for o in objs:
+            name = os.path.basename(o).replace(".bpf.o", "")
+            cells = []
+            for x in ("libbpf", "bpftool"):
+                pr = q([t[0] / m[0] for t, m in zip(res[(o, b)], res[(o, x)])])
+                cells.append(f"{b}/{x} {pr[0]:.2f} ({pr[1]:.2f}–{pr[2]:.2f})")
+            print(f"<!-- {name}: wall per round, " + ", ".join(cells) + " -->")
 
 
 main()

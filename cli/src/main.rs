@@ -20,6 +20,15 @@ mod table;
 mod test_run;
 
 use clap::{Parser, Subcommand};
+
+/// In the static musl build (`cargo build-cli-musl`), dlmalloc instead of
+/// musl's own allocator: with musl's, the allocations of a load (parsing
+/// the object and indexing the kernel's BTF) cost about as much as musl's
+/// faster start-up saves (tools-tcptracer: 5.35 ms either way; 4.28 ms
+/// with dlmalloc). The glibc build keeps glibc's allocator.
+#[cfg(target_env = "musl")]
+#[global_allocator]
+static ALLOC: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
 use std::process::ExitCode;
 
 /// Exit status of an error (message on stderr).

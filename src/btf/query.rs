@@ -53,7 +53,7 @@ impl Btf {
                 btf: self,
             });
         }
-        let off = self.own_offset(id).ok_or(BtfError::NoSuchType {
+        let off = self.own_offset(id).ok_or_else(|| BtfError::NoSuchType {
             id,
             last: self.next_id().saturating_sub(1),
         })?;
