@@ -20,6 +20,7 @@ mod table;
 mod test_run;
 
 use clap::{Parser, Subcommand};
+use std::process::ExitCode;
 
 /// In the static musl build (`cargo build-cli-musl`), dlmalloc instead of
 /// musl's own allocator: with musl's, the allocations of a load (parsing
@@ -29,7 +30,6 @@ use clap::{Parser, Subcommand};
 #[cfg(target_env = "musl")]
 #[global_allocator]
 static ALLOC: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
-use std::process::ExitCode;
 
 /// Exit status of an error (message on stderr).
 pub const EXIT_ERROR: u8 = 1;
